@@ -1,0 +1,29 @@
+#include "bridges/kafka/kafka_config.hpp"
+
+namespace distiller::kafka {
+
+void declare(config::schema& s, kafka_config& cfg) {
+  s.add_string("kafka.brokers", cfg.brokers,
+               "Bootstrap servers (host:port,…); empty starts the embedded "
+               "mock cluster.");
+  s.alias_env("kafka.brokers", "KAFKA_BOOTSTRAP_SERVERS");
+  s.add_int("kafka.embedded_brokers", cfg.embedded_brokers, 1, 16,
+            "Number of brokers of the embedded mock cluster.");
+  s.add_string("kafka.bootstrap_file", cfg.bootstrap_file,
+               "File the embedded cluster's bootstrap address is written to "
+               "(empty: none).");
+  s.add_string("kafka.catalog", cfg.catalog,
+               "Topic catalog (TOML) used to create and verify topics.");
+  s.add_string("kafka.client_id", cfg.client_id,
+               "client.id of the Kafka clients this node creates.");
+  s.add_int("kafka.connect_retries", cfg.connect_retries, 1, 1000,
+            "Connection attempts to the brokers before start-up fails.");
+  s.add_duration("kafka.connect_retry_delay", cfg.connect_retry_delay,
+                 std::chrono::milliseconds{1},
+                 "Delay between two connection attempts.");
+  s.add_choice("kafka.security_protocol", cfg.security_protocol,
+               {"plaintext", "ssl", "sasl_plaintext", "sasl_ssl"},
+               "security.protocol used with a real cluster.");
+}
+
+} // namespace distiller::kafka

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "runtime/config/schema.hpp"
+
+namespace distiller::kafka {
+
+/// [kafka]: where the node's Kafka is and how to reach it.
+struct kafka_config {
+  /// Bootstrap servers; empty = start the embedded mock cluster.
+  std::string brokers;
+  /// Brokers of the embedded mock cluster.
+  int embedded_brokers = 3;
+  /// Where the embedded cluster's bootstrap address is written (empty: don't).
+  std::string bootstrap_file = "var/kafka.bootstrap";
+  /// The topic catalog.
+  std::string catalog = "config/topics.toml";
+  /// client.id of every client this node creates.
+  std::string client_id = "distiller";
+  /// Connection attempts before giving up at start-up (seed 002: 30).
+  int connect_retries = 30;
+  /// Delay between connection attempts.
+  std::chrono::milliseconds connect_retry_delay{2000};
+  /// security.protocol for a real cluster: plaintext, ssl, sasl_plaintext,
+  /// sasl_ssl.
+  std::string security_protocol = "plaintext";
+};
+
+void declare(config::schema& s, kafka_config& cfg);
+
+} // namespace distiller::kafka

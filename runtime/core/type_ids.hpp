@@ -1,0 +1,33 @@
+#pragma once
+
+/// The runtime's CAF type-ID block: atoms and message types that runtime actors
+/// exchange. Bridges and pipelines open their own blocks at fixed offsets so
+/// that IDs never collide:
+///   distiller_runtime  caf::first_custom_type_id + 0    (this file)
+///   distiller_bridges  caf::first_custom_type_id + 100
+///   distiller_actors   caf::first_custom_type_id + 200
+/// Atom names are at most 10 characters (CAF 0.17 atom limit).
+
+#include <caf/all.hpp>
+#include <caf/type_id.hpp>
+
+#include "runtime/core/ids.hpp"
+
+CAF_BEGIN_TYPE_ID_BLOCK(distiller_runtime, caf::first_custom_type_id)
+
+  // -- message payload types -------------------------------------------------
+  CAF_ADD_TYPE_ID(distiller_runtime, (distiller::trace_id))
+
+  // -- atoms -----------------------------------------------------------------
+  CAF_ADD_ATOM(distiller_runtime, distiller::atoms, inspect_atom, "inspect")
+  CAF_ADD_ATOM(distiller_runtime, distiller::atoms, health_atom, "health")
+  CAF_ADD_ATOM(distiller_runtime, distiller::atoms, tick_atom, "tick")
+  CAF_ADD_ATOM(distiller_runtime, distiller::atoms, child_atom, "child")
+  CAF_ADD_ATOM(distiller_runtime, distiller::atoms, children_atom, "children")
+  CAF_ADD_ATOM(distiller_runtime, distiller::atoms, restart_atom, "restart")
+  CAF_ADD_ATOM(distiller_runtime, distiller::atoms, restarted_atom,
+               "restarted")
+  CAF_ADD_ATOM(distiller_runtime, distiller::atoms, crash_atom, "crash")
+  CAF_ADD_ATOM(distiller_runtime, distiller::atoms, stop_atom, "stop")
+
+CAF_END_TYPE_ID_BLOCK(distiller_runtime)

@@ -1,0 +1,143 @@
+#include "tests/support/testing.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace distiller::testing {
+
+bool wait_until(const std::function<bool()>& pred,
+                std::chrono::milliseconds timeout,
+                std::chrono::milliseconds step) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred())
+      return true;
+    std::this_thread::sleep_for(step);
+  }
+  return pred();
+}
+
+temp_dir::temp_dir(const std::string& prefix) {
+  std::random_device rd;
+  auto base = std::filesystem::temp_directory_path();
+  for (int i = 0; i < 100; ++i) {
+    auto candidate = base / (prefix + "-" + std::to_string(rd()));
+    if (std::filesystem::create_directory(candidate)) {
+      path_ = candidate;
+      std::filesystem::permissions(candidate,
+                                   std::filesystem::perms::all);
+      return;
+    }
+  }
+  throw std::runtime_error("cannot create a temporary directory");
+}
+
+temp_dir::~temp_dir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::string distiller_binary() {
+  return DISTILLER_BINARY;
+}
+
+std::filesystem::path source_dir() {
+  return DISTILLER_SOURCE_DIR;
+}
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out{path, std::ios::binary};
+  out << text;
+  if (!out)
+    throw std::runtime_error("cannot write " + path.string());
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in{path, std::ios::binary};
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+namespace {
+
+std::string drain(int fd) {
+  std::string result;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof(buf))) > 0)
+    result.append(buf, static_cast<size_t>(n));
+  return result;
+}
+
+} // namespace
+
+process_result run_process(const std::vector<std::string>& argv,
+                           const std::vector<std::string>& env,
+                           std::chrono::milliseconds timeout) {
+  int out_pipe[2];
+  int err_pipe[2];
+  if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0)
+    throw std::runtime_error("pipe failed");
+  std::vector<std::string> env_strings;
+  for (char** p = environ; *p != nullptr; ++p)
+    env_strings.emplace_back(*p);
+  for (auto& e : env)
+    env_strings.push_back(e);
+  auto pid = fork();
+  if (pid == 0) {
+    dup2(out_pipe[1], 1);
+    dup2(err_pipe[1], 2);
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    std::vector<char*> args;
+    for (auto& a : argv)
+      args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    std::vector<char*> envp;
+    for (auto& e : env_strings)
+      envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    execve(args[0], args.data(), envp.data());
+    _exit(127);
+  }
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  process_result result;
+  std::thread out_reader{[&] { result.out = drain(out_pipe[0]); }};
+  std::thread err_reader{[&] { result.err = drain(err_pipe[0]); }};
+  int status = 0;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool done = false;
+  while (!done && std::chrono::steady_clock::now() < deadline) {
+    auto r = waitpid(pid, &status, WNOHANG);
+    if (r == pid)
+      done = true;
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
+  if (!done) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+  }
+  out_reader.join();
+  err_reader.join();
+  close(out_pipe[0]);
+  close(err_pipe[0]);
+  if (done && WIFEXITED(status))
+    result.exit_code = WEXITSTATUS(status);
+  return result;
+}
+
+} // namespace distiller::testing
