@@ -6,7 +6,10 @@
 #include <string>
 #include <utility>
 
-namespace distiller {
+// named_type lives in its own namespace: CAF finds its `inspect` overload by
+// argument-dependent lookup, and a function named `inspect` directly in
+// namespace distiller would clash with the namespace distiller::inspect.
+namespace distiller::strong {
 
 /// A value of type `T` that cannot be confused with another `T` carrying a
 /// different meaning: `job_id` and `user_id` are both strings, but a function
@@ -39,11 +42,16 @@ private:
   T value_{};
 };
 
+} // namespace distiller::strong
+
+namespace distiller {
+using strong::named_type;
 } // namespace distiller
 
 template <class T, class Tag>
-struct std::hash<distiller::named_type<T, Tag>> {
-  size_t operator()(const distiller::named_type<T, Tag>& x) const noexcept {
+struct std::hash<distiller::strong::named_type<T, Tag>> {
+  size_t
+  operator()(const distiller::strong::named_type<T, Tag>& x) const noexcept {
     return std::hash<T>{}(x.value());
   }
 };

@@ -1,0 +1,419 @@
+#include "actors/node/node.hpp"
+
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <thread>
+
+#include <boost/json.hpp>
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <pqxx/pqxx>
+
+#include "bridges/embedded/kafka_cluster.hpp"
+#include "bridges/embedded/pg_cluster.hpp"
+#include "bridges/http/router.hpp"
+#include "bridges/http/server.hpp"
+#include "bridges/kafka/catalog.hpp"
+#include "bridges/kafka/metadata.hpp"
+#include "bridges/postgres/connection.hpp"
+#include "bridges/postgres/migrations.hpp"
+#include "runtime/core/type_ids.hpp"
+#include "runtime/health/health_board.hpp"
+#include "runtime/health/probe.hpp"
+#include "runtime/inspect/registry.hpp"
+#include "runtime/logging/log.hpp"
+#include "runtime/metrics/metrics.hpp"
+#include "runtime/supervision/supervisor.hpp"
+
+namespace distiller::node {
+
+namespace {
+
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+
+long long ms_since(steady::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(steady::now()
+                                                               - t0)
+    .count();
+}
+
+/// The Kafka probe: a metadata request; up when the brokers answer and every
+/// catalog topic exists with its partitions.
+health::check_fn kafka_check(std::string brokers, std::string client_id,
+                             std::shared_ptr<kafka::catalog> topics) {
+  return [=](std::string& detail) {
+    auto md = kafka::fetch_metadata(brokers, client_id, 3s);
+    if (auto* err = std::get_if<std::string>(&md)) {
+      detail = *err;
+      return health::state::down;
+    }
+    auto& meta = std::get<kafka::cluster_metadata>(md);
+    auto missing = kafka::missing_topics(*topics, meta);
+    detail = std::to_string(meta.brokers) + " brokers, "
+             + std::to_string(meta.topics.size()) + " topics";
+    if (!missing.empty()) {
+      detail += "; missing:";
+      for (auto& t : missing)
+        detail += " " + t;
+      return health::state::degraded;
+    }
+    return health::state::up;
+  };
+}
+
+/// The PostgreSQL probe: `SELECT 1` on a connection of its own, reconnecting
+/// after a failure.
+health::check_fn postgres_check(std::string dsn) {
+  auto conn = std::make_shared<std::unique_ptr<pqxx::connection>>();
+  return [dsn, conn](std::string& detail) {
+    try {
+      if (!*conn || !(*conn)->is_open())
+        *conn = postgres::connect(dsn, 2s);
+      pqxx::nontransaction tx{**conn};
+      auto version = tx.exec1("SELECT current_setting('server_version')");
+      detail = "PostgreSQL " + version[0].as<std::string>()
+               + ", schema version "
+               + std::to_string(postgres::schema_version(**conn));
+      return health::state::up;
+    } catch (const std::exception& e) {
+      conn->reset();
+      detail = e.what();
+      return health::state::down;
+    }
+  };
+}
+
+} // namespace
+
+// -- node::impl ------------------------------------------------------------------
+
+struct node::impl {
+  node_config cfg;
+  health::health_board board;
+  inspect::registry actors;
+  metrics::node_metrics metrics;
+  std::unique_ptr<caf::actor_system_config> sys_cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  std::unique_ptr<embedded::kafka_cluster> kafka_mock;
+  std::unique_ptr<embedded::pg_cluster> pg;
+  std::shared_ptr<kafka::catalog> topics;
+  std::string bootstrap;
+  std::string dsn;
+  caf::actor root;
+  std::shared_ptr<http::router> routes;
+  std::unique_ptr<http::server> web;
+  uint16_t port = 0;
+  std::atomic<bool> stop_requested{false};
+  bool started = false;
+  bool stopped = false;
+
+  explicit impl(node_config c)
+    : cfg(std::move(c)),
+      actors(cfg.runtime.node.name),
+      metrics(cfg.runtime.node.name) {
+  }
+
+  void start_actor_system() {
+    sys_cfg = std::make_unique<caf::actor_system_config>();
+    sys_cfg->add_message_types<caf::id_block::distiller_runtime>();
+    if (cfg.runtime.node.scheduler_threads > 0)
+      sys_cfg->set("scheduler.max-threads",
+                   static_cast<size_t>(cfg.runtime.node.scheduler_threads));
+    sys_cfg->load<caf::io::middleman>();
+    sys = std::make_unique<caf::actor_system>(*sys_cfg);
+  }
+
+  void start_kafka() {
+    auto t0 = steady::now();
+    topics = std::make_shared<kafka::catalog>(
+      kafka::load_catalog(cfg.kafka.catalog));
+    board.declare("kafka");
+    if (cfg.kafka.brokers.empty()) {
+      kafka_mock = std::make_unique<embedded::kafka_cluster>(
+        cfg.kafka.embedded_brokers);
+      kafka_mock->create_topics(*topics);
+      bootstrap = kafka_mock->bootstrap();
+      if (!cfg.kafka.bootstrap_file.empty())
+        kafka_mock->write_bootstrap_file(cfg.kafka.bootstrap_file);
+      log::info("kafka_embedded_started",
+                {{"bootstrap", bootstrap},
+                 {"brokers", cfg.kafka.embedded_brokers},
+                 {"topics", topics->topics.size()},
+                 {"bootstrap_file", cfg.kafka.bootstrap_file},
+                 {"duration_ms", ms_since(t0)}});
+      return;
+    }
+    bootstrap = cfg.kafka.brokers;
+    // A real cluster may still be starting (seed 002 retries 30 times); the
+    // node starts anyway after the retries, reports Kafka down and keeps
+    // probing, because uploads are accepted through the outbox meanwhile.
+    for (int attempt = 1; attempt <= cfg.kafka.connect_retries; ++attempt) {
+      auto md = kafka::fetch_metadata(bootstrap, cfg.kafka.client_id, 5s);
+      if (std::holds_alternative<kafka::cluster_metadata>(md)) {
+        log::info("kafka_connected", {{"bootstrap", bootstrap},
+                                      {"attempt", attempt},
+                                      {"duration_ms", ms_since(t0)}});
+        return;
+      }
+      log::warn("kafka_unreachable",
+                {{"bootstrap", bootstrap},
+                 {"attempt", attempt},
+                 {"max_attempts", cfg.kafka.connect_retries},
+                 {"error", std::get<std::string>(md)}});
+      if (stop_requested)
+        return;
+      if (attempt < cfg.kafka.connect_retries)
+        std::this_thread::sleep_for(cfg.kafka.connect_retry_delay);
+    }
+  }
+
+  void start_postgres() {
+    auto t0 = steady::now();
+    board.declare("postgres");
+    if (cfg.postgres.dsn.empty()) {
+      pg = std::make_unique<embedded::pg_cluster>(cfg.postgres);
+      pg->start();
+      dsn = pg->dsn();
+    } else {
+      dsn = cfg.postgres.dsn;
+    }
+    auto conn = postgres::connect(dsn, cfg.postgres.start_timeout);
+    auto applied = postgres::migrate(*conn);
+    log::info("postgres_ready",
+              {{"embedded", pg != nullptr},
+               {"migrations_applied", applied},
+               {"schema_version", postgres::schema_version(*conn)},
+               {"duration_ms", ms_since(t0)}});
+  }
+
+  void start_supervisor() {
+    std::vector<supervision::child_spec> children;
+    auto probe_child = [this](std::string component, health::check_fn check) {
+      return supervision::child_spec{
+        "probe-" + component, "probe",
+        [this, component, check](caf::actor_system& s,
+                                 inspect::actor_entry_ptr entry) {
+          return health::spawn_probe(s, {component, 5s, check}, board,
+                                     std::move(entry));
+        }};
+    };
+    children.push_back(probe_child(
+      "kafka", kafka_check(bootstrap, cfg.kafka.client_id, topics)));
+    children.push_back(probe_child("postgres", postgres_check(dsn)));
+    supervision::restart_policy policy{cfg.runtime.supervision.max_restarts,
+                                       cfg.runtime.supervision.window};
+    root = supervision::spawn_supervisor(*sys, "root", policy,
+                                         std::move(children),
+                                         {&actors, &metrics});
+  }
+
+  void start_http() {
+    board.declare("http");
+    routes = std::make_shared<http::router>();
+    http::add_node_routes(*routes, {cfg.runtime.node.name, DISTILLER_VERSION,
+                                    &board, &actors, &metrics});
+    web = std::make_unique<http::server>(cfg.http, routes, &metrics);
+    port = web->start();
+    board.set("http", health::state::up,
+              "listening on " + cfg.http.host + ":" + std::to_string(port));
+    log::info("http_listening",
+              {{"address", cfg.http.host}, {"port", static_cast<int>(port)}});
+  }
+
+  void write_node_file() {
+    namespace fs = std::filesystem;
+    boost::json::object info{{"node", cfg.runtime.node.name},
+                             {"pid", static_cast<int64_t>(::getpid())},
+                             {"http_host", cfg.http.host},
+                             {"http_port", port},
+                             {"kafka_bootstrap", bootstrap},
+                             {"embedded_kafka", kafka_mock != nullptr},
+                             {"embedded_postgres", pg != nullptr}};
+    std::error_code ec;
+    fs::create_directories(cfg.runtime.node.data_dir, ec);
+    auto path = fs::path{cfg.runtime.node.data_dir} / "node.json";
+    std::ofstream out{path};
+    out << boost::json::serialize(info) << "\n";
+  }
+
+  void start() {
+    auto t0 = steady::now();
+    log::info("node_starting", {{"node", cfg.runtime.node.name},
+                                {"version", DISTILLER_VERSION}});
+    start_actor_system();
+    start_kafka();
+    start_postgres();
+    start_supervisor();
+    start_http();
+    write_node_file();
+    started = true;
+    log::info("node_started", {{"node", cfg.runtime.node.name},
+                               {"http_port", static_cast<int>(port)},
+                               {"duration_ms", ms_since(t0)}});
+  }
+
+  void stop() {
+    if (stopped)
+      return;
+    stopped = true;
+    auto t0 = steady::now();
+    log::info("node_stopping", {{"node", cfg.runtime.node.name}});
+    // Reverse start order: stop taking requests, stop actors, close Kafka,
+    // then stop the PostgreSQL we started.
+    if (web) {
+      web->stop();
+      board.set("http", health::state::stopped);
+    }
+    if (root) {
+      caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+      root = nullptr;
+    }
+    if (sys) {
+      sys->await_all_actors_done();
+      sys.reset();
+    }
+    web.reset();
+    if (kafka_mock) {
+      kafka_mock.reset();
+      board.set("kafka", health::state::stopped);
+    }
+    if (pg) {
+      pg->stop();
+      pg.reset();
+      board.set("postgres", health::state::stopped);
+    }
+    log::info("node_stopped", {{"node", cfg.runtime.node.name},
+                               {"duration_ms", ms_since(t0)}});
+  }
+};
+
+// -- node ------------------------------------------------------------------------
+
+node::node(node_config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {
+}
+
+node::~node() {
+  try {
+    stop();
+  } catch (const std::exception& e) {
+    log::error("node_stop_failed", {{"error", e.what()}});
+  }
+}
+
+void node::start() {
+  try {
+    impl_->start();
+  } catch (...) {
+    // Undo what started (a private PostgreSQL above all) before reporting.
+    try {
+      impl_->stop();
+    } catch (const std::exception& e) {
+      log::error("node_stop_failed", {{"error", e.what()}});
+    }
+    throw;
+  }
+}
+
+void node::wait() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  timespec timeout{0, 200'000'000};
+  while (!impl_->stop_requested) {
+    int sig = sigtimedwait(&set, nullptr, &timeout);
+    if (sig == SIGINT || sig == SIGTERM) {
+      log::info("signal_received",
+                {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+      return;
+    }
+  }
+}
+
+void node::request_stop() {
+  impl_->stop_requested = true;
+}
+
+void node::stop() {
+  impl_->stop();
+}
+
+const node_config& node::config() const noexcept {
+  return impl_->cfg;
+}
+
+uint16_t node::http_port() const noexcept {
+  return impl_->port;
+}
+
+const std::string& node::kafka_bootstrap() const noexcept {
+  return impl_->bootstrap;
+}
+
+const std::string& node::pg_dsn() const noexcept {
+  return impl_->dsn;
+}
+
+health::health_board& node::health() noexcept {
+  return impl_->board;
+}
+
+inspect::registry& node::actors() noexcept {
+  return impl_->actors;
+}
+
+void block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int run(node_config cfg, bool banner) {
+  block_stop_signals();
+  node n{std::move(cfg)};
+  try {
+    n.start();
+  } catch (const std::exception& e) {
+    log::error("node_start_failed", {{"error", e.what()}});
+    std::fprintf(stderr, "distiller: start-up failed: %s\n", e.what());
+    return 1;
+  }
+  if (banner) {
+    auto& c = n.config();
+    auto base = "http://" + c.http.host + ":" + std::to_string(n.http_port());
+    std::printf("\nDistiller node '%s' is up.\n"
+                "  health     %s/health\n"
+                "  metrics    %s/metrics\n"
+                "  inspect    %s/inspect\n"
+                "  kafka      %s%s\n"
+                "  postgres   %s\n"
+                "Press Ctrl-C to stop.\n\n",
+                c.runtime.node.name.c_str(), base.c_str(), base.c_str(),
+                base.c_str(), n.kafka_bootstrap().c_str(),
+                c.kafka.brokers.empty()
+                  ? (" (embedded; bootstrap in " + c.kafka.bootstrap_file + ")")
+                      .c_str()
+                  : "",
+                n.pg_dsn().c_str());
+    std::fflush(stdout);
+  }
+  n.wait();
+  try {
+    n.stop();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "distiller: stop failed: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
+
+} // namespace distiller::node

@@ -1,0 +1,75 @@
+#pragma once
+
+/// One Distiller node: the process-level owner of the actor system, the
+/// embedded (or external) Kafka and PostgreSQL, the HTTP façade and the root
+/// supervisor.
+///
+/// Start order (each step sets its component on the health board):
+///   actor system → Kafka (embedded mock cluster + catalog topics, or the
+///   configured brokers) → PostgreSQL (private cluster under var/pg, or the
+///   configured DSN) → schema migrations → root supervisor with the health
+///   probes → HTTP façade.
+/// Stop order is the reverse; `stop()` is idempotent and also runs from the
+/// destructor. A failed start throws `std::runtime_error` after undoing what
+/// had started, so a node never leaves a private PostgreSQL running.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "actors/node/node_config.hpp"
+
+namespace distiller::health {
+class health_board;
+} // namespace distiller::health
+
+namespace distiller::inspect {
+class registry;
+} // namespace distiller::inspect
+
+namespace distiller::node {
+
+class node {
+public:
+  explicit node(node_config cfg);
+  ~node();
+
+  node(const node&) = delete;
+  node& operator=(const node&) = delete;
+
+  void start();
+
+  /// Blocks until SIGINT/SIGTERM arrives or `request_stop()` is called.
+  /// Call `block_stop_signals()` before `start()` so that no other thread
+  /// receives the signals.
+  void wait();
+
+  void request_stop();
+
+  void stop();
+
+  // -- observers ----------------------------------------------------------------
+
+  const node_config& config() const noexcept;
+  uint16_t http_port() const noexcept;
+  const std::string& kafka_bootstrap() const noexcept;
+  const std::string& pg_dsn() const noexcept;
+  health::health_board& health() noexcept;
+  inspect::registry& actors() noexcept;
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+/// Blocks SIGINT and SIGTERM in the calling thread (and the threads it starts
+/// afterwards), so `node::wait()` can receive them synchronously.
+void block_stop_signals();
+
+/// Runs a node until a stop signal: start, optional banner on stdout, wait,
+/// stop. Returns the process exit code (0 after a clean stop, 1 if start-up
+/// failed).
+int run(node_config cfg, bool banner);
+
+} // namespace distiller::node

@@ -1,0 +1,42 @@
+#include "actors/node/node_config.hpp"
+
+#include <algorithm>
+
+namespace distiller::node {
+
+void declare(config::schema& s, node_config& cfg) {
+  config::declare(s, cfg.runtime);
+  kafka::declare(s, cfg.kafka);
+  postgres::declare(s, cfg.postgres);
+  http::declare(s, cfg.http);
+}
+
+const std::vector<std::string>& known_roles() {
+  static const std::vector<std::string> roles{"all",   "api",   "ingest",
+                                              "embed", "index", "thoughts"};
+  return roles;
+}
+
+bool has_role(const node_config& cfg, const std::string& role) {
+  auto& roles = cfg.runtime.node.roles;
+  return std::find(roles.begin(), roles.end(), "all") != roles.end()
+         || std::find(roles.begin(), roles.end(), role) != roles.end();
+}
+
+void validate(const node_config& cfg) {
+  auto& known = known_roles();
+  std::string allowed;
+  for (auto& r : known)
+    allowed += (allowed.empty() ? "" : "|") + r;
+  if (cfg.runtime.node.roles.empty())
+    throw config::config_error("node.roles", "expected at least one of "
+                                               + allowed);
+  for (auto& role : cfg.runtime.node.roles)
+    if (std::find(known.begin(), known.end(), role) == known.end())
+      throw config::config_error("node.roles", "unknown role \"" + role
+                                                 + "\", expected " + allowed);
+  if (cfg.runtime.node.name.empty())
+    throw config::config_error("node.name", "must not be empty");
+}
+
+} // namespace distiller::node

@@ -1,0 +1,287 @@
+#include <gtest/gtest.h>
+
+#include <map>
+#include <regex>
+#include <sstream>
+
+#include "actors/node/node_config.hpp"
+#include "runtime/config/loader.hpp"
+#include "tests/support/testing.hpp"
+
+namespace {
+
+using namespace distiller;
+namespace dt = distiller::testing;
+using namespace std::chrono_literals;
+using config::config_error;
+
+/// A node config bound to a fresh schema.
+struct fixture {
+  node::node_config cfg;
+  config::schema schema;
+  fixture() { node::declare(schema, cfg); }
+};
+
+/// Runs `f` and returns the config_error's key and message ("" if none).
+template <class F>
+std::pair<std::string, std::string> error_of(F f) {
+  try {
+    f();
+  } catch (const config_error& e) {
+    return {e.key(), e.what()};
+  }
+  return {"", ""};
+}
+
+TEST(ConfigPrecedence, DefaultsFileEnvFlagsInOrder) {
+  dt::temp_dir dir;
+  auto file = dir / "d.toml";
+  dt::write_file(file, "[http]\nport = 9001\nthreads = 3\n"
+                            "[node]\nname = \"from-file\"\n"
+                            "[log]\nlevel = \"warn\"\n");
+  fixture f;
+  EXPECT_EQ(f.cfg.http.port, 8000); // default
+  config::load_file(f.schema, file, true);
+  EXPECT_EQ(f.cfg.http.port, 9001);
+  EXPECT_EQ(f.cfg.http.threads, 3);
+  EXPECT_EQ(f.cfg.runtime.node.name, "from-file");
+  config::load_env(f.schema, {{"DISTILLER_HTTP_PORT", "9002"},
+                              {"DISTILLER_NODE_NAME", "from-env"},
+                              {"UNRELATED", "x"}});
+  EXPECT_EQ(f.cfg.http.port, 9002);
+  EXPECT_EQ(f.cfg.runtime.node.name, "from-env");
+  EXPECT_EQ(f.cfg.http.threads, 3); // file value kept
+  config::load_flags(f.schema, {{"http.port", "9003"}});
+  EXPECT_EQ(f.cfg.http.port, 9003);
+  EXPECT_EQ(f.cfg.runtime.node.name, "from-env");
+  EXPECT_EQ(f.cfg.runtime.log.level, "warn");
+}
+
+TEST(ConfigPrecedence, SeedEnvironmentAliases) {
+  fixture f;
+  config::load_env(f.schema, {{"KAFKA_BOOTSTRAP_SERVERS", "k1:9092,k2:9092"},
+                              {"DATABASE_URL", "postgresql://u@h/db"}});
+  EXPECT_EQ(f.cfg.kafka.brokers, "k1:9092,k2:9092");
+  EXPECT_EQ(f.cfg.postgres.dsn, "postgresql://u@h/db");
+  // The DISTILLER_ name wins over the seed's alias.
+  fixture g;
+  config::load_env(g.schema, {{"KAFKA_BOOTSTRAP_SERVERS", "alias:1"},
+                              {"DISTILLER_KAFKA_BROKERS", "own:2"}});
+  EXPECT_EQ(g.cfg.kafka.brokers, "own:2");
+}
+
+TEST(ConfigPrecedence, TypedValues) {
+  fixture f;
+  config::load_flags(f.schema, {{"http.request_timeout", "2m"},
+                                {"http.max_body_bytes", "10MiB"},
+                                {"node.roles", "api, embed"},
+                                {"supervision.window", "1500"}});
+  EXPECT_EQ(f.cfg.http.request_timeout, 120s);
+  EXPECT_EQ(f.cfg.http.max_body_bytes, 10u << 20);
+  EXPECT_EQ(f.cfg.runtime.node.roles,
+            (std::vector<std::string>{"api", "embed"}));
+  EXPECT_EQ(f.cfg.runtime.supervision.window, 1500ms);
+}
+
+TEST(ConfigPrecedence, TomlArraysAndNumbers) {
+  dt::temp_dir dir;
+  auto file = dir / "d.toml";
+  dt::write_file(file, "[node]\nroles = [\"api\", \"index\"]\n"
+                            "[supervision]\nmax_restarts = 7\n");
+  fixture f;
+  config::load_file(f.schema, file, true);
+  EXPECT_EQ(f.cfg.runtime.node.roles,
+            (std::vector<std::string>{"api", "index"}));
+  EXPECT_EQ(f.cfg.runtime.supervision.max_restarts, 7);
+}
+
+// -- every validation error names its key -------------------------------------
+
+struct bad_value {
+  const char* key;
+  const char* value;
+  const char* expect; // fragment of the message: the allowed values
+};
+
+class ConfigBadValue : public ::testing::TestWithParam<bad_value> {};
+
+TEST_P(ConfigBadValue, NamesKeyAndAllowedValues) {
+  auto p = GetParam();
+  fixture f;
+  auto [key, msg] = error_of(
+    [&] { config::load_flags(f.schema, {{p.key, p.value}}); });
+  EXPECT_EQ(key, p.key);
+  EXPECT_NE(msg.find(p.key), std::string::npos) << msg;
+  EXPECT_NE(msg.find(p.expect), std::string::npos) << msg;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+  AllKinds, ConfigBadValue,
+  ::testing::Values(bad_value{"http.port", "abc", "integer 0..65535"},
+                    bad_value{"http.port", "70000", "integer 0..65535"},
+                    bad_value{"http.port", "-1", "integer 0..65535"},
+                    bad_value{"log.level", "verbose", "debug|info|warn|error"},
+                    bad_value{"http.request_timeout", "soon", "duration"},
+                    bad_value{"http.request_timeout", "10", "duration >= 100ms"},
+                    bad_value{"http.max_body_bytes", "huge", "size"},
+                    bad_value{"http.max_body_bytes", "1", "size 1KiB"},
+                    bad_value{"node.roles", "api,,embed", "empty item"},
+                    bad_value{"kafka.security_protocol", "tls",
+                              "plaintext|ssl|sasl_plaintext|sasl_ssl"},
+                    bad_value{"kafka.embedded_brokers", "0", "integer 1..16"},
+                    bad_value{"postgres.pool_size", "1.5", "integer 1..256"}));
+
+TEST(ConfigErrors, UnknownKeyInFile) {
+  dt::temp_dir dir;
+  auto file = dir / "d.toml";
+  dt::write_file(file, "[http]\nprot = 9001\n");
+  fixture f;
+  auto [key, msg] = error_of([&] { config::load_file(f.schema, file, true); });
+  EXPECT_EQ(key, "http.prot");
+  EXPECT_NE(msg.find("unknown key"), std::string::npos);
+}
+
+TEST(ConfigErrors, UnknownSectionInFile) {
+  dt::temp_dir dir;
+  auto file = dir / "d.toml";
+  dt::write_file(file, "[htp]\nport = 1\n");
+  fixture f;
+  EXPECT_EQ(error_of([&] { config::load_file(f.schema, file, true); }).first,
+            "htp.port");
+}
+
+TEST(ConfigErrors, BadValueInFile) {
+  dt::temp_dir dir;
+  auto file = dir / "d.toml";
+  dt::write_file(file, "[http]\nport = \"eighty\"\n");
+  fixture f;
+  auto [key, msg] = error_of([&] { config::load_file(f.schema, file, true); });
+  EXPECT_EQ(key, "http.port");
+  EXPECT_NE(msg.find("eighty"), std::string::npos);
+}
+
+TEST(ConfigErrors, UnsupportedTomlType) {
+  dt::temp_dir dir;
+  auto file = dir / "d.toml";
+  dt::write_file(file, "[node]\nname = 1979-05-27\n");
+  fixture f;
+  auto [key, msg] = error_of([&] { config::load_file(f.schema, file, true); });
+  EXPECT_EQ(key, "node.name");
+  EXPECT_NE(msg.find("unsupported value type"), std::string::npos);
+}
+
+TEST(ConfigErrors, MalformedTomlNamesLine) {
+  dt::temp_dir dir;
+  auto file = dir / "d.toml";
+  dt::write_file(file, "[http]\nport = = 1\n");
+  fixture f;
+  auto [key, msg] = error_of([&] { config::load_file(f.schema, file, true); });
+  EXPECT_EQ(key, "config");
+  EXPECT_NE(msg.find("line 2"), std::string::npos) << msg;
+}
+
+TEST(ConfigErrors, MissingFile) {
+  fixture f;
+  EXPECT_EQ(error_of([&] {
+              config::load_file(f.schema, "/nonexistent/d.toml", true);
+            }).first,
+            "config");
+  // An optional default file that is absent is fine.
+  EXPECT_NO_THROW(config::load_file(f.schema, "/nonexistent/d.toml", false));
+}
+
+TEST(ConfigErrors, UnknownDistillerEnvironmentVariable) {
+  fixture f;
+  auto [key, msg] = error_of(
+    [&] { config::load_env(f.schema, {{"DISTILLER_HTTP_PROT", "1"}}); });
+  EXPECT_EQ(key, "DISTILLER_HTTP_PROT");
+  EXPECT_NE(msg.find("unknown environment variable"), std::string::npos);
+}
+
+TEST(ConfigErrors, BadValueInEnvironmentNamesKey) {
+  fixture f;
+  EXPECT_EQ(error_of([&] {
+              config::load_env(f.schema, {{"DISTILLER_HTTP_PORT", "x"}});
+            }).first,
+            "http.port");
+}
+
+TEST(ConfigErrors, UnknownFlagKey) {
+  fixture f;
+  EXPECT_EQ(
+    error_of([&] { config::load_flags(f.schema, {{"http.nope", "1"}}); })
+      .first,
+    "http.nope");
+  EXPECT_EQ(error_of([] { config::split_assignment("no-equals-sign"); }).first,
+            "no-equals-sign");
+}
+
+TEST(ConfigErrors, UnknownRole) {
+  fixture f;
+  config::load_flags(f.schema, {{"node.roles", "api,chef"}});
+  auto [key, msg] = error_of([&] { node::validate(f.cfg); });
+  EXPECT_EQ(key, "node.roles");
+  EXPECT_NE(msg.find("chef"), std::string::npos);
+  EXPECT_NE(msg.find("all|api|ingest|embed|index|thoughts"), std::string::npos);
+}
+
+// -- the shipped file and docs stay in sync with the structs --------------------
+
+TEST(ConfigShipped, DistillerTomlHasEveryKeyCommentedWithDefaults) {
+  auto path = dt::source_dir() / "config" / "distiller.toml";
+  fixture f;
+  ASSERT_NO_THROW(config::load_file(f.schema, path, true));
+  // Loading the shipped file changes nothing: it documents the defaults.
+  fixture defaults;
+  for (auto& o : f.schema.options())
+    EXPECT_EQ(o.render(), defaults.schema.find(o.key)->render()) << o.key;
+  // Every key is present and has a comment line right above it.
+  std::istringstream in{dt::read_file(path)};
+  std::string line, previous, section;
+  std::map<std::string, bool> commented;
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (std::regex_match(line, m, std::regex{R"(\[([a-z_]+)\])"}))
+      section = m[1];
+    else if (std::regex_match(line, m, std::regex{R"(([a-z_]+) = .*)"}))
+      commented[section + "." + std::string{m[1]}] = previous.rfind("# ", 0)
+                                                     == 0;
+    previous = line;
+  }
+  for (auto& o : f.schema.options()) {
+    ASSERT_TRUE(commented.count(o.key)) << "missing key " << o.key;
+    EXPECT_TRUE(commented[o.key]) << "no comment above " << o.key;
+  }
+  EXPECT_EQ(commented.size(), f.schema.options().size());
+}
+
+TEST(ConfigShipped, ConfigurationDocListsEveryKey) {
+  auto doc = dt::read_file(dt::source_dir() / "docs"
+                                / "configuration.md");
+  fixture f;
+  EXPECT_NE(doc.find(config::render_markdown(f.schema)), std::string::npos)
+    << "docs/configuration.md is out of date: regenerate the table with "
+       "`distiller config docs`";
+}
+
+TEST(ConfigSchema, EnvironmentNames) {
+  EXPECT_EQ(config::schema::env_name("kafka.brokers"),
+            "DISTILLER_KAFKA_BROKERS");
+  EXPECT_EQ(config::schema::env_name("http.max_body_bytes"),
+            "DISTILLER_HTTP_MAX_BODY_BYTES");
+}
+
+TEST(ConfigSchema, RenderedTomlRoundTrips) {
+  fixture f;
+  config::load_flags(f.schema, {{"node.roles", "api,index"},
+                                {"http.port", "1234"},
+                                {"node.name", "with \"quotes\""}});
+  dt::temp_dir dir;
+  dt::write_file(dir / "r.toml", config::render_toml(f.schema));
+  fixture g;
+  config::load_file(g.schema, dir / "r.toml", true);
+  for (auto& o : f.schema.options())
+    EXPECT_EQ(o.render(), g.schema.find(o.key)->render()) << o.key;
+}
+
+} // namespace
