@@ -140,4 +140,81 @@ process_result run_process(const std::vector<std::string>& argv,
   return result;
 }
 
+// -- child_process -------------------------------------------------------------
+
+child_process::child_process(const std::vector<std::string>& argv,
+                             const std::vector<std::string>& env,
+                             const std::filesystem::path& cwd) {
+  std::vector<std::string> env_strings;
+  for (char** p = environ; *p != nullptr; ++p)
+    env_strings.emplace_back(*p);
+  for (auto& e : env)
+    env_strings.push_back(e);
+  auto out_path = (logs_ / "stdout").string();
+  auto err_path = (logs_ / "stderr").string();
+  pid_ = fork();
+  if (pid_ < 0)
+    throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(out, 1);
+    dup2(err, 2);
+    // The parent (a gtest binary) may block signals; the child starts clean.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (!cwd.empty() && chdir(cwd.c_str()) != 0)
+      _exit(126);
+    std::vector<char*> args;
+    for (auto& a : argv)
+      args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    std::vector<char*> envp;
+    for (auto& e : env_strings)
+      envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    execve(args[0], args.data(), envp.data());
+    _exit(127);
+  }
+}
+
+child_process::~child_process() {
+  if (!exited_ && pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, &status_, 0);
+  }
+}
+
+bool child_process::running() {
+  if (exited_)
+    return false;
+  if (waitpid(pid_, &status_, WNOHANG) == pid_)
+    exited_ = true;
+  return !exited_;
+}
+
+void child_process::signal(int sig) {
+  if (!exited_)
+    kill(pid_, sig);
+}
+
+int child_process::wait(std::chrono::milliseconds timeout) {
+  if (!wait_until([this] { return !running(); }, timeout, 20ms))
+    return -1;
+  if (WIFEXITED(status_))
+    return WEXITSTATUS(status_);
+  if (WIFSIGNALED(status_))
+    return 128 + WTERMSIG(status_);
+  return -1;
+}
+
+std::string child_process::out() const {
+  return read_file(logs_ / "stdout");
+}
+
+std::string child_process::err() const {
+  return read_file(logs_ / "stderr");
+}
+
 } // namespace distiller::testing

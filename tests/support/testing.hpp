@@ -62,4 +62,32 @@ process_result run_process(const std::vector<std::string>& argv,
                            const std::vector<std::string>& env = {},
                            std::chrono::milliseconds timeout = 60s);
 
+/// A child process running in the background (a whole node, kcat …); its
+/// stdout and stderr go to files so tests can read them while it runs. The
+/// destructor kills it if it still runs.
+class child_process {
+public:
+  child_process(const std::vector<std::string>& argv,
+                const std::vector<std::string>& env = {},
+                const std::filesystem::path& cwd = {});
+  ~child_process();
+  child_process(const child_process&) = delete;
+  child_process& operator=(const child_process&) = delete;
+
+  int pid() const noexcept { return pid_; }
+  bool running();
+  void signal(int sig);
+  /// Waits for the exit; returns the exit code, 128+signal if killed by a
+  /// signal, or -1 if it did not exit within `timeout`.
+  int wait(std::chrono::milliseconds timeout);
+  std::string out() const;
+  std::string err() const;
+
+private:
+  int pid_ = -1;
+  int status_ = -1;
+  bool exited_ = false;
+  temp_dir logs_{"distiller-child"};
+};
+
 } // namespace distiller::testing
