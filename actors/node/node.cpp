@@ -23,6 +23,7 @@
 #include "bridges/kafka/metadata.hpp"
 #include "bridges/postgres/connection.hpp"
 #include "bridges/postgres/migrations.hpp"
+#include "runtime/core/errc.hpp"
 #include "runtime/core/type_ids.hpp"
 #include "runtime/health/health_board.hpp"
 #include "runtime/health/probe.hpp"
@@ -123,6 +124,7 @@ struct node::impl {
   void start_actor_system() {
     sys_cfg = std::make_unique<caf::actor_system_config>();
     sys_cfg->add_message_types<caf::id_block::distiller_runtime>();
+    add_runtime_error_category(*sys_cfg);
     if (cfg.runtime.node.scheduler_threads > 0)
       sys_cfg->set("scheduler.max-threads",
                    static_cast<size_t>(cfg.runtime.node.scheduler_threads));

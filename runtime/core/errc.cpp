@@ -1,5 +1,7 @@
 #include "runtime/core/errc.hpp"
 
+#include <caf/actor_system_config.hpp>
+
 namespace distiller {
 
 std::string to_string(runtime_errc x) {
@@ -18,6 +20,17 @@ std::string to_string(runtime_errc x) {
       return "timeout";
   }
   return "runtime_errc(" + std::to_string(static_cast<int>(x)) + ")";
+}
+
+void add_runtime_error_category(caf::actor_system_config& cfg) {
+  cfg.add_error_category(
+    caf::atom("runtime"),
+    [](uint8_t code, caf::atom_value, const caf::message& ctx) {
+      auto text = "runtime: " + to_string(static_cast<runtime_errc>(code));
+      if (!ctx.empty())
+        text += " (" + to_string(ctx) + ")";
+      return text;
+    });
 }
 
 } // namespace distiller

@@ -4,6 +4,7 @@
 #include <string>
 
 #include <caf/error.hpp>
+#include <caf/fwd.hpp>
 #include <caf/message.hpp>
 
 namespace distiller {
@@ -24,6 +25,10 @@ enum class runtime_errc : uint8_t {
 };
 
 std::string to_string(runtime_errc x);
+
+/// Teaches `cfg` to render runtime errors as "runtime: restart_intensity (…)"
+/// instead of a bare number.
+void add_runtime_error_category(caf::actor_system_config& cfg);
 
 } // namespace distiller
 
