@@ -13,10 +13,9 @@ bool offset_tracker::track(int64_t offset) {
 }
 
 bool offset_tracker::complete(int64_t offset) {
-  auto i = std::lower_bound(window_.begin(), window_.end(), offset,
-                            [](const slot& s, int64_t x) {
-                              return s.offset < x;
-                            });
+  auto i =
+      std::lower_bound(window_.begin(), window_.end(), offset,
+                       [](const slot& s, int64_t x) { return s.offset < x; });
   if (i == window_.end() || i->offset != offset || i->done)
     return false;
   i->done = true;

@@ -17,7 +17,7 @@
 namespace distiller::kafka {
 
 class offset_tracker {
-public:
+ public:
   /// `start` is the partition's position when assigned (the first offset that
   /// will be delivered, or the committed offset).
   explicit offset_tracker(int64_t start = 0) : next_(start) {}
@@ -50,7 +50,7 @@ public:
 
   std::optional<int64_t> last_committed() const noexcept { return committed_; }
 
-private:
+ private:
   struct slot {
     int64_t offset;
     bool done;

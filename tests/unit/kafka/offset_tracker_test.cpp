@@ -47,7 +47,7 @@ TEST(OffsetTracker, RejectsDuplicatesAndUnknowns) {
   offset_tracker t{5};
   EXPECT_FALSE(t.track(4)); // below the start
   EXPECT_TRUE(t.track(5));
-  EXPECT_FALSE(t.track(5)); // not increasing
+  EXPECT_FALSE(t.track(5));    // not increasing
   EXPECT_FALSE(t.complete(6)); // never tracked
   EXPECT_TRUE(t.complete(5));
   EXPECT_FALSE(t.complete(5)); // twice

@@ -1,0 +1,77 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
+
+/// Decides which polled records may start now under a binding's ordering
+/// mode, so that a pool of workers runs as much in parallel as the mode
+/// allows:
+///   partition  one record at a time per partition, in offset order;
+///   key        records with the same key one at a time in offset order,
+///              different keys in parallel (beyond the partition count);
+///              records without a key carry no ordering constraint;
+///   unordered  every record at once.
+/// Records are identified by a caller-chosen sequence number; the bridge keeps
+/// the payloads. Plain data, single-threaded, no allocation per record beyond
+/// the lane's queue entry.
+namespace distiller::kafka {
+
+enum class ordering { partition, key, unordered };
+
+std::string_view to_string(ordering x);
+std::optional<ordering> parse_ordering(std::string_view text);
+
+class dispatch_queue {
+ public:
+  explicit dispatch_queue(ordering mode) : mode_(mode) {}
+
+  /// Adds a polled record. `key` is empty for records without a key.
+  void push(uint64_t seq, int32_t partition, std::string_view key,
+            bool has_key = true);
+
+  /// Takes the next record that may start now, or nullopt.
+  std::optional<uint64_t> pop_ready();
+
+  /// Marks a started record finished; its lane's next record becomes ready.
+  /// Returns false if `seq` is not running.
+  bool finish(uint64_t seq);
+
+  /// Forgets the records of `partition` that have not started (revoke);
+  /// returns how many were dropped. Running ones stay until `finish`.
+  size_t drop_partition(int32_t partition);
+
+  size_t waiting() const noexcept { return waiting_; }
+  size_t running() const noexcept { return running_.size(); }
+  ordering mode() const noexcept { return mode_; }
+
+ private:
+  struct lane_id {
+    int32_t partition;
+    uint64_t key;
+    bool operator==(const lane_id&) const = default;
+  };
+  struct lane_hash {
+    size_t operator()(const lane_id& x) const noexcept {
+      return std::hash<uint64_t>{}(x.key * 0x9e3779b97f4a7c15ULL ^
+                                   static_cast<uint32_t>(x.partition));
+    }
+  };
+  struct lane {
+    std::deque<uint64_t> queue;
+    bool busy = false;
+  };
+
+  lane_id lane_of(uint64_t seq, int32_t partition, std::string_view key,
+                  bool has_key) const;
+
+  ordering mode_;
+  std::unordered_map<lane_id, lane, lane_hash> lanes_;
+  std::deque<lane_id> ready_;
+  std::unordered_map<uint64_t, lane_id> running_;
+  size_t waiting_ = 0;
+};
+
+} // namespace distiller::kafka
