@@ -42,25 +42,25 @@ void add_config_flags(CLI::App& cmd, config_flags& flags) {
     const char* help;
   };
   static const shortcut shortcuts[] = {
-    {"--brokers", "kafka.brokers",
-     "Kafka bootstrap servers; omit to start the embedded cluster"},
-    {"--pg", "postgres.dsn",
-     "PostgreSQL DSN; omit to start a private cluster under var/pg"},
-    {"--host", "http.host", "HTTP listen address"},
-    {"--port", "http.port", "HTTP listen port (0 picks a free one)"},
-    {"--name", "node.name", "Node name"},
-    {"--roles", "node.roles", "Roles (comma-separated)"},
-    {"--data-dir", "node.data_dir", "Directory for runtime data"},
-    {"--log-level", "log.level", "debug, info, warn or error"},
+      {"--brokers", "kafka.brokers",
+       "Kafka bootstrap servers; omit to start the embedded cluster"},
+      {"--pg", "postgres.dsn",
+       "PostgreSQL DSN; omit to start a private cluster under var/pg"},
+      {"--host", "http.host", "HTTP listen address"},
+      {"--port", "http.port", "HTTP listen port (0 picks a free one)"},
+      {"--name", "node.name", "Node name"},
+      {"--roles", "node.roles", "Roles (comma-separated)"},
+      {"--data-dir", "node.data_dir", "Directory for runtime data"},
+      {"--log-level", "log.level", "debug, info, warn or error"},
   };
   for (auto& s : shortcuts) {
     std::string key = s.key;
     cmd.add_option_function<std::string>(
-      s.flag,
-      [&flags, key](const std::string& value) {
-        flags.shortcuts.emplace_back(key, value);
-      },
-      s.help);
+        s.flag,
+        [&flags, key](const std::string& value) {
+          flags.shortcuts.emplace_back(key, value);
+        },
+        s.help);
   }
 }
 
@@ -96,8 +96,8 @@ void load_config(node::node_config& cfg, config::schema& s,
 int main(int argc, char** argv) {
   CLI::App app{"Distiller: an actor-model runtime for Kafka pipelines"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string{"distiller "}
-                                      + DISTILLER_VERSION);
+  app.set_version_flag("--version",
+                       std::string{"distiller "} + DISTILLER_VERSION);
 
   node::node_config cfg;
   config::schema schema;
@@ -105,27 +105,27 @@ int main(int argc, char** argv) {
   config_flags flags;
 
   auto* up = app.add_subcommand(
-    "up", "Run a whole node on this machine (embedded Kafka and PostgreSQL "
-          "unless configured otherwise) and print where to look");
+      "up", "Run a whole node on this machine (embedded Kafka and PostgreSQL "
+            "unless configured otherwise) and print where to look");
   add_config_flags(*up, flags);
 
   auto* node_cmd = app.add_subcommand(
-    "node", "Run a node with the configured roles (production form of `up`)");
+      "node", "Run a node with the configured roles (production form of `up`)");
   add_config_flags(*node_cmd, flags);
 
-  auto* config_cmd = app.add_subcommand(
-    "config", "Show, check or document the configuration");
+  auto* config_cmd =
+      app.add_subcommand("config", "Show, check or document the configuration");
   config_cmd->require_subcommand(1);
   auto* show = config_cmd->add_subcommand(
-    "show", "Print the effective configuration as TOML");
+      "show", "Print the effective configuration as TOML");
   add_config_flags(*show, flags);
   auto* check = config_cmd->add_subcommand(
-    "check", "Validate the configuration and exit 0, or 2 naming the key");
+      "check", "Validate the configuration and exit 0, or 2 naming the key");
   add_config_flags(*check, flags);
   auto* defaults = config_cmd->add_subcommand(
-    "defaults", "Print every key with its default and a comment (TOML)");
+      "defaults", "Print every key with its default and a comment (TOML)");
   auto* docs = config_cmd->add_subcommand(
-    "docs", "Print the Markdown reference of every key");
+      "docs", "Print the Markdown reference of every key");
 
   try {
     app.parse(argc, argv);

@@ -40,9 +40,9 @@ using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 
 long long ms_since(steady::time_point t0) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(steady::now()
-                                                               - t0)
-    .count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() -
+                                                               t0)
+      .count();
 }
 
 /// The Kafka probe: a metadata request; up when the brokers answer and every
@@ -57,8 +57,8 @@ health::check_fn kafka_check(std::string brokers, std::string client_id,
     }
     auto& meta = std::get<kafka::cluster_metadata>(md);
     auto missing = kafka::missing_topics(*topics, meta);
-    detail = std::to_string(meta.brokers) + " brokers, "
-             + std::to_string(meta.topics.size()) + " topics";
+    detail = std::to_string(meta.brokers) + " brokers, " +
+             std::to_string(meta.topics.size()) + " topics";
     if (!missing.empty()) {
       detail += "; missing:";
       for (auto& t : missing)
@@ -79,9 +79,9 @@ health::check_fn postgres_check(std::string dsn) {
         *conn = postgres::connect(dsn, 2s);
       pqxx::nontransaction tx{**conn};
       auto version = tx.exec1("SELECT current_setting('server_version')");
-      detail = "PostgreSQL " + version[0].as<std::string>()
-               + ", schema version "
-               + std::to_string(postgres::schema_version(**conn));
+      detail = "PostgreSQL " + version[0].as<std::string>() +
+               ", schema version " +
+               std::to_string(postgres::schema_version(**conn));
       return health::state::up;
     } catch (const std::exception& e) {
       conn->reset();
@@ -93,7 +93,8 @@ health::check_fn postgres_check(std::string dsn) {
 
 } // namespace
 
-// -- node::impl ------------------------------------------------------------------
+// -- node::impl
+// ------------------------------------------------------------------
 
 struct node::impl {
   node_config cfg;
@@ -116,10 +117,8 @@ struct node::impl {
   bool stopped = false;
 
   explicit impl(node_config c)
-    : cfg(std::move(c)),
-      actors(cfg.runtime.node.name),
-      metrics(cfg.runtime.node.name) {
-  }
+      : cfg(std::move(c)), actors(cfg.runtime.node.name),
+        metrics(cfg.runtime.node.name) {}
 
   void start_actor_system() {
     sys_cfg = std::make_unique<caf::actor_system_config>();
@@ -135,11 +134,11 @@ struct node::impl {
   void start_kafka() {
     auto t0 = steady::now();
     topics = std::make_shared<kafka::catalog>(
-      kafka::load_catalog(cfg.kafka.catalog));
+        kafka::load_catalog(cfg.kafka.catalog));
     board.declare("kafka");
     if (cfg.kafka.brokers.empty()) {
-      kafka_mock = std::make_unique<embedded::kafka_cluster>(
-        cfg.kafka.embedded_brokers);
+      kafka_mock =
+          std::make_unique<embedded::kafka_cluster>(cfg.kafka.embedded_brokers);
       kafka_mock->create_topics(*topics);
       bootstrap = kafka_mock->bootstrap();
       if (!cfg.kafka.bootstrap_file.empty())
@@ -199,21 +198,20 @@ struct node::impl {
     std::vector<supervision::child_spec> children;
     auto probe_child = [this](std::string component, health::check_fn check) {
       return supervision::child_spec{
-        "probe-" + component, "probe",
-        [this, component, check](caf::actor_system& s,
-                                 inspect::actor_entry_ptr entry) {
-          return health::spawn_probe(s, {component, 5s, check}, board,
-                                     std::move(entry));
-        }};
+          "probe-" + component, "probe",
+          [this, component, check](caf::actor_system& s,
+                                   inspect::actor_entry_ptr entry) {
+            return health::spawn_probe(s, {component, 5s, check}, board,
+                                       std::move(entry));
+          }};
     };
     children.push_back(probe_child(
-      "kafka", kafka_check(bootstrap, cfg.kafka.client_id, topics)));
+        "kafka", kafka_check(bootstrap, cfg.kafka.client_id, topics)));
     children.push_back(probe_child("postgres", postgres_check(dsn)));
     supervision::restart_policy policy{cfg.runtime.supervision.max_restarts,
                                        cfg.runtime.supervision.window};
-    root = supervision::spawn_supervisor(*sys, "root", policy,
-                                         std::move(children),
-                                         {&actors, &metrics});
+    root = supervision::spawn_supervisor(
+        *sys, "root", policy, std::move(children), {&actors, &metrics});
   }
 
   void start_http() {
@@ -291,15 +289,15 @@ struct node::impl {
       pg.reset();
       board.set("postgres", health::state::stopped);
     }
-    log::info("node_stopped", {{"node", cfg.runtime.node.name},
-                               {"duration_ms", ms_since(t0)}});
+    log::info("node_stopped",
+              {{"node", cfg.runtime.node.name}, {"duration_ms", ms_since(t0)}});
   }
 };
 
-// -- node ------------------------------------------------------------------------
+// -- node
+// ------------------------------------------------------------------------
 
-node::node(node_config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {
-}
+node::node(node_config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {}
 
 node::~node() {
   try {
@@ -401,10 +399,10 @@ int run(node_config cfg, bool banner) {
                 "Press Ctrl-C to stop.\n\n",
                 c.runtime.node.name.c_str(), base.c_str(), base.c_str(),
                 base.c_str(), n.kafka_bootstrap().c_str(),
-                c.kafka.brokers.empty()
-                  ? (" (embedded; bootstrap in " + c.kafka.bootstrap_file + ")")
-                      .c_str()
-                  : "",
+                c.kafka.brokers.empty() ? (" (embedded; bootstrap in " +
+                                           c.kafka.bootstrap_file + ")")
+                                              .c_str()
+                                        : "",
                 n.pg_dsn().c_str());
     std::fflush(stdout);
   }

@@ -31,7 +31,7 @@ class registry;
 namespace distiller::node {
 
 class node {
-public:
+ public:
   explicit node(node_config cfg);
   ~node();
 
@@ -49,7 +49,8 @@ public:
 
   void stop();
 
-  // -- observers ----------------------------------------------------------------
+  // -- observers
+  // ----------------------------------------------------------------
 
   const node_config& config() const noexcept;
   uint16_t http_port() const noexcept;
@@ -58,7 +59,7 @@ public:
   health::health_board& health() noexcept;
   inspect::registry& actors() noexcept;
 
-private:
+ private:
   struct impl;
   std::unique_ptr<impl> impl_;
 };

@@ -19,8 +19,8 @@ const std::vector<std::string>& known_roles() {
 
 bool has_role(const node_config& cfg, const std::string& role) {
   auto& roles = cfg.runtime.node.roles;
-  return std::find(roles.begin(), roles.end(), "all") != roles.end()
-         || std::find(roles.begin(), roles.end(), role) != roles.end();
+  return std::find(roles.begin(), roles.end(), "all") != roles.end() ||
+         std::find(roles.begin(), roles.end(), role) != roles.end();
 }
 
 void validate(const node_config& cfg) {
@@ -29,12 +29,12 @@ void validate(const node_config& cfg) {
   for (auto& r : known)
     allowed += (allowed.empty() ? "" : "|") + r;
   if (cfg.runtime.node.roles.empty())
-    throw config::config_error("node.roles", "expected at least one of "
-                                               + allowed);
+    throw config::config_error("node.roles",
+                               "expected at least one of " + allowed);
   for (auto& role : cfg.runtime.node.roles)
     if (std::find(known.begin(), known.end(), role) == known.end())
-      throw config::config_error("node.roles", "unknown role \"" + role
-                                                 + "\", expected " + allowed);
+      throw config::config_error("node.roles", "unknown role \"" + role +
+                                                   "\", expected " + allowed);
   if (cfg.runtime.node.name.empty())
     throw config::config_error("node.name", "must not be empty");
 }

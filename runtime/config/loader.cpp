@@ -66,8 +66,8 @@ std::string toml_value(const option& o, const std::string& value) {
     bool first = true;
     while (!rest.empty()) {
       auto comma = rest.find(',');
-      out += (first ? "\"" : ", \"") + std::string{rest.substr(0, comma)}
-             + "\"";
+      out +=
+          (first ? "\"" : ", \"") + std::string{rest.substr(0, comma)} + "\"";
       first = false;
       if (comma == std::string_view::npos)
         break;
@@ -179,8 +179,7 @@ std::string render_markdown(const schema& s) {
     auto def = o.default_text.empty() ? std::string{"(empty)"}
                                       : "`" + o.default_text + "`";
     auto allowed = o.allowed;
-    for (size_t i = 0; (i = allowed.find('|', i)) != std::string::npos;
-         i += 2)
+    for (size_t i = 0; (i = allowed.find('|', i)) != std::string::npos; i += 2)
       allowed.replace(i, 1, "\\|");
     out << "| `" << o.key << "` | " << def << " | " << allowed << " | " << env
         << " | " << o.doc << " |\n";

@@ -7,8 +7,9 @@ void declare(schema& s, runtime_config& cfg) {
                "Unique name of this node (logs, metrics, inspection).");
   s.add_list("node.roles", cfg.node.roles,
              "Roles this node runs: all, api, ingest, embed, index, thoughts.");
-  s.add_string("node.data_dir", cfg.node.data_dir,
-               "Directory for runtime data (relative to the working directory).");
+  s.add_string(
+      "node.data_dir", cfg.node.data_dir,
+      "Directory for runtime data (relative to the working directory).");
   s.add_int("node.scheduler_threads", cfg.node.scheduler_threads, 0, 256,
             "CAF scheduler worker threads; 0 means one per core.");
   s.add_choice("log.level", cfg.log.level, {"debug", "info", "warn", "error"},

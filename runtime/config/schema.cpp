@@ -19,8 +19,8 @@ std::string_view trim(std::string_view x) {
 std::optional<int64_t> parse_int(std::string_view text) {
   text = trim(text);
   int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(),
-                                   value);
+  auto [end, ec] =
+      std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc{} || end != text.data() + text.size() || text.empty())
     return std::nullopt;
   return value;
@@ -50,11 +50,11 @@ bool split_unit(std::string_view text, uint64_t& number, std::string& unit) {
 } // namespace
 
 config_error::config_error(std::string key, std::string message)
-  : std::runtime_error("config error: key '" + key + "': " + message),
-    key_(std::move(key)) {
-}
+    : std::runtime_error("config error: key '" + key + "': " + message),
+      key_(std::move(key)) {}
 
-// -- parsers -------------------------------------------------------------------
+// -- parsers
+// -------------------------------------------------------------------
 
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   uint64_t n = 0;
@@ -110,13 +110,14 @@ std::string format_bytes(uint64_t x) {
   return std::to_string(x);
 }
 
-// -- schema ----------------------------------------------------------------------
+// -- schema
+// ----------------------------------------------------------------------
 
 option& schema::push(std::string key, std::string doc, std::string allowed) {
   if (find(key) != nullptr)
     throw std::logic_error("config key declared twice: " + key);
-  options_.push_back(option{std::move(key), std::move(doc), std::move(allowed),
-                            {}, {}, {}, {}});
+  options_.push_back(option{
+      std::move(key), std::move(doc), std::move(allowed), {}, {}, {}, {}});
   return options_.back();
 }
 
@@ -126,7 +127,9 @@ void schema::add_string(std::string key, std::string& field, std::string doc) {
     field = std::string{text};
     return std::nullopt;
   };
-  o.render = [&field] { return field; };
+  o.render = [&field] {
+    return field;
+  };
   o.default_text = field;
 }
 
@@ -144,7 +147,9 @@ void schema::add_choice(std::string key, std::string& field,
     field = std::string{t};
     return std::nullopt;
   };
-  o.render = [&field] { return field; };
+  o.render = [&field] {
+    return field;
+  };
   o.default_text = field;
 }
 
@@ -160,7 +165,9 @@ void schema::add_int(std::string key, int64_t& field, int64_t min, int64_t max,
     field = *v;
     return std::nullopt;
   };
-  o.render = [&field] { return std::to_string(field); };
+  o.render = [&field] {
+    return std::to_string(field);
+  };
   o.default_text = std::to_string(field);
 }
 
@@ -176,7 +183,9 @@ void schema::add_int(std::string key, int& field, int min, int max,
     field = static_cast<int>(*v);
     return std::nullopt;
   };
-  o.render = [&field] { return std::to_string(field); };
+  o.render = [&field] {
+    return std::to_string(field);
+  };
   o.default_text = std::to_string(field);
 }
 
@@ -192,7 +201,9 @@ void schema::add_bool(std::string key, bool& field, std::string doc) {
       return "expected true|false, got " + quoted(text);
     return std::nullopt;
   };
-  o.render = [&field] { return std::string{field ? "true" : "false"}; };
+  o.render = [&field] {
+    return std::string{field ? "true" : "false"};
+  };
   o.default_text = field ? "true" : "false";
 }
 
@@ -225,8 +236,8 @@ void schema::add_list(std::string key, std::vector<std::string>& field,
 
 void schema::add_duration(std::string key, std::chrono::milliseconds& field,
                           std::chrono::milliseconds min, std::string doc) {
-  auto allowed = "duration >= " + format_duration(min)
-                 + " (e.g. 250ms, 30s, 5m, 1h)";
+  auto allowed =
+      "duration >= " + format_duration(min) + " (e.g. 250ms, 30s, 5m, 1h)";
   auto& o = push(std::move(key), std::move(doc), allowed);
   o.apply = [&field, min,
              allowed](std::string_view text) -> std::optional<std::string> {
@@ -236,14 +247,16 @@ void schema::add_duration(std::string key, std::chrono::milliseconds& field,
     field = *v;
     return std::nullopt;
   };
-  o.render = [&field] { return format_duration(field); };
+  o.render = [&field] {
+    return format_duration(field);
+  };
   o.default_text = format_duration(field);
 }
 
 void schema::add_bytes(std::string key, uint64_t& field, uint64_t min,
                        uint64_t max, std::string doc) {
-  auto allowed = "size " + format_bytes(min) + ".." + format_bytes(max)
-                 + " (e.g. 512KiB, 50MiB)";
+  auto allowed = "size " + format_bytes(min) + ".." + format_bytes(max) +
+                 " (e.g. 512KiB, 50MiB)";
   auto& o = push(std::move(key), std::move(doc), allowed);
   o.apply = [&field, min, max,
              allowed](std::string_view text) -> std::optional<std::string> {
@@ -253,7 +266,9 @@ void schema::add_bytes(std::string key, uint64_t& field, uint64_t min,
     field = *v;
     return std::nullopt;
   };
-  o.render = [&field] { return format_bytes(field); };
+  o.render = [&field] {
+    return format_bytes(field);
+  };
   o.default_text = format_bytes(field);
 }
 

@@ -21,12 +21,12 @@ namespace distiller::config {
 
 /// A configuration key that is unknown or whose value is invalid.
 class config_error : public std::runtime_error {
-public:
+ public:
   config_error(std::string key, std::string message);
 
   const std::string& key() const noexcept { return key_; }
 
-private:
+ private:
   std::string key_;
 };
 
@@ -50,8 +50,9 @@ struct option {
 
 /// The set of keys of one process, bound to the fields of its config structs.
 class schema {
-public:
-  // -- declaring keys -----------------------------------------------------------
+ public:
+  // -- declaring keys
+  // -----------------------------------------------------------
 
   void add_string(std::string key, std::string& field, std::string doc);
   void add_choice(std::string key, std::string& field,
@@ -74,7 +75,8 @@ public:
 
   // -- using keys -------------------------------------------------------------
 
-  /// Sets `key` from text; throws `config_error` for unknown keys or bad values.
+  /// Sets `key` from text; throws `config_error` for unknown keys or bad
+  /// values.
   void set(const std::string& key, std::string_view text);
 
   const option* find(const std::string& key) const;
@@ -83,12 +85,13 @@ public:
   /// The environment variable name of `key`: DISTILLER_SECTION_KEY.
   static std::string env_name(const std::string& key);
 
-private:
+ private:
   option& push(std::string key, std::string doc, std::string allowed);
   std::vector<option> options_;
 };
 
-// -- parsers shared with flags ---------------------------------------------------
+// -- parsers shared with flags
+// ---------------------------------------------------
 
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 std::optional<uint64_t> parse_bytes(std::string_view text);

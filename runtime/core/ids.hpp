@@ -7,7 +7,8 @@
 
 namespace distiller {
 
-// -- identifiers that travel between actors, Kafka and PostgreSQL --------------
+// -- identifiers that travel between actors, Kafka and PostgreSQL
+// --------------
 
 using trace_id = named_type<std::string, struct trace_id_tag>;
 using job_id = named_type<std::string, struct job_id_tag>;

@@ -16,7 +16,7 @@ namespace distiller::strong {
 /// taking a `job_id` rejects a `user_id` at compile time.
 template <class T, class Tag>
 class named_type {
-public:
+ public:
   using value_type = T;
 
   named_type() = default;
@@ -38,7 +38,7 @@ public:
     return f(x.value_);
   }
 
-private:
+ private:
   T value_{};
 };
 

@@ -15,19 +15,18 @@
 
 CAF_BEGIN_TYPE_ID_BLOCK(distiller_runtime, caf::first_custom_type_id)
 
-  // -- message payload types -------------------------------------------------
-  CAF_ADD_TYPE_ID(distiller_runtime, (distiller::trace_id))
+// -- message payload types -------------------------------------------------
+CAF_ADD_TYPE_ID(distiller_runtime, (distiller::trace_id))
 
-  // -- atoms -----------------------------------------------------------------
-  CAF_ADD_ATOM(distiller_runtime, distiller::atoms, inspect_atom, "inspect")
-  CAF_ADD_ATOM(distiller_runtime, distiller::atoms, health_atom, "health")
-  CAF_ADD_ATOM(distiller_runtime, distiller::atoms, tick_atom, "tick")
-  CAF_ADD_ATOM(distiller_runtime, distiller::atoms, child_atom, "child")
-  CAF_ADD_ATOM(distiller_runtime, distiller::atoms, children_atom, "children")
-  CAF_ADD_ATOM(distiller_runtime, distiller::atoms, restart_atom, "restart")
-  CAF_ADD_ATOM(distiller_runtime, distiller::atoms, restarted_atom,
-               "restarted")
-  CAF_ADD_ATOM(distiller_runtime, distiller::atoms, crash_atom, "crash")
-  CAF_ADD_ATOM(distiller_runtime, distiller::atoms, stop_atom, "stop")
+// -- atoms -----------------------------------------------------------------
+CAF_ADD_ATOM(distiller_runtime, distiller::atoms, inspect_atom, "inspect")
+CAF_ADD_ATOM(distiller_runtime, distiller::atoms, health_atom, "health")
+CAF_ADD_ATOM(distiller_runtime, distiller::atoms, tick_atom, "tick")
+CAF_ADD_ATOM(distiller_runtime, distiller::atoms, child_atom, "child")
+CAF_ADD_ATOM(distiller_runtime, distiller::atoms, children_atom, "children")
+CAF_ADD_ATOM(distiller_runtime, distiller::atoms, restart_atom, "restart")
+CAF_ADD_ATOM(distiller_runtime, distiller::atoms, restarted_atom, "restarted")
+CAF_ADD_ATOM(distiller_runtime, distiller::atoms, crash_atom, "crash")
+CAF_ADD_ATOM(distiller_runtime, distiller::atoms, stop_atom, "stop")
 
 CAF_END_TYPE_ID_BLOCK(distiller_runtime)

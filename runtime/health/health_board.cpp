@@ -4,16 +4,16 @@ namespace distiller::health {
 
 std::string_view to_string(state x) {
   switch (x) {
-    case state::starting:
-      return "starting";
-    case state::up:
-      return "up";
-    case state::degraded:
-      return "degraded";
-    case state::down:
-      return "down";
-    case state::stopped:
-      return "stopped";
+  case state::starting:
+    return "starting";
+  case state::up:
+    return "up";
+  case state::degraded:
+    return "degraded";
+  case state::down:
+    return "down";
+  case state::stopped:
+    return "stopped";
   }
   return "unknown";
 }

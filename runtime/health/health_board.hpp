@@ -27,7 +27,7 @@ struct component {
 };
 
 class health_board {
-public:
+ public:
   /// Declares a component (idempotent); it starts in `starting`.
   void declare(const std::string& name, bool required = true);
 
@@ -43,7 +43,7 @@ public:
   /// The names of required components that are not ready.
   std::vector<std::string> not_ready() const;
 
-private:
+ private:
   mutable std::mutex mtx_;
   std::map<std::string, component> components_;
 };

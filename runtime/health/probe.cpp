@@ -51,19 +51,19 @@ caf::behavior probe_actor(caf::stateful_actor<probe_state>* self,
   self->state.entry = std::move(entry);
   self->send(self, atoms::tick_atom_v);
   return {
-    [self](atoms::tick_atom) {
-      auto& st = self->state;
-      auto result = st.run_check();
-      if (st.entry) {
-        st.entry->on_message(self->mailbox().size());
-        st.entry->set_state(std::string{to_string(result)});
-      }
-      self->delayed_send(self, st.opts.interval, atoms::tick_atom_v);
-    },
-    [self](atoms::health_atom) -> std::string {
-      auto result = self->state.run_check();
-      return std::string{to_string(result)};
-    },
+      [self](atoms::tick_atom) {
+        auto& st = self->state;
+        auto result = st.run_check();
+        if (st.entry) {
+          st.entry->on_message(self->mailbox().size());
+          st.entry->set_state(std::string{to_string(result)});
+        }
+        self->delayed_send(self, st.opts.interval, atoms::tick_atom_v);
+      },
+      [self](atoms::health_atom) -> std::string {
+        auto result = self->state.run_check();
+        return std::string{to_string(result)};
+      },
   };
 }
 

@@ -4,11 +4,8 @@ namespace distiller::inspect {
 
 actor_entry::actor_entry(std::string name, std::string role, std::string node,
                          std::string parent)
-  : name_(std::move(name)),
-    role_(std::move(role)),
-    node_(std::move(node)),
-    parent_(std::move(parent)) {
-}
+    : name_(std::move(name)), role_(std::move(role)), node_(std::move(node)),
+      parent_(std::move(parent)) {}
 
 void actor_entry::set_state(std::string state) {
   std::lock_guard<std::mutex> guard{state_mtx_};
@@ -20,8 +17,7 @@ std::string actor_entry::state() const {
   return state_;
 }
 
-registry::registry(std::string node_name) : node_(std::move(node_name)) {
-}
+registry::registry(std::string node_name) : node_(std::move(node_name)) {}
 
 actor_entry_ptr registry::enroll(const std::string& name,
                                  const std::string& role,

@@ -19,7 +19,7 @@ namespace distiller::inspect {
 /// it and the registry that reads it; survives the actor's restarts so the
 /// counts accumulate over incarnations.
 class actor_entry {
-public:
+ public:
   actor_entry(std::string name, std::string role, std::string node,
               std::string parent);
 
@@ -54,7 +54,7 @@ public:
   uint64_t mailbox() const noexcept { return mailbox_.load(); }
   std::string state() const;
 
-private:
+ private:
   std::string name_;
   std::string role_;
   std::string node_;
@@ -83,7 +83,7 @@ struct actor_snapshot {
 };
 
 class registry {
-public:
+ public:
   explicit registry(std::string node_name);
 
   const std::string& node() const noexcept { return node_; }
@@ -102,7 +102,7 @@ public:
   /// All entries, sorted by name.
   std::vector<actor_snapshot> snapshot() const;
 
-private:
+ private:
   std::string node_;
   mutable std::mutex mtx_;
   std::map<std::string, actor_entry_ptr> entries_;

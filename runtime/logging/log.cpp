@@ -41,14 +41,14 @@ std::string timestamp() {
 
 std::string_view to_string(level x) {
   switch (x) {
-    case level::debug:
-      return "debug";
-    case level::info:
-      return "info";
-    case level::warn:
-      return "warn";
-    case level::error:
-      return "error";
+  case level::debug:
+    return "debug";
+  case level::info:
+    return "info";
+  case level::warn:
+    return "warn";
+  case level::error:
+    return "error";
   }
   return "info";
 }
@@ -60,11 +60,17 @@ std::optional<level> parse_level(std::string_view text) {
   return std::nullopt;
 }
 
-void set_level(level min) { min_level = min; }
+void set_level(level min) {
+  min_level = min;
+}
 
-level current_level() { return min_level.load(); }
+level current_level() {
+  return min_level.load();
+}
 
-bool enabled(level x) { return x >= min_level.load(); }
+bool enabled(level x) {
+  return x >= min_level.load();
+}
 
 void set_sink(std::function<void(std::string_view)> fn) {
   std::lock_guard<std::mutex> guard{sink().mtx};
@@ -74,8 +80,8 @@ void set_sink(std::function<void(std::string_view)> fn) {
 std::string quote(std::string_view value) {
   bool needs = value.empty();
   for (char c : value)
-    if (c == ' ' || c == '"' || c == '=' || c == '\\'
-        || static_cast<unsigned char>(c) < 0x20)
+    if (c == ' ' || c == '"' || c == '=' || c == '\\' ||
+        static_cast<unsigned char>(c) < 0x20)
       needs = true;
   if (!needs)
     return std::string{value};
@@ -84,29 +90,29 @@ std::string quote(std::string_view value) {
   out += '"';
   for (char c : value) {
     switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    default:
+      if (static_cast<unsigned char>(c) < 0x20) {
+        char buf[8];
+        std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+        out += buf;
+      } else {
+        out += c;
+      }
     }
   }
   out += '"';

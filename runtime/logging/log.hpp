@@ -37,9 +37,9 @@ struct field {
   field(std::string_view k, T v) : key(k), value(format_number(v)) {}
   template <class T, class Tag>
   field(std::string_view k, const named_type<T, Tag>& v)
-    : field(k, v.value()) {}
+      : field(k, v.value()) {}
 
-private:
+ private:
   template <class T>
   static std::string format_number(T v) {
     if constexpr (std::is_floating_point_v<T>) {

@@ -7,30 +7,32 @@
 namespace distiller::metrics {
 
 node_metrics::node_metrics(std::string node_name)
-  : node_(std::move(node_name)),
-    registry_(std::make_shared<prometheus::Registry>()) {
+    : node_(std::move(node_name)),
+      registry_(std::make_shared<prometheus::Registry>()) {
   using namespace prometheus;
-  actor_restarts_ = &BuildCounter()
-                       .Name("distiller_actor_restarts_total")
-                       .Help("Restarts of supervised actors by their supervisor")
-                       .Register(*registry_);
+  actor_restarts_ =
+      &BuildCounter()
+           .Name("distiller_actor_restarts_total")
+           .Help("Restarts of supervised actors by their supervisor")
+           .Register(*registry_);
   escalations_ = &BuildCounter()
-                    .Name("distiller_supervisor_escalations_total")
-                    .Help("Supervisors that exceeded their restart intensity")
-                    .Register(*registry_);
-  mailbox_depth_ = &BuildGauge()
-                      .Name("distiller_actor_mailbox_depth")
-                      .Help("Mailbox depth last sampled by each managed actor")
+                      .Name("distiller_supervisor_escalations_total")
+                      .Help("Supervisors that exceeded their restart intensity")
                       .Register(*registry_);
+  mailbox_depth_ =
+      &BuildGauge()
+           .Name("distiller_actor_mailbox_depth")
+           .Help("Mailbox depth last sampled by each managed actor")
+           .Register(*registry_);
   processed_ = &BuildGauge()
-                  .Name("distiller_actor_messages_processed")
-                  .Help("Messages handled by each managed actor (all "
-                        "incarnations)")
-                  .Register(*registry_);
+                    .Name("distiller_actor_messages_processed")
+                    .Help("Messages handled by each managed actor (all "
+                          "incarnations)")
+                    .Register(*registry_);
   failures_ = &BuildGauge()
-                 .Name("distiller_actor_failures")
-                 .Help("Failed messages or crashes of each managed actor")
-                 .Register(*registry_);
+                   .Name("distiller_actor_failures")
+                   .Help("Failed messages or crashes of each managed actor")
+                   .Register(*registry_);
 }
 
 void node_metrics::sample(const inspect::registry& actors) {

@@ -20,7 +20,7 @@ class registry;
 namespace distiller::metrics {
 
 class node_metrics {
-public:
+ public:
   explicit node_metrics(std::string node_name);
 
   prometheus::Registry& registry() noexcept { return *registry_; }
@@ -46,7 +46,7 @@ public:
   /// The Prometheus text exposition format of every registered family.
   std::string render();
 
-private:
+ private:
   std::string node_;
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>* actor_restarts_;

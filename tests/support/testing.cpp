@@ -35,8 +35,7 @@ temp_dir::temp_dir(const std::string& prefix) {
     auto candidate = base / (prefix + "-" + std::to_string(rd()));
     if (std::filesystem::create_directory(candidate)) {
       path_ = candidate;
-      std::filesystem::permissions(candidate,
-                                   std::filesystem::perms::all);
+      std::filesystem::permissions(candidate, std::filesystem::perms::all);
       return;
     }
   }
@@ -115,8 +114,12 @@ process_result run_process(const std::vector<std::string>& argv,
   close(out_pipe[1]);
   close(err_pipe[1]);
   process_result result;
-  std::thread out_reader{[&] { result.out = drain(out_pipe[0]); }};
-  std::thread err_reader{[&] { result.err = drain(err_pipe[0]); }};
+  std::thread out_reader{[&] {
+    result.out = drain(out_pipe[0]);
+  }};
+  std::thread err_reader{[&] {
+    result.err = drain(err_pipe[0]);
+  }};
   int status = 0;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   bool done = false;
@@ -140,7 +143,8 @@ process_result run_process(const std::vector<std::string>& argv,
   return result;
 }
 
-// -- child_process -------------------------------------------------------------
+// -- child_process
+// -------------------------------------------------------------
 
 child_process::child_process(const std::vector<std::string>& argv,
                              const std::vector<std::string>& env,

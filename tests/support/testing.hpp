@@ -22,7 +22,7 @@ bool wait_until(const std::function<bool()>& pred,
 /// Readable and writable by everyone, so the `postgres` user can use it when
 /// the tests run as root.
 class temp_dir {
-public:
+ public:
   explicit temp_dir(const std::string& prefix = "distiller-test");
   ~temp_dir();
   temp_dir(const temp_dir&) = delete;
@@ -33,7 +33,7 @@ public:
     return path_ / name;
   }
 
-private:
+ private:
   std::filesystem::path path_;
 };
 
@@ -66,7 +66,7 @@ process_result run_process(const std::vector<std::string>& argv,
 /// stdout and stderr go to files so tests can read them while it runs. The
 /// destructor kills it if it still runs.
 class child_process {
-public:
+ public:
   child_process(const std::vector<std::string>& argv,
                 const std::vector<std::string>& env = {},
                 const std::filesystem::path& cwd = {});
@@ -83,7 +83,7 @@ public:
   std::string out() const;
   std::string err() const;
 
-private:
+ private:
   int pid_ = -1;
   int status_ = -1;
   bool exited_ = false;

@@ -37,8 +37,8 @@ TEST(ConfigPrecedence, DefaultsFileEnvFlagsInOrder) {
   dt::temp_dir dir;
   auto file = dir / "d.toml";
   dt::write_file(file, "[http]\nport = 9001\nthreads = 3\n"
-                            "[node]\nname = \"from-file\"\n"
-                            "[log]\nlevel = \"warn\"\n");
+                       "[node]\nname = \"from-file\"\n"
+                       "[log]\nlevel = \"warn\"\n");
   fixture f;
   EXPECT_EQ(f.cfg.http.port, 8000); // default
   config::load_file(f.schema, file, true);
@@ -87,7 +87,7 @@ TEST(ConfigPrecedence, TomlArraysAndNumbers) {
   dt::temp_dir dir;
   auto file = dir / "d.toml";
   dt::write_file(file, "[node]\nroles = [\"api\", \"index\"]\n"
-                            "[supervision]\nmax_restarts = 7\n");
+                       "[supervision]\nmax_restarts = 7\n");
   fixture f;
   config::load_file(f.schema, file, true);
   EXPECT_EQ(f.cfg.runtime.node.roles,
@@ -108,28 +108,30 @@ class ConfigBadValue : public ::testing::TestWithParam<bad_value> {};
 TEST_P(ConfigBadValue, NamesKeyAndAllowedValues) {
   auto p = GetParam();
   fixture f;
-  auto [key, msg] = error_of(
-    [&] { config::load_flags(f.schema, {{p.key, p.value}}); });
+  auto [key, msg] = error_of([&] {
+    config::load_flags(f.schema, {{p.key, p.value}});
+  });
   EXPECT_EQ(key, p.key);
   EXPECT_NE(msg.find(p.key), std::string::npos) << msg;
   EXPECT_NE(msg.find(p.expect), std::string::npos) << msg;
 }
 
 INSTANTIATE_TEST_SUITE_P(
-  AllKinds, ConfigBadValue,
-  ::testing::Values(bad_value{"http.port", "abc", "integer 0..65535"},
-                    bad_value{"http.port", "70000", "integer 0..65535"},
-                    bad_value{"http.port", "-1", "integer 0..65535"},
-                    bad_value{"log.level", "verbose", "debug|info|warn|error"},
-                    bad_value{"http.request_timeout", "soon", "duration"},
-                    bad_value{"http.request_timeout", "10", "duration >= 100ms"},
-                    bad_value{"http.max_body_bytes", "huge", "size"},
-                    bad_value{"http.max_body_bytes", "1", "size 1KiB"},
-                    bad_value{"node.roles", "api,,embed", "empty item"},
-                    bad_value{"kafka.security_protocol", "tls",
-                              "plaintext|ssl|sasl_plaintext|sasl_ssl"},
-                    bad_value{"kafka.embedded_brokers", "0", "integer 1..16"},
-                    bad_value{"postgres.pool_size", "1.5", "integer 1..256"}));
+    AllKinds, ConfigBadValue,
+    ::testing::Values(
+        bad_value{"http.port", "abc", "integer 0..65535"},
+        bad_value{"http.port", "70000", "integer 0..65535"},
+        bad_value{"http.port", "-1", "integer 0..65535"},
+        bad_value{"log.level", "verbose", "debug|info|warn|error"},
+        bad_value{"http.request_timeout", "soon", "duration"},
+        bad_value{"http.request_timeout", "10", "duration >= 100ms"},
+        bad_value{"http.max_body_bytes", "huge", "size"},
+        bad_value{"http.max_body_bytes", "1", "size 1KiB"},
+        bad_value{"node.roles", "api,,embed", "empty item"},
+        bad_value{"kafka.security_protocol", "tls",
+                  "plaintext|ssl|sasl_plaintext|sasl_ssl"},
+        bad_value{"kafka.embedded_brokers", "0", "integer 1..16"},
+        bad_value{"postgres.pool_size", "1.5", "integer 1..256"}));
 
 TEST(ConfigErrors, UnknownKeyInFile) {
   dt::temp_dir dir;
@@ -192,8 +194,9 @@ TEST(ConfigErrors, MissingFile) {
 
 TEST(ConfigErrors, UnknownDistillerEnvironmentVariable) {
   fixture f;
-  auto [key, msg] = error_of(
-    [&] { config::load_env(f.schema, {{"DISTILLER_HTTP_PROT", "1"}}); });
+  auto [key, msg] = error_of([&] {
+    config::load_env(f.schema, {{"DISTILLER_HTTP_PROT", "1"}});
+  });
   EXPECT_EQ(key, "DISTILLER_HTTP_PROT");
   EXPECT_NE(msg.find("unknown environment variable"), std::string::npos);
 }
@@ -208,10 +211,10 @@ TEST(ConfigErrors, BadValueInEnvironmentNamesKey) {
 
 TEST(ConfigErrors, UnknownFlagKey) {
   fixture f;
-  EXPECT_EQ(
-    error_of([&] { config::load_flags(f.schema, {{"http.nope", "1"}}); })
-      .first,
-    "http.nope");
+  EXPECT_EQ(error_of([&] {
+              config::load_flags(f.schema, {{"http.nope", "1"}});
+            }).first,
+            "http.nope");
   EXPECT_EQ(error_of([] { config::split_assignment("no-equals-sign"); }).first,
             "no-equals-sign");
 }
@@ -225,7 +228,8 @@ TEST(ConfigErrors, UnknownRole) {
   EXPECT_NE(msg.find("all|api|ingest|embed|index|thoughts"), std::string::npos);
 }
 
-// -- the shipped file and docs stay in sync with the structs --------------------
+// -- the shipped file and docs stay in sync with the structs
+// --------------------
 
 TEST(ConfigShipped, DistillerTomlHasEveryKeyCommentedWithDefaults) {
   auto path = dt::source_dir() / "config" / "distiller.toml";
@@ -244,8 +248,8 @@ TEST(ConfigShipped, DistillerTomlHasEveryKeyCommentedWithDefaults) {
     if (std::regex_match(line, m, std::regex{R"(\[([a-z_]+)\])"}))
       section = m[1];
     else if (std::regex_match(line, m, std::regex{R"(([a-z_]+) = .*)"}))
-      commented[section + "." + std::string{m[1]}] = previous.rfind("# ", 0)
-                                                     == 0;
+      commented[section + "." + std::string{m[1]}] =
+          previous.rfind("# ", 0) == 0;
     previous = line;
   }
   for (auto& o : f.schema.options()) {
@@ -256,12 +260,11 @@ TEST(ConfigShipped, DistillerTomlHasEveryKeyCommentedWithDefaults) {
 }
 
 TEST(ConfigShipped, ConfigurationDocListsEveryKey) {
-  auto doc = dt::read_file(dt::source_dir() / "docs"
-                                / "configuration.md");
+  auto doc = dt::read_file(dt::source_dir() / "docs" / "configuration.md");
   fixture f;
   EXPECT_NE(doc.find(config::render_markdown(f.schema)), std::string::npos)
-    << "docs/configuration.md is out of date: regenerate the table with "
-       "`distiller config docs`";
+      << "docs/configuration.md is out of date: regenerate the table with "
+         "`distiller config docs`";
 }
 
 TEST(ConfigSchema, EnvironmentNames) {

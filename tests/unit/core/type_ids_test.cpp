@@ -33,12 +33,12 @@ TEST_F(system_fixture, TraceIdTravelsInsideMessages) {
   trace_id got;
   std::string text;
   self->request(echo, 5s, sent, std::string{"hello"})
-    .receive(
-      [&](const trace_id& t, const std::string& s) {
-        got = t;
-        text = s;
-      },
-      [&](const caf::error& e) { FAIL() << sys->render(e); });
+      .receive(
+          [&](const trace_id& t, const std::string& s) {
+            got = t;
+            text = s;
+          },
+          [&](const caf::error& e) { FAIL() << sys->render(e); });
   EXPECT_EQ(got, sent);
   EXPECT_EQ(text, "hello!");
   caf::anon_send_exit(echo, caf::exit_reason::user_shutdown);
@@ -55,8 +55,7 @@ TEST_F(system_fixture, TraceIdSerializesForRemoteNodes) {
   caf::binary_deserializer source{*sys, buf};
   ASSERT_FALSE(source(got));
   EXPECT_EQ(got, sent);
-  EXPECT_NE(sys->types().portable_name(caf::make_rtti_pair<trace_id>()),
-            "");
+  EXPECT_NE(sys->types().portable_name(caf::make_rtti_pair<trace_id>()), "");
 }
 
 TEST_F(system_fixture, RuntimeErrorsRenderWithTheirCategory) {

@@ -22,8 +22,7 @@ TEST(HealthBoard, ReadyOnlyWhenEveryRequiredComponentIsUp) {
   board.declare("postgres");
   board.declare("optional", false);
   EXPECT_FALSE(board.ready());
-  EXPECT_EQ(board.not_ready(),
-            (std::vector<std::string>{"kafka", "postgres"}));
+  EXPECT_EQ(board.not_ready(), (std::vector<std::string>{"kafka", "postgres"}));
   board.set("kafka", health::state::up, "3 brokers");
   board.set("postgres", health::state::degraded, "slow");
   EXPECT_TRUE(board.ready());
@@ -44,17 +43,17 @@ TEST(HealthProbe, WritesBoardAndSurvivesThrowingChecks) {
   inspect::registry reg{"n"};
   std::atomic<int> calls{0};
   std::atomic<bool> healthy{false};
-  auto probe = health::spawn_probe(
-    sys,
-    {"dep", 20ms,
-     [&](std::string& detail) {
-       ++calls;
-       if (!healthy)
-         throw std::runtime_error("connection refused");
-       detail = "fine";
-       return health::state::up;
-     }},
-    board, reg.enroll("probe-dep", "probe"));
+  auto probe =
+      health::spawn_probe(sys,
+                          {"dep", 20ms,
+                           [&](std::string& detail) {
+                             ++calls;
+                             if (!healthy)
+                               throw std::runtime_error("connection refused");
+                             detail = "fine";
+                             return health::state::up;
+                           }},
+                          board, reg.enroll("probe-dep", "probe"));
   ASSERT_TRUE(dt::wait_until([&] { return calls >= 2; }));
   auto snap = board.snapshot();
   ASSERT_EQ(snap.size(), 1u);
@@ -67,8 +66,8 @@ TEST(HealthProbe, WritesBoardAndSurvivesThrowingChecks) {
   caf::scoped_actor self{sys};
   std::string reply;
   self->request(probe, 5s, atoms::health_atom_v)
-    .receive([&](const std::string& s) { reply = s; },
-             [&](const caf::error& e) { FAIL() << sys.render(e); });
+      .receive([&](const std::string& s) { reply = s; },
+               [&](const caf::error& e) { FAIL() << sys.render(e); });
   EXPECT_EQ(reply, "up");
   EXPECT_GE(reg.find("probe-dep")->failures(), 1u);
   EXPECT_GE(reg.find("probe-dep")->processed(), 2u);

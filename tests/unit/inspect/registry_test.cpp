@@ -68,24 +68,28 @@ TEST(NodeMetrics, SampleAndRenderExposition) {
   e->on_message(3);
   e->add_failure();
   metrics::node_metrics m{"n"};
-  m.actor_restarts().Add({{"actor", "probe-kafka"}, {"role", "probe"}})
-    .Increment();
+  m.actor_restarts()
+      .Add({{"actor", "probe-kafka"}, {"role", "probe"}})
+      .Increment();
   m.sample(reg);
   auto text = m.render();
   EXPECT_NE(text.find("# TYPE distiller_actor_restarts_total counter"),
             std::string::npos);
-  EXPECT_NE(text.find(
-              R"(distiller_actor_restarts_total{actor="probe-kafka",role="probe"} 1)"),
-            std::string::npos)
-    << text;
-  EXPECT_NE(text.find(
-              R"(distiller_actor_mailbox_depth{actor="probe-kafka",role="probe"} 3)"),
-            std::string::npos)
-    << text;
-  EXPECT_NE(text.find(
-              R"(distiller_actor_failures{actor="probe-kafka",role="probe"} 1)"),
-            std::string::npos)
-    << text;
+  EXPECT_NE(
+      text.find(
+          R"(distiller_actor_restarts_total{actor="probe-kafka",role="probe"} 1)"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find(
+          R"(distiller_actor_mailbox_depth{actor="probe-kafka",role="probe"} 3)"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find(
+          R"(distiller_actor_failures{actor="probe-kafka",role="probe"} 1)"),
+      std::string::npos)
+      << text;
 }
 
 } // namespace

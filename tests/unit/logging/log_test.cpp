@@ -31,9 +31,10 @@ TEST(Logfmt, LineHasTimestampLevelEventAndFields) {
                                  {"duration_ms", 1.5},
                                  {"trace_id", trace}});
   ASSERT_EQ(c.lines.size(), 1u);
-  std::regex shape{R"(ts=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z level=info )"
-                   R"(event=record_committed topic=chunk-processing )"
-                   R"(partition=3 offset=42 duration_ms=1\.500 trace_id=[0-9a-f]{32})"};
+  std::regex shape{
+      R"(ts=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z level=info )"
+      R"(event=record_committed topic=chunk-processing )"
+      R"(partition=3 offset=42 duration_ms=1\.500 trace_id=[0-9a-f]{32})"};
   EXPECT_TRUE(std::regex_match(c.lines[0], shape)) << c.lines[0];
 }
 
@@ -71,9 +72,9 @@ TEST(Ids, TraceIdsAndUuidsAreWellFormedAndDistinct) {
   EXPECT_TRUE(std::regex_match(a.value(), std::regex{"[0-9a-f]{32}"}));
   auto u = make_uuid();
   EXPECT_TRUE(std::regex_match(
-    u, std::regex{"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-"
-                  "[0-9a-f]{12}"}))
-    << u;
+      u, std::regex{"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-"
+                    "[0-9a-f]{12}"}))
+      << u;
 }
 
 } // namespace
