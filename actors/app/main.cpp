@@ -88,6 +88,7 @@ void load_config(node::node_config& cfg, config::schema& s,
     overrides.push_back(kv);
   config::load_flags(s, overrides);
   node::validate(cfg);
+  node::resolve_paths(cfg);
   log::set_level(*log::parse_level(cfg.runtime.log.level));
 }
 

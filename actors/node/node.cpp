@@ -77,10 +77,13 @@ health::check_fn postgres_check(std::string dsn) {
     try {
       if (!*conn || !(*conn)->is_open())
         *conn = postgres::connect(dsn, 2s);
-      pqxx::nontransaction tx{**conn};
-      auto version = tx.exec1("SELECT current_setting('server_version')");
-      detail = "PostgreSQL " + version[0].as<std::string>() +
-               ", schema version " +
+      std::string version;
+      {
+        pqxx::nontransaction tx{**conn};
+        version = tx.exec1("SELECT current_setting('server_version')")[0]
+                      .as<std::string>();
+      }
+      detail = "PostgreSQL " + version + ", schema version " +
                std::to_string(postgres::schema_version(**conn));
       return health::state::up;
     } catch (const std::exception& e) {

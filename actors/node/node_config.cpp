@@ -1,6 +1,7 @@
 #include "actors/node/node_config.hpp"
 
 #include <algorithm>
+#include <filesystem>
 
 namespace distiller::node {
 
@@ -21,6 +22,18 @@ bool has_role(const node_config& cfg, const std::string& role) {
   auto& roles = cfg.runtime.node.roles;
   return std::find(roles.begin(), roles.end(), "all") != roles.end() ||
          std::find(roles.begin(), roles.end(), role) != roles.end();
+}
+
+void resolve_paths(node_config& cfg) {
+  auto under = [&](const char* name) {
+    return (std::filesystem::path{cfg.runtime.node.data_dir} / name).string();
+  };
+  if (cfg.postgres.data_dir.empty())
+    cfg.postgres.data_dir = under("pg");
+  if (cfg.postgres.socket_dir.empty())
+    cfg.postgres.socket_dir = under("run");
+  if (cfg.kafka.bootstrap_file.empty())
+    cfg.kafka.bootstrap_file = under("kafka.bootstrap");
 }
 
 void validate(const node_config& cfg) {

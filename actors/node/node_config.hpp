@@ -23,6 +23,10 @@ void declare(config::schema& s, node_config& cfg);
 /// Checks rules that span keys (e.g. role names); throws config_error.
 void validate(const node_config& cfg);
 
+/// Fills the paths left empty from `node.data_dir` (pg data and socket
+/// directories, the Kafka bootstrap file).
+void resolve_paths(node_config& cfg);
+
 /// The roles a node may run.
 const std::vector<std::string>& known_roles();
 

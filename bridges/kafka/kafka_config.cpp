@@ -10,8 +10,8 @@ void declare(config::schema& s, kafka_config& cfg) {
   s.add_int("kafka.embedded_brokers", cfg.embedded_brokers, 1, 16,
             "Number of brokers of the embedded mock cluster.");
   s.add_string("kafka.bootstrap_file", cfg.bootstrap_file,
-               "File the embedded cluster's bootstrap address is written to "
-               "(empty: none).");
+               "File the embedded cluster's bootstrap address is written to; "
+               "empty means <node.data_dir>/kafka.bootstrap.");
   s.add_string("kafka.catalog", cfg.catalog,
                "Topic catalog (TOML) used to create and verify topics.");
   s.add_string("kafka.client_id", cfg.client_id,

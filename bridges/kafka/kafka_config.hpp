@@ -13,8 +13,9 @@ struct kafka_config {
   std::string brokers;
   /// Brokers of the embedded mock cluster.
   int embedded_brokers = 3;
-  /// Where the embedded cluster's bootstrap address is written (empty: don't).
-  std::string bootstrap_file = "var/kafka.bootstrap";
+  /// Where the embedded cluster's bootstrap address is written; empty means
+  /// `<node.data_dir>/kafka.bootstrap`.
+  std::string bootstrap_file;
   /// The topic catalog.
   std::string catalog = "config/topics.toml";
   /// client.id of every client this node creates.

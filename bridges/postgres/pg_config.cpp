@@ -8,9 +8,11 @@ void declare(config::schema& s, pg_config& cfg) {
                "cluster under data_dir.");
   s.alias_env("postgres.dsn", "DATABASE_URL");
   s.add_string("postgres.data_dir", cfg.data_dir,
-               "Data directory of the private cluster.");
+               "Data directory of the private cluster; empty means "
+               "<node.data_dir>/pg.");
   s.add_string("postgres.socket_dir", cfg.socket_dir,
-               "Unix-socket directory of the private cluster.");
+               "Unix-socket directory of the private cluster; empty means "
+               "<node.data_dir>/run.");
   s.add_int("postgres.port", cfg.port, 1, 65535,
             "Port number of the private cluster (names its unix socket).");
   s.add_string("postgres.database", cfg.database,

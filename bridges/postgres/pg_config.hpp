@@ -11,10 +11,12 @@ namespace distiller::postgres {
 struct pg_config {
   /// libpq connection string or URI; empty = start a private cluster.
   std::string dsn;
-  /// Data directory of the private cluster (initdb runs once into it).
-  std::string data_dir = "var/pg";
-  /// Directory of the private cluster's unix socket.
-  std::string socket_dir = "var/run";
+  /// Data directory of the private cluster (initdb runs once into it);
+  /// empty means `<node.data_dir>/pg`.
+  std::string data_dir;
+  /// Directory of the private cluster's unix socket; empty means
+  /// `<node.data_dir>/run`.
+  std::string socket_dir;
   /// Port number of the private cluster (names its socket; no TCP listener).
   int port = 5432;
   /// Database the node uses (created in the private cluster if missing).
