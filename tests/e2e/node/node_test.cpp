@@ -23,15 +23,16 @@ namespace dt = distiller::testing;
 namespace fs = std::filesystem;
 
 class NodeProcess : public ::testing::Test {
-protected:
+ protected:
   dt::temp_dir dir{"distiller-e2e"};
 
-  std::vector<std::string> args(const std::string& cmd = "up") const {
+  std::vector<std::string> args(const std::string& cmd = "up",
+                                const std::string& port = "0") const {
     auto d = dir.path().string();
     return {dt::distiller_binary(),
             cmd,
             "--port",
-            "0",
+            port,
             "--name",
             "e2e-node",
             "--data-dir",
@@ -43,18 +44,17 @@ protected:
             "--set",
             "kafka.bootstrap_file=" + d + "/kafka.bootstrap",
             "--set",
-            "kafka.catalog="
-              + (dt::source_dir() / "config" / "topics.toml").string()};
+            "kafka.catalog=" +
+                (dt::source_dir() / "config" / "topics.toml").string()};
   }
 
   /// Waits for the node to write var/node.json and returns its HTTP port.
   uint16_t wait_for_port(dt::child_process& node) {
     auto file = dir / "node.json";
     bool written = dt::wait_until(
-      [&] { return fs::exists(file) || !node.running(); }, 180s, 50ms);
-    EXPECT_TRUE(written && node.running())
-      << "node did not start:\n"
-      << node.err();
+        [&] { return fs::exists(file) || !node.running(); }, 180s, 50ms);
+    EXPECT_TRUE(written && node.running()) << "node did not start:\n"
+                                           << node.err();
     if (!written || !node.running())
       return 0;
     auto info = boost::json::parse(dt::read_file(file)).as_object();
@@ -64,20 +64,20 @@ protected:
   /// Polls /ready until it answers 200.
   bool wait_ready(uint16_t port) {
     return dt::wait_until(
-      [&] {
-        try {
-          dt::http_client c{port};
-          return c.get("/ready").status == 200;
-        } catch (const std::exception&) {
-          return false;
-        }
-      },
-      60s, 100ms);
+        [&] {
+          try {
+            dt::http_client c{port};
+            return c.get("/ready").status == 200;
+          } catch (const std::exception&) {
+            return false;
+          }
+        },
+        60s, 100ms);
   }
 
   std::string dsn() const {
-    return "host=" + (dir / "run").string()
-           + " port=5432 dbname=distiller user=postgres";
+    return "host=" + (dir / "run").string() +
+           " port=5432 dbname=distiller user=postgres";
   }
 };
 
@@ -122,18 +122,18 @@ TEST_F(NodeProcess, StartsServesStopsAndRestartsWithItsData) {
     auto bootstrap = dt::read_file(dir / "kafka.bootstrap");
     while (!bootstrap.empty() && std::isspace(bootstrap.back()))
       bootstrap.pop_back();
-    auto kcat = dt::run_process({"/usr/bin/kcat", "-b", bootstrap, "-L"}, {},
-                                30s);
+    auto kcat =
+        dt::run_process({"/usr/bin/kcat", "-b", bootstrap, "-L"}, {}, 30s);
     ASSERT_EQ(kcat.exit_code, 0) << kcat.err;
     auto catalog = distiller::kafka::load_catalog(
-      (dt::source_dir() / "config" / "topics.toml").string());
+        (dt::source_dir() / "config" / "topics.toml").string());
     ASSERT_FALSE(catalog.topics.empty());
     for (auto& t : catalog.topics)
-      EXPECT_NE(kcat.out.find("topic \"" + t.name + "\" with "
-                              + std::to_string(t.partitions) + " partitions"),
+      EXPECT_NE(kcat.out.find("topic \"" + t.name + "\" with " +
+                              std::to_string(t.partitions) + " partitions"),
                 std::string::npos)
-        << t.name << "\n"
-        << kcat.out;
+          << t.name << "\n"
+          << kcat.out;
 
     // A row written now must survive the restart below.
     {
@@ -150,7 +150,7 @@ TEST_F(NodeProcess, StartsServesStopsAndRestartsWithItsData) {
               std::string::npos);
     EXPECT_NE(node.err().find("event=node_stopped"), std::string::npos);
     EXPECT_FALSE(fs::exists(dir / "pg" / "postmaster.pid"))
-      << "PostgreSQL still running after the node stopped";
+        << "PostgreSQL still running after the node stopped";
   }
 
   fs::remove(dir / "node.json");
@@ -159,7 +159,7 @@ TEST_F(NodeProcess, StartsServesStopsAndRestartsWithItsData) {
   ASSERT_NE(port2, 0);
   ASSERT_TRUE(wait_ready(port2)) << again.err();
   EXPECT_EQ(again.err().find("event=pg_initdb"), std::string::npos)
-    << "the second start ran initdb again instead of reusing var/pg";
+      << "the second start ran initdb again instead of reusing var/pg";
   {
     pqxx::connection conn{dsn()};
     pqxx::nontransaction tx{conn};
@@ -174,17 +174,15 @@ TEST_F(NodeProcess, FailedStartExitsOneAndStopsItsPostgres) {
   // Hold a port so the HTTP façade, the last part to start, cannot bind.
   boost::asio::io_context ioc;
   boost::asio::ip::tcp::acceptor taken{
-    ioc, {boost::asio::ip::make_address("127.0.0.1"), 0}};
+      ioc, {boost::asio::ip::make_address("127.0.0.1"), 0}};
   auto port = std::to_string(taken.local_endpoint().port());
-  auto argv = args("node");
-  argv.insert(argv.end(), {"--set", "http.port=" + port});
-  dt::child_process node{argv, {}, dir.path()};
+  dt::child_process node{args("node", port), {}, dir.path()};
   EXPECT_EQ(node.wait(180s), 1) << node.err();
   EXPECT_NE(node.err().find("event=node_start_failed"), std::string::npos)
-    << node.err();
+      << node.err();
   EXPECT_NE(node.err().find(port), std::string::npos) << node.err();
   EXPECT_FALSE(fs::exists(dir / "pg" / "postmaster.pid"))
-    << "a failed start left its PostgreSQL running";
+      << "a failed start left its PostgreSQL running";
 }
 
 TEST(NodeConfigErrors, ExitTwoNamingTheKey) {
@@ -215,9 +213,9 @@ TEST(NodeConfigErrors, ExitTwoNamingTheKey) {
 }
 
 TEST(NodeConfigShow, PrintsEffectiveConfiguration) {
-  auto r = dt::run_process({dt::distiller_binary(), "config", "show", "--set",
-                            "http.port=9123"},
-                           {"KAFKA_BOOTSTRAP_SERVERS=k:9092"});
+  auto r = dt::run_process(
+      {dt::distiller_binary(), "config", "show", "--set", "http.port=9123"},
+      {"KAFKA_BOOTSTRAP_SERVERS=k:9092"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("port = 9123"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("brokers = \"k:9092\""), std::string::npos) << r.out;
