@@ -1,0 +1,745 @@
+#include "bridges/embedded/pg_cluster.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <locale.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include <pqxx/pqxx>
+
+#include "bridges/postgres/connection.hpp"
+#include "runtime/logging/log.hpp"
+
+extern char** environ;
+
+namespace distiller::embedded {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+namespace {
+
+// -- SQL ----------------------------------------------------------------------
+
+constexpr const char* database_exists_sql =
+    "SELECT 1 FROM pg_database WHERE datname = $1";
+
+// CREATE DATABASE takes no parameters: the name is quoted with quote_name().
+constexpr const char* create_database_sql = "CREATE DATABASE ";
+
+/// SQLSTATEs of losing a CREATE DATABASE race against another node.
+constexpr const char* duplicate_database = "42P04";
+constexpr const char* unique_violation = "23505";
+
+/// The line postgresql.conf needs to read our settings.
+constexpr const char* include_line = "include_if_exists = 'distiller.conf'";
+
+constexpr milliseconds initdb_timeout{300'000};
+constexpr milliseconds stop_timeout{60'000};
+
+// -- helpers ------------------------------------------------------------------
+
+long long elapsed_ms(steady_clock::time_point since) {
+  return std::chrono::duration_cast<milliseconds>(steady_clock::now() - since)
+      .count();
+}
+
+std::string tail(const std::string& text, size_t max = 2000) {
+  auto end = text.find_last_not_of(" \n\r\t");
+  if (end == std::string::npos)
+    return {};
+  auto start = end + 1 > max ? end + 1 - max : 0;
+  return (start > 0 ? "…" : "") + text.substr(start, end + 1 - start);
+}
+
+std::string file_tail(const fs::path& path, size_t max = 2000) {
+  std::ifstream in{path, std::ios::binary};
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return tail(buf.str(), max);
+}
+
+std::string join(const std::vector<std::string>& argv) {
+  std::string result;
+  for (auto& arg : argv) {
+    if (!result.empty())
+      result += ' ';
+    result += arg;
+  }
+  return result;
+}
+
+std::string octal_mode(mode_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof(buf), "%04o", static_cast<unsigned>(mode & 07777));
+  return buf;
+}
+
+[[noreturn]] void fail(const std::string& what) {
+  throw std::runtime_error("pg_cluster: " + what);
+}
+
+// -- child processes ----------------------------------------------------------
+
+struct command_result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+/// Children get our environment minus libpq's PG* variables, which could
+/// point pg_ctl's readiness checks at another server.
+std::vector<std::string> child_environment() {
+  std::vector<std::string> result;
+  for (char** p = environ; p != nullptr && *p != nullptr; ++p)
+    if (std::strncmp(*p, "PG", 2) != 0)
+      result.emplace_back(*p);
+  return result;
+}
+
+/// Runs argv[0] (an absolute path) without a shell, stdin from /dev/null, in
+/// "/" (the postgres user may not be allowed into our working directory),
+/// collecting stdout and stderr. Kills it after `timeout`.
+command_result run_command(const std::vector<std::string>& argv,
+                           milliseconds timeout) {
+  int out[2];
+  int err[2];
+  if (::pipe2(out, O_CLOEXEC) != 0)
+    fail("pipe2: " + std::string{std::strerror(errno)});
+  if (::pipe2(err, O_CLOEXEC) != 0) {
+    auto e = errno;
+    ::close(out[0]);
+    ::close(out[1]);
+    fail("pipe2: " + std::string{std::strerror(e)});
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+  posix_spawn_file_actions_addchdir_np(&actions, "/");
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  // Threads of this process may block or ignore signals; children must not
+  // inherit that.
+  sigset_t none;
+  sigemptyset(&none);
+  sigset_t all;
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  std::vector<char*> args;
+  for (auto& arg : argv)
+    args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  auto env_strings = child_environment();
+  std::vector<char*> env;
+  for (auto& var : env_strings)
+    env.push_back(var.data());
+  env.push_back(nullptr);
+  pid_t pid = 0;
+  auto rc =
+      ::posix_spawn(&pid, args[0], &actions, &attr, args.data(), env.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  ::close(out[1]);
+  ::close(err[1]);
+  if (rc != 0) {
+    ::close(out[0]);
+    ::close(err[0]);
+    fail("cannot run " + argv[0] + ": " + std::strerror(rc));
+  }
+  command_result result;
+  std::string* sinks[2] = {&result.out, &result.err};
+  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  auto read_some = [&](int i) {
+    char buf[4096];
+    auto n = ::read(fds[i].fd, buf, sizeof(buf));
+    if (n > 0) {
+      sinks[i]->append(buf, static_cast<size_t>(n));
+      return true;
+    }
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+      return n < 0 && errno == EINTR;
+    ::close(fds[i].fd);
+    fds[i].fd = -1;
+    return false;
+  };
+  auto deadline = steady_clock::now() + timeout;
+  int status = 0;
+  bool exited = false;
+  while ((fds[0].fd >= 0 || fds[1].fd >= 0) && steady_clock::now() < deadline) {
+    if (::poll(fds, 2, 50) > 0)
+      for (int i = 0; i < 2; ++i)
+        if (fds[i].fd >= 0 && (fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+          read_some(i);
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      exited = true;
+      // A grandchild (the postmaster) could keep a pipe open: take what is
+      // buffered and stop reading.
+      for (int i = 0; i < 2; ++i) {
+        if (fds[i].fd < 0)
+          continue;
+        ::fcntl(fds[i].fd, F_SETFL, O_NONBLOCK);
+        while (fds[i].fd >= 0 && read_some(i)) {
+        }
+        if (fds[i].fd >= 0)
+          ::close(fds[i].fd);
+        fds[i].fd = -1;
+      }
+    }
+  }
+  for (auto& fd : fds)
+    if (fd.fd >= 0)
+      ::close(fd.fd);
+  bool lost = false; // reaped by someone else: the exit code is unknown
+  while (!exited && steady_clock::now() < deadline) {
+    auto r = ::waitpid(pid, &status, WNOHANG);
+    lost = r < 0 && errno == ECHILD;
+    if (r == pid || lost)
+      exited = true;
+    else
+      std::this_thread::sleep_for(milliseconds{10});
+  }
+  if (!exited) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    fail("`" + join(argv) + "` did not finish within " +
+         std::to_string(timeout.count()) +
+         " ms and was killed; stderr: " + tail(result.err));
+  }
+  if (lost)
+    result.exit_code = -1;
+  else if (WIFEXITED(status))
+    result.exit_code = WEXITSTATUS(status);
+  else if (WIFSIGNALED(status))
+    result.exit_code = 128 + WTERMSIG(status);
+  return result;
+}
+
+/// Runs a command and throws unless it exits with 0; `extra` is appended to
+/// the message (e.g. the server log's tail).
+command_result run_checked(const std::vector<std::string>& argv,
+                           milliseconds timeout,
+                           const std::function<std::string()>& extra = {}) {
+  auto result = run_command(argv, timeout);
+  if (result.exit_code != 0) {
+    auto msg = "`" + join(argv) + "` failed with exit code " +
+               std::to_string(result.exit_code);
+    if (auto err = tail(result.err); !err.empty())
+      msg += "; stderr: " + err;
+    else if (auto out = tail(result.out); !out.empty())
+      msg += "; stdout: " + out;
+    if (extra)
+      msg += extra();
+    fail(msg);
+  }
+  return result;
+}
+
+// -- binaries -----------------------------------------------------------------
+
+bool is_executable(const fs::path& path) {
+  return ::access(path.c_str(), X_OK) == 0 && fs::is_regular_file(path);
+}
+
+std::vector<fs::path> path_dirs() {
+  const char* path = std::getenv("PATH");
+  std::stringstream list{path != nullptr ? path : ""};
+  std::vector<fs::path> result;
+  for (std::string dir; std::getline(list, dir, ':');)
+    if (!dir.empty())
+      result.emplace_back(dir);
+  return result;
+}
+
+std::optional<fs::path> find_in_path(const std::string& name) {
+  for (auto& dir : path_dirs())
+    if (is_executable(dir / name))
+      return dir / name;
+  return std::nullopt;
+}
+
+/// PATH first, then the highest /usr/lib/postgresql/<version>/bin.
+std::optional<fs::path> find_bin_dir() {
+  for (auto& dir : path_dirs())
+    if (is_executable(dir / "initdb") && is_executable(dir / "pg_ctl"))
+      return dir;
+  std::optional<fs::path> best;
+  double best_version = -1;
+  std::error_code ec;
+  for (auto& entry : fs::directory_iterator{"/usr/lib/postgresql", ec}) {
+    auto bin = entry.path() / "bin";
+    auto version = std::strtod(entry.path().filename().c_str(), nullptr);
+    if (version > best_version && is_executable(bin / "initdb") &&
+        is_executable(bin / "pg_ctl")) {
+      best = bin;
+      best_version = version;
+    }
+  }
+  return best;
+}
+
+// -- files --------------------------------------------------------------------
+
+struct pid_file {
+  pid_t pid = 0;
+  std::optional<int> port;
+  std::optional<std::string> socket_dir;
+};
+
+/// Reads postmaster.pid (pid, data dir, start time, port, socket dir, …) or
+/// a socket lock file (its first line is the pid as well).
+std::optional<pid_file> read_pid_file(const fs::path& path) {
+  std::ifstream in{path};
+  if (!in)
+    return std::nullopt;
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(line);
+  if (lines.empty())
+    return std::nullopt;
+  pid_file result;
+  // A standalone backend writes its pid negated.
+  result.pid = static_cast<pid_t>(std::abs(std::atol(lines[0].c_str())));
+  if (lines.size() > 3 && !lines[3].empty())
+    result.port = std::atoi(lines[3].c_str());
+  if (lines.size() > 4 && !lines[4].empty())
+    result.socket_dir = lines[4];
+  return result;
+}
+
+/// Whether `pid` is a live postgres process. After a crash or a reboot the
+/// pid of a lock file may belong to an unrelated process (or a zombie).
+bool postgres_alive(pid_t pid) {
+  if (pid <= 0 || (::kill(pid, 0) != 0 && errno != EPERM))
+    return false;
+  std::ifstream stat{"/proc/" + std::to_string(pid) + "/stat"};
+  std::string line;
+  if (!std::getline(stat, line))
+    return true; // no /proc: trust kill()
+  auto open = line.find('(');
+  auto close = line.rfind(')');
+  if (open == std::string::npos || close == std::string::npos ||
+      close + 2 >= line.size())
+    return true;
+  auto comm = line.substr(open + 1, close - open - 1);
+  auto state = line[close + 2];
+  return state != 'Z' && state != 'X' &&
+         (comm == "postgres" || comm == "postmaster");
+}
+
+void write_text(const fs::path& path, const std::string& text, bool append) {
+  std::ofstream out{path, append ? std::ios::app : std::ios::trunc};
+  out << text;
+  out.close();
+  if (!out)
+    fail("cannot write " + path.string());
+}
+
+/// A path pg_ctl hands to /bin/sh in double quotes, or postgresql.conf in
+/// single quotes, must not contain these characters.
+void check_plain(const fs::path& path, const char* key) {
+  for (char c : path.string())
+    if (std::strchr("'\"\\$`,\n", c) != nullptr)
+      fail(std::string{"postgres."} + key + " '" + path.string() +
+           "' contains the character '" + c +
+           "', which pg_ctl and postgresql.conf cannot pass on; choose "
+           "another directory");
+}
+
+// -- permissions when root ----------------------------------------------------
+
+struct server_identity {
+  uid_t uid;
+  std::vector<gid_t> groups;
+};
+
+server_identity identity_of(const char* user, uid_t uid, gid_t gid) {
+  int count = 64;
+  std::vector<gid_t> groups(static_cast<size_t>(count));
+  if (::getgrouplist(user, gid, groups.data(), &count) < 0) {
+    groups.resize(static_cast<size_t>(count));
+    ::getgrouplist(user, gid, groups.data(), &count);
+  }
+  groups.resize(static_cast<size_t>(count));
+  return {uid, groups};
+}
+
+/// Whether `who` has permission `bits` (an rwx triple, e.g. 1 for search)
+/// on a file with `st` by its mode bits (ACLs are not consulted).
+bool permits(const struct stat& st, const server_identity& who, unsigned bits) {
+  if (st.st_uid == who.uid)
+    return ((st.st_mode >> 6) & bits) == bits;
+  if (std::find(who.groups.begin(), who.groups.end(), st.st_gid) !=
+      who.groups.end())
+    return ((st.st_mode >> 3) & bits) == bits;
+  return (st.st_mode & bits) == bits;
+}
+
+/// Fails with advice when `who` cannot traverse every parent of `dir`. We
+/// never chmod directories we did not create: that is the user's decision.
+void check_traversable(const fs::path& dir, const server_identity& who,
+                       const char* key) {
+  fs::path current;
+  for (auto& part : dir.parent_path()) {
+    current /= part;
+    struct stat st {};
+    if (::stat(current.c_str(), &st) != 0)
+      fail("cannot stat " + current.string() + ": " + std::strerror(errno));
+    if (!permits(st, who, 1))
+      fail("the postgres user cannot reach postgres." + std::string{key} + " " +
+           dir.string() + ": " + current.string() + " (owner uid " +
+           std::to_string(st.st_uid) + ", mode " + octal_mode(st.st_mode) +
+           ") does not let it search. Give it search permission (e.g. "
+           "`chmod o+x " +
+           current.string() +
+           "`) or choose a directory under a path it "
+           "can traverse.");
+  }
+}
+
+/// Creates `dir` and its missing parents (mode 0755: we made them, so we
+/// make them traversable); returns whether `dir` itself was created.
+bool create_dirs(const fs::path& dir) {
+  fs::path current;
+  bool created = false;
+  for (auto& part : dir) {
+    current /= part;
+    if (fs::exists(current))
+      continue;
+    fs::create_directory(current);
+    fs::permissions(current, fs::perms::owner_all | fs::perms::group_read |
+                                 fs::perms::group_exec |
+                                 fs::perms::others_read |
+                                 fs::perms::others_exec);
+    created = current == dir;
+  }
+  return created;
+}
+
+/// Quotes a libpq conninfo value when it needs it.
+std::string conninfo_value(const std::string& value) {
+  if (!value.empty() && value.find_first_of(" '\\\t\n") == std::string::npos)
+    return value;
+  std::string result = "'";
+  for (char c : value) {
+    if (c == '\'' || c == '\\')
+      result += '\\';
+    result += c;
+  }
+  return result + "'";
+}
+
+} // namespace
+
+// -- construction -------------------------------------------------------------
+
+pg_cluster::pg_cluster(postgres::pg_config cfg)
+    : pg_cluster(std::move(cfg), options{}) {}
+
+pg_cluster::pg_cluster(postgres::pg_config cfg, options opts)
+    : cfg_(std::move(cfg)), opts_(opts),
+      data_dir_(fs::absolute(cfg_.data_dir).lexically_normal()),
+      socket_dir_(fs::absolute(cfg_.socket_dir).lexically_normal()) {
+  // "var/run/" normalizes to "var/run/" with an empty last part.
+  if (!data_dir_.has_filename())
+    data_dir_ = data_dir_.parent_path();
+  if (!socket_dir_.has_filename())
+    socket_dir_ = socket_dir_.parent_path();
+}
+
+pg_cluster::~pg_cluster() {
+  if (!started_)
+    return;
+  try {
+    stop();
+  } catch (const std::exception& e) {
+    log::error("pg_stop_failed",
+               {{"data_dir", data_dir_.string()}, {"error", e.what()}});
+  }
+}
+
+// -- public API ---------------------------------------------------------------
+
+void pg_cluster::start() {
+  auto t0 = steady_clock::now();
+  if (up_ && running())
+    return;
+  check_plain(data_dir_, "data_dir");
+  check_plain(socket_dir_, "socket_dir");
+  // The server's socket path must fit into sockaddr_un::sun_path.
+  auto socket = socket_dir_ / (".s.PGSQL." + std::to_string(cfg_.port));
+  if (socket.string().size() >= 108)
+    fail("the socket path " + socket.string() + " is longer than 107 bytes; " +
+         "choose a shorter postgres.socket_dir");
+  locate_tools();
+  prepare_directories();
+  if (!fs::exists(data_dir_ / "PG_VERSION"))
+    initdb();
+  if (!reuse_running_server()) {
+    remove_stale_lock_files();
+    write_settings();
+    start_server();
+  }
+  create_database();
+  up_ = true;
+  log::info("pg_started", {{"socket", socket.string()},
+                           {"port", cfg_.port},
+                           {"database", cfg_.database},
+                           {"reused", !started_},
+                           {"log", log_file().string()},
+                           {"duration_ms", elapsed_ms(t0)}});
+}
+
+void pg_cluster::stop() {
+  up_ = false;
+  if (postmaster_pid() == 0) {
+    started_ = false;
+    return;
+  }
+  auto t0 = steady_clock::now();
+  if (bin_dir_.empty())
+    locate_tools();
+  auto secs = std::to_string(stop_timeout.count() / 1000);
+  auto result = run_command(command("pg_ctl", {"stop", "-D", data_dir_.string(),
+                                               "-m", "fast", "-w", "-t", secs}),
+                            stop_timeout + milliseconds{10'000});
+  // pg_ctl fails if the server went away meanwhile: that is a stop, too.
+  if (result.exit_code != 0 && postmaster_pid() != 0)
+    fail("`pg_ctl stop` on " + data_dir_.string() + " failed with exit code " +
+         std::to_string(result.exit_code) + ": " + tail(result.err));
+  started_ = false;
+  log::info("pg_stopped", {{"data_dir", data_dir_.string()},
+                           {"duration_ms", elapsed_ms(t0)}});
+}
+
+bool pg_cluster::running() const {
+  return postmaster_pid() != 0;
+}
+
+pid_t pg_cluster::postmaster_pid() const {
+  auto info = read_pid_file(data_dir_ / "postmaster.pid");
+  return info && postgres_alive(info->pid) ? info->pid : 0;
+}
+
+std::string pg_cluster::dsn() const {
+  return conninfo(cfg_.database);
+}
+
+std::string pg_cluster::admin_dsn() const {
+  return conninfo("postgres");
+}
+
+std::string pg_cluster::conninfo(const std::string& dbname) const {
+  return "host=" + conninfo_value(socket_dir_.string()) +
+         " port=" + std::to_string(cfg_.port) +
+         " dbname=" + conninfo_value(dbname) + " user=postgres";
+}
+
+// -- steps of start() ---------------------------------------------------------
+
+std::vector<std::string>
+pg_cluster::command(const char* program, std::vector<std::string> args) const {
+  std::vector<std::string> argv;
+  if (as_root_)
+    argv = {runuser_.string(), "-u", "postgres", "--"};
+  argv.push_back((bin_dir_ / program).string());
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+void pg_cluster::locate_tools() {
+  auto bin = find_bin_dir();
+  if (!bin)
+    fail("cannot find initdb and pg_ctl in PATH or /usr/lib/postgresql/*/bin; "
+         "install the PostgreSQL server (apt-get install postgresql) or set "
+         "postgres.dsn to an existing server");
+  bin_dir_ = *bin;
+  as_root_ = ::geteuid() == 0;
+  if (!as_root_)
+    return;
+  // PostgreSQL refuses to run as root.
+  auto* pw = ::getpwnam("postgres");
+  if (pw == nullptr)
+    fail("running as root needs a `postgres` user to run the server as; "
+         "create one (adduser --system --group postgres) or run the node as "
+         "an ordinary user");
+  server_uid_ = pw->pw_uid;
+  server_gid_ = pw->pw_gid;
+  auto runuser = find_in_path("runuser");
+  for (const char* dir : {"/usr/sbin", "/sbin", "/usr/bin", "/bin"})
+    if (!runuser && is_executable(fs::path{dir} / "runuser"))
+      runuser = fs::path{dir} / "runuser";
+  if (!runuser)
+    fail("running as root needs runuser (util-linux) to run PostgreSQL as "
+         "the postgres user");
+  runuser_ = *runuser;
+}
+
+void pg_cluster::prepare_directories() {
+  auto prepare = [this](const fs::path& dir, const char* key) {
+    auto fresh = create_dirs(dir) || fs::is_empty(dir);
+    if (fresh) {
+      // A fresh directory belongs to the server, and only to it: with
+      // `trust` authentication the socket directory is the access control.
+      if (as_root_ && ::chown(dir.c_str(), server_uid_, server_gid_) != 0)
+        fail("cannot chown " + dir.string() +
+             " to postgres: " + std::strerror(errno));
+      fs::permissions(dir, fs::perms::owner_all);
+    }
+    if (!as_root_)
+      return;
+    struct stat st {};
+    ::stat(dir.c_str(), &st);
+    auto who = identity_of("postgres", server_uid_, server_gid_);
+    if (!permits(st, who, 7))
+      fail("postgres." + std::string{key} + " " + dir.string() +
+           " is not empty and the postgres user may not write it (owner uid " +
+           std::to_string(st.st_uid) + ", mode " + octal_mode(st.st_mode) +
+           "); run `chown -R postgres: " + dir.string() +
+           "` or choose an empty directory");
+    check_traversable(dir, who, key);
+  };
+  prepare(data_dir_, "data_dir");
+  prepare(socket_dir_, "socket_dir");
+}
+
+void pg_cluster::initdb() {
+  auto t0 = steady_clock::now();
+  // C.UTF-8 sorts bytewise like C but knows UTF-8 character classes.
+  std::string locale = "C";
+  if (auto loc = ::newlocale(LC_ALL_MASK, "C.UTF-8", locale_t{}); loc) {
+    ::freelocale(loc);
+    locale = "C.UTF-8";
+  }
+  std::vector<std::string> args{
+      "-D",   data_dir_.string(),  "-A", "trust", "-U", "postgres", "-E",
+      "UTF8", "--locale=" + locale};
+  if (opts_.no_sync)
+    args.emplace_back("--no-sync");
+  run_checked(command("initdb", args), initdb_timeout);
+  log::info("pg_initdb", {{"data_dir", data_dir_.string()},
+                          {"locale", locale},
+                          {"duration_ms", elapsed_ms(t0)}});
+}
+
+void pg_cluster::write_settings() {
+  std::string conf = "# Written by Distiller's pg_cluster before every start: "
+                     "edits are lost.\n"
+                     "listen_addresses = ''\n"
+                     "unix_socket_directories = '" +
+                     socket_dir_.string() +
+                     "'\n"
+                     "unix_socket_permissions = 0700\n"
+                     "port = " +
+                     std::to_string(cfg_.port) + "\n";
+  if (opts_.no_sync)
+    conf += "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n";
+  auto path = data_dir_ / "distiller.conf";
+  write_text(path, conf, false);
+  if (as_root_ && ::chown(path.c_str(), server_uid_, server_gid_) != 0)
+    fail("cannot chown " + path.string() + ": " + std::strerror(errno));
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
+  auto main_conf = data_dir_ / "postgresql.conf";
+  std::ifstream in{main_conf};
+  std::stringstream content;
+  content << in.rdbuf();
+  if (content.str().find(include_line) == std::string::npos)
+    write_text(
+        main_conf,
+        std::string{"\n# Distiller's settings for its private cluster\n"} +
+            include_line + "\n",
+        true);
+}
+
+bool pg_cluster::reuse_running_server() {
+  auto pid_path = data_dir_ / "postmaster.pid";
+  auto info = read_pid_file(pid_path);
+  if (!info)
+    return false;
+  if (!postgres_alive(info->pid)) {
+    log::warn("pg_stale_pid",
+              {{"file", pid_path.string()}, {"pid", info->pid}});
+    fs::remove(pid_path);
+    return false;
+  }
+  auto socket_matches =
+      !info->socket_dir ||
+      fs::path{*info->socket_dir}.lexically_normal() == socket_dir_;
+  auto port_matches = !info->port || *info->port == cfg_.port;
+  if (!socket_matches || !port_matches)
+    fail("a PostgreSQL server (pid " + std::to_string(info->pid) +
+         ") already runs on " + data_dir_.string() + " with port " +
+         std::to_string(info->port.value_or(0)) + " and socket directory " +
+         info->socket_dir.value_or("?") +
+         ", not the configured ones; stop it (pg_ctl stop -D " +
+         data_dir_.string() + ") or configure its port and socket_dir");
+  log::info("pg_reused",
+            {{"data_dir", data_dir_.string()}, {"pid", info->pid}});
+  return true;
+}
+
+void pg_cluster::remove_stale_lock_files() {
+  auto lock = socket_dir_ / (".s.PGSQL." + std::to_string(cfg_.port) + ".lock");
+  auto info = read_pid_file(lock);
+  if (!info)
+    return;
+  if (postgres_alive(info->pid))
+    fail("another PostgreSQL server (pid " + std::to_string(info->pid) +
+         ") uses the socket " + lock.parent_path().string() + "/.s.PGSQL." +
+         std::to_string(cfg_.port) +
+         "; choose another postgres.port or postgres.socket_dir");
+  log::warn("pg_stale_lock", {{"file", lock.string()}, {"pid", info->pid}});
+  std::error_code ec;
+  fs::remove(lock, ec);
+  fs::remove(socket_dir_ / (".s.PGSQL." + std::to_string(cfg_.port)), ec);
+}
+
+void pg_cluster::start_server() {
+  auto secs = std::max<long long>(1, (cfg_.start_timeout.count() + 999) / 1000);
+  auto argv =
+      command("pg_ctl", {"start", "-w", "-D", data_dir_.string(), "-l",
+                         log_file().string(), "-t", std::to_string(secs)});
+  run_checked(argv, cfg_.start_timeout + milliseconds{15'000}, [this] {
+    return "; server log " + log_file().string() + ": " +
+           file_tail(log_file(), 1500);
+  });
+  started_ = true;
+}
+
+void pg_cluster::create_database() {
+  auto conn = postgres::connect(admin_dsn(), cfg_.start_timeout);
+  pqxx::nontransaction tx{*conn};
+  if (!tx.exec_params(database_exists_sql, cfg_.database).empty())
+    return;
+  try {
+    tx.exec0(create_database_sql + conn->quote_name(cfg_.database));
+  } catch (const pqxx::sql_error& e) {
+    // Another node created it first.
+    if (e.sqlstate() != duplicate_database && e.sqlstate() != unique_violation)
+      fail("cannot create database " + cfg_.database + ": " + e.what());
+  }
+}
+
+} // namespace distiller::embedded
