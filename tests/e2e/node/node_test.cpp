@@ -75,6 +75,18 @@ class NodeProcess : public ::testing::Test {
         60s, 100ms);
   }
 
+  /// A node killed hard (a failed assertion, SIGKILL) leaves its detached
+  /// postmaster running; stop it so no test leaks a server.
+  void TearDown() override {
+    auto pid_file = dir / "pg" / "postmaster.pid";
+    if (!fs::exists(pid_file))
+      return;
+    auto text = dt::read_file(pid_file);
+    auto pid = std::atoi(text.c_str());
+    if (pid > 0 && ::kill(pid, SIGQUIT) == 0)
+      dt::wait_until([pid] { return ::kill(pid, 0) != 0; }, 30s);
+  }
+
   std::string dsn() const {
     return "host=" + (dir / "run").string() +
            " port=5432 dbname=distiller user=postgres";
