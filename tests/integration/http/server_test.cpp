@@ -1,0 +1,672 @@
+// Integration tests of the HTTP façade: a real server on a free port, driven
+// through the test client. Deadlines everywhere (wait_until, client
+// timeouts); no fixed sleeps as synchronisation.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include <boost/json.hpp>
+
+#include "bridges/http/server.hpp"
+#include "bridges/http/sse_stream.hpp"
+#include "runtime/health/health_board.hpp"
+#include "runtime/inspect/registry.hpp"
+#include "runtime/metrics/metrics.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/testing.hpp"
+
+using namespace distiller;
+using namespace distiller::testing;
+using namespace std::chrono_literals;
+namespace bhttp = boost::beast::http;
+namespace json = boost::json;
+
+namespace {
+
+/// A node-like set-up: board, registry, metrics, router with the node routes
+/// and a few test routes, and a server on port 0.
+class http_server_test : public ::testing::Test {
+ protected:
+  http_server_test() {
+    cfg.host = "127.0.0.1";
+    cfg.port = 0;
+    cfg.threads = 2;
+    cfg.request_timeout = 5s;
+    routes = std::make_shared<http::router>();
+    http::add_node_routes(*routes,
+                          {"node-test", "9.9.9", &board, &actors, &metrics});
+    routes->add(bhttp::verb::post, "/echo/{name}",
+                [](http::request&& req, http::responder res) {
+                  json::object q;
+                  for (auto& [k, v] : req.query)
+                    q[k] = v;
+                  res.send(http::response::json(
+                      200, json::object{{"name", req.param("name")},
+                                        {"query", q},
+                                        {"body", req.body},
+                                        {"type", req.header("content-type")},
+                                        {"trace", req.trace.value()}}));
+                });
+    routes->add(bhttp::verb::get, "/items/{id}",
+                [](http::request&& req, http::responder res) {
+                  res.send(http::response::text(200, req.param("id")));
+                });
+  }
+
+  ~http_server_test() override {
+    if (srv)
+      srv->stop();
+    for (auto& t : workers)
+      t.join();
+  }
+
+  uint16_t start() {
+    srv = std::make_unique<http::server>(cfg, routes, &metrics);
+    port = srv->start();
+    return port;
+  }
+
+  http::http_config cfg;
+  health::health_board board;
+  inspect::registry actors{"node-test"};
+  metrics::node_metrics metrics{"node-test"};
+  std::shared_ptr<http::router> routes;
+  std::unique_ptr<http::server> srv;
+  uint16_t port = 0;
+  std::vector<std::thread> workers;
+};
+
+json::object as_object(const http_reply& r) {
+  return json::parse(r.body).as_object();
+}
+
+void expect_error(const http_reply& r, unsigned status, const char* error) {
+  EXPECT_EQ(r.status, status);
+  EXPECT_EQ(r.header("content-type"), "application/json");
+  auto body = as_object(r);
+  EXPECT_EQ(body.at("error").as_string(), error) << r.body;
+  EXPECT_TRUE(body.at("detail").is_string()) << r.body;
+  EXPECT_FALSE(r.header("x-trace-id").empty());
+  EXPECT_EQ(r.header("server"), "distiller");
+}
+
+} // namespace
+
+// -- node routes
+// -------------------------------------------------------------------
+
+TEST_F(http_server_test, health_reports_components_and_actors) {
+  board.declare("kafka");
+  board.declare("cache", false);
+  board.set("cache", health::state::up, "warm");
+  auto probe = actors.enroll("probe-kafka", "probe", "root");
+  probe->add_restart();
+  probe->set_state("failed");
+  actors.enroll("root", "supervisor");
+  start();
+  http_client client{port};
+
+  auto r = client.get("/health");
+  EXPECT_EQ(r.status, 200u);
+  auto body = as_object(r);
+  EXPECT_EQ(body.at("status").as_string(), "down");
+  EXPECT_EQ(body.at("node").as_string(), "node-test");
+  EXPECT_EQ(body.at("version").as_string(), "9.9.9");
+  auto& kafka = body.at("components").at("kafka").as_object();
+  EXPECT_EQ(kafka.at("state").as_string(), "starting");
+  EXPECT_EQ(kafka.at("required").as_bool(), true);
+  EXPECT_TRUE(kafka.at("detail").is_string());
+  EXPECT_EQ(kafka.at("since").as_string().size(), 20u); // ISO 8601, UTC
+  auto& cache = body.at("components").at("cache").as_object();
+  EXPECT_EQ(cache.at("required").as_bool(), false);
+  EXPECT_EQ(cache.at("detail").as_string(), "warm");
+  auto& counts = body.at("actors").as_object();
+  EXPECT_EQ(counts.at("total").as_int64(), 2);
+  EXPECT_EQ(counts.at("restarts").as_int64(), 1);
+  EXPECT_EQ(counts.at("failed").as_int64(), 1);
+
+  board.set("kafka", health::state::up, "3 brokers");
+  EXPECT_EQ(as_object(client.get("/health")).at("status").as_string(), "ok");
+  board.set("cache", health::state::down, "gone");
+  EXPECT_EQ(as_object(client.get("/health")).at("status").as_string(),
+            "degraded");
+}
+
+TEST_F(http_server_test, ready_waits_for_required_components) {
+  board.declare("kafka");
+  board.declare("postgres");
+  board.declare("optional", false);
+  start();
+  http_client client{port};
+
+  auto r = client.get("/ready");
+  EXPECT_EQ(r.status, 503u);
+  auto body = as_object(r);
+  EXPECT_EQ(body.at("ready").as_bool(), false);
+  auto& waiting = body.at("waiting_for").as_array();
+  ASSERT_EQ(waiting.size(), 2u);
+  EXPECT_EQ(waiting[0].as_string(), "kafka");
+  EXPECT_EQ(waiting[1].as_string(), "postgres");
+
+  board.set("kafka", health::state::up);
+  board.set("postgres", health::state::degraded, "slow");
+  r = client.get("/ready");
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(as_object(r).at("ready").as_bool(), true);
+}
+
+TEST_F(http_server_test, metrics_exposes_runtime_and_http_families) {
+  actors.enroll("embedder-1", "embedder")->on_message(3);
+  start();
+  http_client client{port};
+  EXPECT_EQ(client.get("/items/42").status, 200u);
+  auto r = client.get("/metrics");
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(r.header("content-type"),
+            "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(r.body.find("distiller_actor_mailbox_depth{actor=\"embedder-1\""),
+            std::string::npos);
+  EXPECT_NE(r.body.find("distiller_http_open_connections"), std::string::npos);
+  EXPECT_NE(r.body.find("distiller_http_request_duration_seconds_bucket"),
+            std::string::npos);
+  // The route label is the pattern, never the raw path.
+  EXPECT_NE(r.body.find("distiller_http_requests_total{method=\"GET\","
+                        "route=\"/items/{id}\",status=\"200\"} 1"),
+            std::string::npos)
+      << r.body;
+  EXPECT_EQ(r.body.find("/items/42"), std::string::npos);
+}
+
+TEST_F(http_server_test, inspect_lists_enrolled_actors) {
+  auto a = actors.enroll("chunker-1", "chunker", "documents");
+  a->on_message(4);
+  a->on_message(2);
+  a->add_failure();
+  a->set_state("running");
+  actors.enroll("documents", "supervisor");
+  start();
+  http_client client{port};
+  auto r = client.get("/inspect");
+  ASSERT_EQ(r.status, 200u);
+  auto body = as_object(r);
+  EXPECT_EQ(body.at("node").as_string(), "node-test");
+  auto& list = body.at("actors").as_array();
+  ASSERT_EQ(list.size(), 2u);
+  auto& c = list[0].as_object();
+  EXPECT_EQ(c.at("name").as_string(), "chunker-1");
+  EXPECT_EQ(c.at("role").as_string(), "chunker");
+  EXPECT_EQ(c.at("node").as_string(), "node-test");
+  EXPECT_EQ(c.at("parent").as_string(), "documents");
+  EXPECT_EQ(c.at("mailbox").as_int64(), 2);
+  EXPECT_EQ(c.at("processed").as_int64(), 2);
+  EXPECT_EQ(c.at("failures").as_int64(), 1);
+  EXPECT_EQ(c.at("restarts").as_int64(), 0);
+  EXPECT_EQ(c.at("state").as_string(), "running");
+  EXPECT_EQ(list[1].at("name").as_string(), "documents");
+}
+
+TEST_F(http_server_test, head_is_get_without_body) {
+  start();
+  http_client client{port};
+  auto get = client.get("/health");
+  auto head = client.request(bhttp::verb::head, "/health");
+  EXPECT_EQ(head.status, 200u);
+  EXPECT_TRUE(head.body.empty());
+  EXPECT_EQ(head.header("content-length"), get.header("content-length"));
+  // Still usable afterwards (keep-alive intact).
+  EXPECT_EQ(client.get("/ready").status, 200u);
+}
+
+// -- routing errors, headers
+// ---------------------------------------------------------
+
+TEST_F(http_server_test, unknown_route_is_404_json) {
+  start();
+  http_client client{port};
+  auto r = client.get("/x");
+  expect_error(r, 404, "not_found");
+  EXPECT_EQ(as_object(r).at("detail").as_string(), "no route for GET /x");
+}
+
+TEST_F(http_server_test, wrong_method_is_405_with_allow) {
+  start();
+  http_client client{port};
+  auto r = client.post("/health", "{}");
+  expect_error(r, 405, "method_not_allowed");
+  EXPECT_EQ(r.header("allow"), "GET, HEAD");
+}
+
+TEST_F(http_server_test, trace_id_is_echoed_or_created) {
+  start();
+  http_client client{port};
+  auto r = client.get("/health", {{"x-trace-id", "trace-abc.123"}});
+  EXPECT_EQ(r.header("x-trace-id"), "trace-abc.123");
+  r = client.get("/health");
+  EXPECT_EQ(r.header("x-trace-id").size(), 32u);
+  // Not a sane token: replaced by a fresh id.
+  r = client.get("/health", {{"x-trace-id", "bad value with spaces"}});
+  EXPECT_EQ(r.header("x-trace-id").size(), 32u);
+}
+
+TEST_F(http_server_test, request_parts_reach_the_handler) {
+  start();
+  http_client client{port};
+  auto r = client.post("/echo/n%20m?a=1&b=x+y&b=2", "hello body",
+                       {{"x-trace-id", "t-1"}}, "text/plain");
+  ASSERT_EQ(r.status, 200u);
+  auto body = as_object(r);
+  EXPECT_EQ(body.at("name").as_string(), "n m");
+  EXPECT_EQ(body.at("query").at("a").as_string(), "1");
+  EXPECT_EQ(body.at("query").at("b").as_string(), "x y");
+  EXPECT_EQ(body.at("body").as_string(), "hello body");
+  EXPECT_EQ(body.at("type").as_string(), "text/plain");
+  EXPECT_EQ(body.at("trace").as_string(), "t-1");
+}
+
+TEST_F(http_server_test, malformed_request_is_400_json) {
+  start();
+  http_client client{port};
+  client.write_raw("THIS IS NOT HTTP\r\n\r\n");
+  auto r = client.read_reply();
+  expect_error(r, 400, "bad_request");
+  EXPECT_TRUE(client.wait_closed(3s));
+}
+
+TEST_F(http_server_test, oversized_header_is_431) {
+  cfg.max_header_bytes = 1024;
+  start();
+  http_client client{port};
+  client.write_raw("GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " +
+                   std::string(4096, 'a') + "\r\n\r\n");
+  auto r = client.read_reply();
+  expect_error(r, 431, "header_too_large");
+  EXPECT_TRUE(client.wait_closed(3s));
+}
+
+// -- keep-alive
+// ----------------------------------------------------------------------
+
+TEST_F(http_server_test, keep_alive_serves_two_requests_on_one_connection) {
+  start();
+  http_client client{port};
+  auto first = client.get("/health");
+  ASSERT_EQ(first.status, 200u);
+  EXPECT_TRUE(first.keep_alive);
+  ASSERT_TRUE(client.is_open());
+  auto local = client.local_port();
+  auto second = client.get("/items/7");
+  EXPECT_EQ(second.status, 200u);
+  EXPECT_EQ(second.body, "7");
+  EXPECT_EQ(client.local_port(), local);
+  EXPECT_EQ(srv->open_connections(), 1);
+}
+
+TEST_F(http_server_test, connection_close_is_honoured) {
+  start();
+  http_client client{port};
+  auto r = client.get("/health", {{"Connection", "close"}});
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_FALSE(r.keep_alive);
+  EXPECT_FALSE(client.is_open());
+}
+
+// -- body limits
+// ---------------------------------------------------------------------
+
+TEST_F(http_server_test, content_length_over_limit_is_413_without_reading) {
+  cfg.max_body_bytes = 1024;
+  cfg.request_timeout = 10s; // a server waiting for the body would answer 408
+  start();
+  http_client client{port, "127.0.0.1", 3s};
+  auto t0 = std::chrono::steady_clock::now();
+  // Only the header; the announced 10 GB body is never sent.
+  client.write_raw("POST /echo/big HTTP/1.1\r\nHost: x\r\n"
+                   "Content-Type: text/plain\r\n"
+                   "Content-Length: 10000000000\r\n\r\n");
+  auto r = client.read_reply();
+  expect_error(r, 413, "payload_too_large");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
+  EXPECT_FALSE(r.keep_alive);
+  EXPECT_TRUE(client.wait_closed(5s));
+}
+
+TEST_F(http_server_test, expect_continue_over_limit_gets_413_not_100) {
+  cfg.max_body_bytes = 1024;
+  start();
+  http_client client{port, "127.0.0.1", 3s};
+  client.write_raw("POST /echo/big HTTP/1.1\r\nHost: x\r\n"
+                   "Content-Length: 5000\r\nExpect: 100-continue\r\n\r\n");
+  expect_error(client.read_reply(), 413, "payload_too_large");
+}
+
+TEST_F(http_server_test, expect_continue_within_limit_gets_100) {
+  start();
+  http_client client{port, "127.0.0.1", 3s};
+  client.write_raw("POST /echo/small HTTP/1.1\r\nHost: x\r\n"
+                   "Content-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  EXPECT_EQ(client.read_reply().status, 100u);
+  client.write_raw("hello");
+  auto r = client.read_reply();
+  ASSERT_EQ(r.status, 200u);
+  EXPECT_EQ(as_object(r).at("body").as_string(), "hello");
+}
+
+TEST_F(http_server_test, chunked_body_stops_at_limit) {
+  cfg.max_body_bytes = 1024;
+  start();
+  http_client client{port, "127.0.0.1", 3s};
+  // 2 KiB of chunks and no terminating chunk: the server must stop reading
+  // at the limit and answer, not wait for the end.
+  std::string req = "POST /echo/chunky HTTP/1.1\r\nHost: x\r\n"
+                    "Transfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 4; ++i)
+    req += "200\r\n" + std::string(512, 'c') + "\r\n";
+  client.write_raw(req);
+  expect_error(client.read_reply(), 413, "payload_too_large");
+  EXPECT_TRUE(client.wait_closed(5s));
+}
+
+TEST_F(http_server_test, route_body_limit_overrides_config) {
+  routes->add(bhttp::verb::post, "/tiny",
+              [](http::request&& req, http::responder res) {
+                res.send(http::response::text(200, req.body));
+              },
+              {.max_body_bytes = 16});
+  start();
+  http_client client{port};
+  EXPECT_EQ(client.post("/tiny", "0123456789").status, 200u);
+  expect_error(client.post("/tiny", std::string(32, 'x')), 413,
+               "payload_too_large");
+}
+
+// -- timeouts
+// ------------------------------------------------------------------------
+
+TEST_F(http_server_test, half_a_request_gets_408) {
+  cfg.request_timeout = 300ms;
+  start();
+  http_client client{port, "127.0.0.1", 5s};
+  client.write_raw("GET /health HTTP/1.1\r\nHost: x\r\n"); // header unfinished
+  auto r = client.read_reply();
+  expect_error(r, 408, "request_timeout");
+  EXPECT_TRUE(client.wait_closed(5s));
+}
+
+TEST_F(http_server_test, route_timeout_overrides_config) {
+  routes->add(bhttp::verb::post, "/quick",
+              [](http::request&&, http::responder res) {
+                res.send(http::response::text(200, "ok"));
+              },
+              {.timeout = 200ms});
+  start(); // config timeout: 5 s
+  http_client client{port, "127.0.0.1", 3s};
+  client.write_raw("POST /quick HTTP/1.1\r\nHost: x\r\n"
+                   "Content-Length: 10\r\n\r\n12345"); // half the body
+  expect_error(client.read_reply(), 408, "request_timeout");
+}
+
+TEST_F(http_server_test, idle_connection_is_closed_quietly) {
+  cfg.request_timeout = 200ms;
+  start();
+  http_client client{port};
+  client.connect();
+  EXPECT_TRUE(client.wait_closed(5s));
+  EXPECT_TRUE(wait_until([&] { return srv->open_connections() == 0; }, 5s));
+}
+
+// -- responders
+// ----------------------------------------------------------------------
+
+TEST_F(http_server_test, responder_answers_from_another_thread) {
+  std::mutex mtx;
+  std::optional<http::responder> parked;
+  std::thread::id handler_thread;
+  routes->add(bhttp::verb::get, "/later",
+              [&](http::request&&, http::responder res) {
+                std::lock_guard<std::mutex> guard{mtx};
+                handler_thread = std::this_thread::get_id();
+                parked.emplace(std::move(res));
+              });
+  start();
+  auto reply = std::async(std::launch::async, [this] {
+    http_client client{port};
+    return client.get("/later");
+  });
+  ASSERT_TRUE(wait_until([&] {
+    std::lock_guard<std::mutex> guard{mtx};
+    return parked.has_value();
+  }));
+  {
+    std::lock_guard<std::mutex> guard{mtx};
+    EXPECT_NE(handler_thread, std::this_thread::get_id());
+    parked->send(http::response::json(202, json::object{{"job_id", "j-1"}}));
+    EXPECT_FALSE(parked->pending());
+    // A second answer is ignored.
+    parked->send(http::response::text(200, "again"));
+  }
+  ASSERT_EQ(reply.wait_for(10s), std::future_status::ready);
+  auto r = reply.get();
+  EXPECT_EQ(r.status, 202u);
+  EXPECT_EQ(as_object(r).at("job_id").as_string(), "j-1");
+}
+
+TEST_F(http_server_test, dropped_responder_answers_500) {
+  routes->add(bhttp::verb::get, "/forgetful",
+              [](http::request&&, http::responder) {});
+  routes->add(bhttp::verb::get, "/throws",
+              [](http::request&&, http::responder) {
+                throw std::runtime_error("boom");
+              });
+  start();
+  http_client client{port};
+  expect_error(client.get("/forgetful"), 500, "internal");
+  expect_error(client.get("/throws"), 500, "internal");
+  // The connection survives a failed handler.
+  EXPECT_EQ(client.get("/health").status, 200u);
+}
+
+TEST_F(http_server_test, responder_outliving_the_server_is_harmless) {
+  std::mutex mtx;
+  std::optional<http::responder> parked;
+  routes->add(bhttp::verb::get, "/park",
+              [&](http::request&&, http::responder res) {
+                std::lock_guard<std::mutex> guard{mtx};
+                parked.emplace(std::move(res));
+              });
+  start();
+  auto reply = std::async(std::launch::async, [this] {
+    http_client client{port, "127.0.0.1", 5s};
+    try {
+      client.get("/park");
+      return false;
+    } catch (const std::exception&) {
+      return true; // the server went away without answering
+    }
+  });
+  ASSERT_TRUE(wait_until([&] {
+    std::lock_guard<std::mutex> guard{mtx};
+    return parked.has_value();
+  }));
+  auto t0 = std::chrono::steady_clock::now();
+  srv->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+  srv.reset();
+  EXPECT_TRUE(reply.get());
+  std::lock_guard<std::mutex> guard{mtx};
+  parked->send(http::response::text(200, "too late"));
+  parked.reset();
+}
+
+// -- server-sent events
+// --------------------------------------------------------------
+
+TEST_F(http_server_test, sse_streams_events_from_another_thread) {
+  routes->add(bhttp::verb::get, "/events/{topic}",
+              [this](http::request&& req, http::responder res) {
+                auto stream = res.start_sse(30s);
+                auto topic = req.param("topic");
+                workers.emplace_back([stream, topic] {
+                  for (int i = 1; i <= 3; ++i)
+                    stream->send(topic, "{\"n\":" + std::to_string(i) + "}",
+                                 std::to_string(i));
+                  stream->close();
+                });
+              });
+  start();
+  sse_reader reader{port, "/events/progress"};
+  EXPECT_EQ(reader.reply().status, 200u);
+  EXPECT_EQ(reader.reply().header("content-type"), "text/event-stream");
+  EXPECT_EQ(reader.reply().header("cache-control"), "no-cache");
+  EXPECT_EQ(reader.reply().header("x-trace-id").size(), 32u);
+  EXPECT_EQ(reader.reply().header("server"), "distiller");
+  for (int i = 1; i <= 3; ++i) {
+    auto ev = reader.next(5s);
+    ASSERT_TRUE(ev) << "event " << i;
+    EXPECT_EQ(ev->id, std::to_string(i));
+    EXPECT_EQ(ev->event, "progress");
+    EXPECT_EQ(ev->data, "{\"n\":" + std::to_string(i) + "}");
+  }
+  EXPECT_TRUE(reader.wait_ended(5s));
+  EXPECT_FALSE(reader.next(100ms));
+}
+
+TEST_F(http_server_test, sse_heartbeats_and_client_disconnect) {
+  std::mutex mtx;
+  std::shared_ptr<http::sse_stream> stream;
+  std::atomic<int> closes{0};
+  routes->add(bhttp::verb::get, "/ticks",
+              [&](http::request&&, http::responder res) {
+                auto s = res.start_sse(50ms);
+                s->on_close([&closes] { ++closes; });
+                std::lock_guard<std::mutex> guard{mtx};
+                stream = s;
+              });
+  start();
+  sse_reader reader{port, "/ticks"};
+  ASSERT_EQ(reader.reply().status, 200u);
+  ASSERT_TRUE(reader.wait_comments(2, 5s));
+  EXPECT_EQ(reader.comment_lines()[0], ": ping");
+  std::shared_ptr<http::sse_stream> s;
+  {
+    std::lock_guard<std::mutex> guard{mtx};
+    s = stream;
+  }
+  ASSERT_TRUE(s);
+  EXPECT_FALSE(s->closed());
+  EXPECT_TRUE(s->send("hello", "world"));
+  auto ev = reader.next(5s);
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(ev->event, "hello");
+  EXPECT_EQ(ev->data, "world");
+
+  reader.close();
+  EXPECT_TRUE(wait_until([&] { return s->closed() && closes == 1; }, 5s));
+  EXPECT_FALSE(s->send("late", "ignored"));
+  EXPECT_TRUE(wait_until([&] { return srv->open_connections() == 0; }, 5s));
+  // A callback set after the end runs at once.
+  bool late = false;
+  s->on_close([&late] { late = true; });
+  EXPECT_TRUE(late);
+  EXPECT_EQ(closes, 1);
+}
+
+TEST_F(http_server_test, stop_with_open_sse_returns_promptly) {
+  std::mutex mtx;
+  std::shared_ptr<http::sse_stream> stream;
+  std::atomic<bool> closed_cb{false};
+  routes->add(bhttp::verb::get, "/forever",
+              [&](http::request&&, http::responder res) {
+                auto s = res.start_sse(10s);
+                s->on_close([&closed_cb] { closed_cb = true; });
+                std::lock_guard<std::mutex> guard{mtx};
+                stream = s;
+              });
+  start();
+  sse_reader reader{port, "/forever"};
+  ASSERT_EQ(reader.reply().status, 200u);
+  ASSERT_TRUE(wait_until([&] {
+    std::lock_guard<std::mutex> guard{mtx};
+    return stream != nullptr;
+  }));
+  auto t0 = std::chrono::steady_clock::now();
+  srv->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+  EXPECT_TRUE(stream->closed());
+  EXPECT_TRUE(closed_cb);
+  EXPECT_FALSE(stream->send("after", "stop"));
+  EXPECT_TRUE(reader.wait_ended(5s));
+  srv->stop(); // idempotent
+}
+
+// -- connections, lifecycle
+// ----------------------------------------------------------
+
+TEST_F(http_server_test, connections_above_the_cap_get_503) {
+  cfg.max_connections = 2;
+  start();
+  http_client a{port};
+  http_client b{port};
+  ASSERT_EQ(a.get("/health").status, 200u);
+  ASSERT_EQ(b.get("/health").status, 200u);
+  EXPECT_EQ(srv->open_connections(), 2);
+
+  http_client c{port};
+  auto r = c.get("/health");
+  expect_error(r, 503, "overloaded");
+  EXPECT_EQ(r.header("retry-after"), "1");
+  EXPECT_FALSE(r.keep_alive);
+
+  a.close();
+  EXPECT_TRUE(wait_until(
+      [&] {
+        http_client d{port};
+        return d.get("/health").status == 200;
+      },
+      5s, 20ms));
+  EXPECT_EQ(b.get("/health").status, 200u);
+}
+
+TEST_F(http_server_test, bind_failure_names_the_address) {
+  start();
+  auto other_cfg = cfg;
+  other_cfg.port = port;
+  http::server other{other_cfg, routes};
+  try {
+    other.start();
+    FAIL() << "a second server bound the same port";
+  } catch (const std::runtime_error& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("cannot listen on 127.0.0.1:" + std::to_string(port)),
+              std::string::npos)
+        << what;
+    EXPECT_NE(what.find("Address already in use"), std::string::npos) << what;
+  }
+}
+
+TEST_F(http_server_test, stop_is_idempotent_and_final) {
+  start();
+  EXPECT_NE(srv->port(), 0);
+  srv->stop();
+  srv->stop();
+  EXPECT_THROW(srv->start(), std::logic_error);
+  http_client client{port, "127.0.0.1", 2s};
+  EXPECT_THROW(client.get("/health"), std::runtime_error);
+}
+
+TEST(http_server, works_without_metrics_or_sources) {
+  http::http_config cfg;
+  cfg.port = 0;
+  cfg.threads = 1;
+  auto routes = std::make_shared<http::router>();
+  http::add_node_routes(*routes, {"bare", "0", nullptr, nullptr, nullptr});
+  http::server srv{cfg, routes};
+  auto port = srv.start();
+  http_client client{port};
+  EXPECT_EQ(client.get("/health").status, 200u);
+  EXPECT_EQ(client.get("/ready").status, 200u);
+  expect_error(client.get("/metrics"), 503, "unavailable");
+}
