@@ -1,0 +1,570 @@
+#include "bridges/kafka/consumer_loop.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <utility>
+
+#include "bridges/kafka/source_metrics.hpp"
+#include "runtime/logging/log.hpp"
+
+namespace distiller::kafka {
+
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             steady::now().time_since_epoch())
+      .count();
+}
+
+std::string join_partitions(const std::vector<int32_t>& xs) {
+  std::string out;
+  for (auto x : xs) {
+    if (!out.empty())
+      out += ',';
+    out += std::to_string(x);
+  }
+  return out;
+}
+
+std::vector<int32_t> partitions_of(const rd_kafka_topic_partition_list_t* l) {
+  std::vector<int32_t> out;
+  if (l == nullptr)
+    return out;
+  out.reserve(static_cast<size_t>(l->cnt));
+  for (int i = 0; i < l->cnt; ++i)
+    out.push_back(l->elems[i].partition);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+/// Converts one fetched message; the message is still owned by the caller.
+in_record to_record(const std::string& topic, const rd_kafka_message_t* m) {
+  in_record r;
+  r.topic = topic;
+  r.partition = m->partition;
+  r.offset = m->offset;
+  if (m->key != nullptr)
+    r.key.emplace(static_cast<const char*>(m->key), m->key_len);
+  if (m->payload != nullptr)
+    r.value.assign(static_cast<const char*>(m->payload), m->len);
+  rd_kafka_timestamp_type_t tstype;
+  r.timestamp_ms = rd_kafka_message_timestamp(m, &tstype);
+  rd_kafka_headers_t* hdrs = nullptr;
+  if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char* name = nullptr;
+    const void* val = nullptr;
+    size_t size = 0;
+    for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &size) ==
+                       RD_KAFKA_RESP_ERR_NO_ERROR;
+         ++i) {
+      auto& h = r.headers.emplace_back();
+      h.key = name;
+      if (val != nullptr)
+        h.value.assign(static_cast<const char*>(val), size);
+      if (r.trace.value().empty() && h.key == trace_header && !h.value.empty())
+        r.trace = trace_id{h.value};
+    }
+  }
+  if (r.trace.value().empty())
+    r.trace = make_trace_id();
+  return r;
+}
+
+} // namespace
+
+// -- construction
+// -----------------------------------------------------------------
+
+consumer_loop::consumer_loop(config cfg,
+                             std::shared_ptr<consumer_events> events,
+                             source_metrics* metrics, commit_observer observer)
+    : cfg_(std::move(cfg)), events_(std::move(events)), metrics_(metrics),
+      observer_(std::move(observer)) {
+  std::map<std::string, std::string> props{
+      {"bootstrap.servers", cfg_.brokers},
+      {"group.id", cfg_.group},
+      {"client.id", cfg_.client_id},
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"auto.offset.reset", cfg_.auto_offset_reset},
+      {"partition.assignment.strategy",
+       cfg_.cooperative ? "cooperative-sticky" : "range,roundrobin"},
+      // Keep the prefetch modest: records polled but not yet handed to the
+      // bridge are invisible to its back-pressure.
+      {"queued.max.messages.kbytes", "16384"},
+  };
+  for (auto& [k, v] : cfg_.properties)
+    props[k] = v;
+  auto conf = make_conf(props);
+  forward_logs(conf.get());
+  rd_kafka_conf_set_opaque(conf.get(), this);
+  rd_kafka_conf_set_rebalance_cb(conf.get(), &consumer_loop::rebalance_cb);
+  rd_kafka_conf_set_offset_commit_cb(conf.get(), &consumer_loop::commit_cb);
+  rd_kafka_conf_set_error_cb(conf.get(), &consumer_loop::error_cb);
+  rk_ = make_client(RD_KAFKA_CONSUMER, std::move(conf));
+  // Everything (rebalances, commit results, errors) is served by our polls
+  // of the consumer queue.
+  rd_kafka_poll_set_consumer(rk_.get());
+  queue_.reset(rd_kafka_queue_get_consumer(rk_.get()));
+  if (!queue_)
+    throw std::runtime_error("source bridge " + cfg_.bridge_name +
+                             ": no consumer queue");
+  topic_partition_list_ptr topics{rd_kafka_topic_partition_list_new(1)};
+  rd_kafka_topic_partition_list_add(topics.get(), cfg_.topic.c_str(),
+                                    RD_KAFKA_PARTITION_UA);
+  if (auto err = rd_kafka_subscribe(rk_.get(), topics.get()))
+    throw std::runtime_error("source bridge " + cfg_.bridge_name +
+                             ": subscribe to " + cfg_.topic + ": " +
+                             rd_kafka_err2str(err));
+  batch_.resize(std::max<size_t>(cfg_.max_poll_records, 1));
+}
+
+consumer_loop::~consumer_loop() {
+  if (thread_.joinable()) {
+    abort();
+    thread_.join();
+  } else if (rk_) {
+    // Never started: nothing was consumed, leave quietly without a commit.
+    queue_.reset();
+    rd_kafka_destroy_flags(rk_.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  }
+}
+
+void consumer_loop::start() {
+  if (started_.exchange(true))
+    return;
+  thread_ = std::thread{[this] {
+    run();
+  }};
+}
+
+void consumer_loop::join() {
+  if (thread_.joinable())
+    thread_.join();
+}
+
+std::set<int32_t> consumer_loop::assignment() const {
+  std::lock_guard<std::mutex> guard{assignment_mtx_};
+  return assigned_;
+}
+
+// -- commands
+// -----------------------------------------------------------------------
+
+void consumer_loop::push(command cmd) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  commands_.push_back(std::move(cmd));
+  // Wakes a poll that is waiting for messages.
+  if (queue_)
+    rd_kafka_queue_yield(queue_.get());
+}
+
+void consumer_loop::commit(std::vector<partition_offset> offsets) {
+  if (!offsets.empty())
+    push({command::commit, std::move(offsets), {}});
+}
+
+void consumer_loop::pause(std::vector<int32_t> partitions) {
+  if (!partitions.empty())
+    push({command::pause, {}, std::move(partitions)});
+}
+
+void consumer_loop::resume(std::vector<int32_t> partitions) {
+  if (!partitions.empty())
+    push({command::resume, {}, std::move(partitions)});
+}
+
+void consumer_loop::stop_fetching() {
+  push({command::stop_fetching, {}, {}});
+}
+
+void consumer_loop::close(std::vector<partition_offset> final_offsets) {
+  push({command::close, std::move(final_offsets), {}});
+}
+
+void consumer_loop::abort() {
+  abort_ = true;
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (queue_)
+    rd_kafka_queue_yield(queue_.get());
+}
+
+// -- the thread
+// ---------------------------------------------------------------------
+
+void consumer_loop::run() {
+  log::debug("consumer_started", {{"bridge", cfg_.bridge_name},
+                                  {"topic", cfg_.topic},
+                                  {"group", cfg_.group}});
+  bool open = true;
+  while (open && !abort_) {
+    open = serve_commands();
+    if (open && !abort_)
+      poll_once();
+  }
+  if (abort_) {
+    // A crash: no final commit, no LeaveGroup; the group notices when the
+    // session times out.
+    log::warn("consumer_aborted", {{"bridge", cfg_.bridge_name}});
+    std::lock_guard<std::mutex> guard{mtx_};
+    queue_.reset();
+    rd_kafka_destroy_flags(rk_.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    return;
+  }
+  events_->on_stopped();
+}
+
+bool consumer_loop::serve_commands() {
+  std::vector<command> cmds;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    cmds.swap(commands_);
+  }
+  for (auto& cmd : cmds) {
+    switch (cmd.kind) {
+    case command::commit:
+      do_commit(cmd.offsets, false);
+      break;
+    case command::pause:
+      do_pause(cmd.partitions, true);
+      break;
+    case command::resume:
+      do_pause(cmd.partitions, false);
+      break;
+    case command::stop_fetching:
+      if (fetching_) {
+        fetching_ = false;
+        auto owned = assignment();
+        do_pause({owned.begin(), owned.end()}, true);
+      }
+      break;
+    case command::close:
+      do_close(cmd.offsets);
+      return false;
+    }
+  }
+  return true;
+}
+
+void consumer_loop::poll_once() {
+  revoked_in_poll_.clear();
+  auto n = rd_kafka_consume_batch_queue(
+      queue_.get(), static_cast<int>(cfg_.poll_timeout.count()), batch_.data(),
+      batch_.size());
+  auto polled = now_ns();
+  if (n < 0) {
+    auto err = rd_kafka_last_error();
+    log::warn("consumer_poll_failed",
+              {{"bridge", cfg_.bridge_name}, {"error", rd_kafka_err2str(err)}});
+    if (metrics_ != nullptr)
+      metrics_->consumer_errors->Increment();
+    return;
+  }
+  std::vector<in_record> records;
+  records.reserve(static_cast<size_t>(n));
+  for (ssize_t i = 0; i < n; ++i) {
+    message_ptr m{batch_[static_cast<size_t>(i)]};
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+        continue;
+      log::warn("consumer_error",
+                {{"bridge", cfg_.bridge_name},
+                 {"topic", cfg_.topic},
+                 {"partition", m->partition},
+                 {"error", rd_kafka_message_errstr(m.get())}});
+      if (metrics_ != nullptr)
+        metrics_->consumer_errors->Increment();
+      events_->on_error(from_rdkafka(m->err, "consume"), false);
+      continue;
+    }
+    // Fetched before a revoke served inside this very poll: the owner has
+    // forgotten the partition, and whoever owns it now re-reads them.
+    if (!fetching_ || revoked_in_poll_.count(m->partition) != 0)
+      continue;
+    records.push_back(to_record(cfg_.topic, m.get()));
+  }
+  if (!records.empty())
+    events_->on_records(std::move(records), polled);
+  if (steady::now() >= next_lag_update_) {
+    next_lag_update_ = steady::now() + std::chrono::seconds{1};
+    update_lag();
+  }
+}
+
+// -- helpers
+// ------------------------------------------------------------------------
+
+topic_partition_list_ptr
+consumer_loop::make_list(const std::vector<int32_t>& parts) const {
+  topic_partition_list_ptr l{
+      rd_kafka_topic_partition_list_new(static_cast<int>(parts.size()))};
+  for (auto p : parts)
+    rd_kafka_topic_partition_list_add(l.get(), cfg_.topic.c_str(), p);
+  return l;
+}
+
+topic_partition_list_ptr
+consumer_loop::make_list(const std::vector<partition_offset>& offsets) const {
+  topic_partition_list_ptr l{
+      rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()))};
+  for (auto& po : offsets)
+    rd_kafka_topic_partition_list_add(l.get(), cfg_.topic.c_str(), po.partition)
+        ->offset = po.offset;
+  return l;
+}
+
+void consumer_loop::do_commit(const std::vector<partition_offset>& offsets,
+                              bool sync) {
+  std::vector<partition_offset> valid;
+  for (auto& po : offsets)
+    if (po.offset >= 0)
+      valid.push_back(po);
+  if (valid.empty() || fatal_)
+    return;
+  if (observer_)
+    for (auto& po : valid)
+      observer_(po.partition, po.offset, sync);
+  auto list = make_list(valid);
+  auto err = rd_kafka_commit(rk_.get(), list.get(), sync ? 0 : 1);
+  if (sync || err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    // Async commits report through commit_cb; a sync one, or one that
+    // failed to start, is reported here.
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+      for (auto& po : valid) {
+        committed_[po.partition] = po.offset;
+        if (metrics_ != nullptr)
+          metrics_->committed_offset(po.partition)
+              .Set(static_cast<double>(po.offset));
+      }
+    events_->on_committed(std::move(valid),
+                          from_rdkafka(err, sync ? "commit (sync)" : "commit"));
+  }
+}
+
+void consumer_loop::do_pause(const std::vector<int32_t>& partitions,
+                             bool pause) {
+  if (partitions.empty())
+    return;
+  auto list = make_list(partitions);
+  auto err = pause ? rd_kafka_pause_partitions(rk_.get(), list.get())
+                   : rd_kafka_resume_partitions(rk_.get(), list.get());
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    log::warn(pause ? "partition_pause_failed" : "partition_resume_failed",
+              {{"bridge", cfg_.bridge_name},
+               {"partitions", join_partitions(partitions)},
+               {"error", rd_kafka_err2str(err)}});
+}
+
+void consumer_loop::do_close(
+    const std::vector<partition_offset>& final_offsets) {
+  do_commit(final_offsets, true);
+  closing_ = true;
+  auto t0 = steady::now();
+  // Serves the final revoke through rebalance_cb (which just unassigns now)
+  // and leaves the group.
+  auto err = rd_kafka_consumer_close(rk_.get());
+  {
+    std::lock_guard<std::mutex> guard{assignment_mtx_};
+    for (auto p : assigned_)
+      if (metrics_ != nullptr)
+        metrics_->forget_partition(p);
+    assigned_.clear();
+  }
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    queue_.reset();
+    rk_.reset();
+  }
+  log::info(
+      "consumer_closed",
+      {{"bridge", cfg_.bridge_name},
+       {"error", err ? rd_kafka_err2str(err) : ""},
+       {"duration_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                           steady::now() - t0)
+                           .count()}});
+}
+
+void consumer_loop::update_lag() {
+  if (metrics_ == nullptr || !rk_)
+    return;
+  for (auto p : assignment()) {
+    int64_t lo = 0;
+    int64_t hi = 0;
+    if (rd_kafka_get_watermark_offsets(rk_.get(), cfg_.topic.c_str(), p, &lo,
+                                       &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        hi < 0)
+      continue;
+    int64_t base = -1;
+    if (auto i = committed_.find(p); i != committed_.end())
+      base = i->second;
+    if (base < 0) {
+      // Nothing committed by us yet: measure from the fetch position.
+      auto list = make_list(std::vector<int32_t>{p});
+      if (rd_kafka_position(rk_.get(), list.get()) ==
+          RD_KAFKA_RESP_ERR_NO_ERROR)
+        base = list->elems[0].offset;
+    }
+    if (base >= 0)
+      metrics_->lag(p).Set(
+          static_cast<double>(std::max<int64_t>(hi - base, 0)));
+  }
+}
+
+void consumer_loop::forget_partition_metrics(int32_t partition) {
+  committed_.erase(partition);
+  if (metrics_ != nullptr)
+    metrics_->forget_partition(partition);
+}
+
+// -- librdkafka callbacks
+// -----------------------------------------------------------
+
+void consumer_loop::rebalance_cb(rd_kafka_t*, rd_kafka_resp_err_t err,
+                                 rd_kafka_topic_partition_list_t* parts,
+                                 void* opaque) {
+  static_cast<consumer_loop*>(opaque)->on_rebalance(err, parts);
+}
+
+void consumer_loop::commit_cb(rd_kafka_t*, rd_kafka_resp_err_t err,
+                              rd_kafka_topic_partition_list_t* offsets,
+                              void* opaque) {
+  static_cast<consumer_loop*>(opaque)->on_commit_result(err, offsets);
+}
+
+void consumer_loop::error_cb(rd_kafka_t*, int err, const char* reason,
+                             void* opaque) {
+  static_cast<consumer_loop*>(opaque)->on_client_error(err, reason);
+}
+
+void consumer_loop::on_rebalance(rd_kafka_resp_err_t err,
+                                 rd_kafka_topic_partition_list_t* parts) {
+  auto* rk = rk_.get();
+  bool cooperative =
+      std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+  auto partitions = partitions_of(parts);
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    {
+      std::lock_guard<std::mutex> guard{assignment_mtx_};
+      assigned_.insert(partitions.begin(), partitions.end());
+    }
+    for (auto p : partitions)
+      committed_.erase(p);
+    // The owner learns about the partitions before any of their records.
+    if (!closing_)
+      events_->on_assigned(partitions);
+    if (cooperative) {
+      if (auto* e = rd_kafka_incremental_assign(rk, parts)) {
+        log::error("partition_assign_failed",
+                   {{"bridge", cfg_.bridge_name},
+                    {"error", rd_kafka_error_string(e)}});
+        rd_kafka_error_destroy(e);
+      }
+    } else {
+      rd_kafka_assign(rk, parts);
+    }
+    if (!fetching_)
+      do_pause(partitions, true);
+    return;
+  }
+  // Revoke (or a rebalance error, which means "let go of everything").
+  bool lost = err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS ||
+              rd_kafka_assignment_lost(rk) != 0;
+  if (!closing_ && !partitions.empty()) {
+    revoked_in_poll_.insert(partitions.begin(), partitions.end());
+    auto reply = events_->on_revoked(partitions, lost);
+    // Waits in slices so that an abort (crash) is not held up.
+    auto deadline = steady::now() + cfg_.revoke_timeout;
+    std::future_status st = std::future_status::timeout;
+    while (!abort_ && steady::now() < deadline &&
+           (st = reply.wait_for(std::chrono::milliseconds{50})) !=
+               std::future_status::ready) {
+    }
+    if (st == std::future_status::ready && !lost && !abort_) {
+      try {
+        do_commit(reply.get(), true);
+      } catch (const std::exception& e) {
+        log::warn("revoke_commit_skipped",
+                  {{"bridge", cfg_.bridge_name}, {"reason", e.what()}});
+      }
+    } else if (!abort_ && !lost) {
+      log::warn("revoke_timed_out",
+                {{"bridge", cfg_.bridge_name},
+                 {"partitions", join_partitions(partitions)}});
+    }
+  }
+  if (cooperative && err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+    if (auto* e = rd_kafka_incremental_unassign(rk, parts))
+      rd_kafka_error_destroy(e);
+  } else {
+    rd_kafka_assign(rk, nullptr);
+  }
+  {
+    std::lock_guard<std::mutex> guard{assignment_mtx_};
+    if (cooperative && err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
+      for (auto p : partitions)
+        assigned_.erase(p);
+    else
+      assigned_.clear();
+  }
+  for (auto p : partitions)
+    forget_partition_metrics(p);
+}
+
+void consumer_loop::on_commit_result(rd_kafka_resp_err_t err,
+                                     rd_kafka_topic_partition_list_t* offsets) {
+  std::vector<partition_offset> done;
+  caf::error first;
+  if (offsets != nullptr)
+    for (int i = 0; i < offsets->cnt; ++i) {
+      auto& e = offsets->elems[i];
+      done.push_back({e.partition, e.offset});
+      auto perr = e.err != RD_KAFKA_RESP_ERR_NO_ERROR ? e.err : err;
+      if (perr == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (e.offset >= 0) {
+          committed_[e.partition] = e.offset;
+          if (metrics_ != nullptr)
+            metrics_->committed_offset(e.partition)
+                .Set(static_cast<double>(e.offset));
+        }
+      } else if (!first) {
+        first = from_rdkafka(perr, "commit");
+      }
+    }
+  if (err == RD_KAFKA_RESP_ERR__NO_OFFSET)
+    return; // nothing to commit
+  if (!first && err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    first = from_rdkafka(err, "commit");
+  events_->on_committed(std::move(done), std::move(first));
+}
+
+void consumer_loop::on_client_error(int err, const char* reason) {
+  auto code = static_cast<rd_kafka_resp_err_t>(err);
+  if (metrics_ != nullptr)
+    metrics_->consumer_errors->Increment();
+  if (code == RD_KAFKA_RESP_ERR__FATAL) {
+    char buf[512];
+    auto orig = rd_kafka_fatal_error(rk_.get(), buf, sizeof(buf));
+    fatal_ = true;
+    log::error("consumer_fatal", {{"bridge", cfg_.bridge_name},
+                                  {"error", rd_kafka_err2name(orig)},
+                                  {"reason", buf}});
+    events_->on_error(from_rdkafka(orig, std::string{"fatal: "} + buf), true);
+    return;
+  }
+  // Transport hiccups are normal (brokers restart); librdkafka retries.
+  auto lvl = code == RD_KAFKA_RESP_ERR__TRANSPORT ||
+                     code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN
+                 ? log::level::warn
+                 : log::level::error;
+  if (log::enabled(lvl))
+    log::write(lvl, "consumer_error",
+               {{"bridge", cfg_.bridge_name},
+                {"error", rd_kafka_err2name(code)},
+                {"reason", reason}});
+}
+
+} // namespace distiller::kafka

@@ -1,0 +1,208 @@
+#pragma once
+
+/// The source bridge's poll thread: owns one librdkafka consumer in a
+/// consumer group, polls it in batches and hands the records to its owner
+/// (the bridge actor) through `consumer_events`, never waiting for workers.
+///
+/// Commands from the owner (commit, pause/resume, stop fetching, close,
+/// abort) go through a mutex-protected list that the thread drains before
+/// every poll; each command wakes a blocked poll (rd_kafka_queue_yield).
+///
+/// Rebalances run on this thread, inside the poll (librdkafka's
+/// rebalance_cb):
+///   - assign: the owner is told first (`on_assigned`), then the partitions
+///     are assigned, so it sees the assignment before any of their records;
+///   - revoke: the owner gets `on_revoked` and returns a future of the final
+///     offsets; the thread WAITS for it (bounded by `revoke_timeout`),
+///     commits them synchronously, and only then unassigns. Lost partitions
+///     (session expired) are abandoned without a commit.
+/// Records that a poll returned for partitions revoked during that same poll
+/// are discarded: they were not tracked, so no commit passes them.
+///
+/// Owns: the rd_kafka_t consumer and its consumer queue (RAII handles), the
+/// thread. Failure: consumer errors are logged and counted; a fatal one is
+/// reported (`on_error(err, true)`) and the thread keeps serving commands
+/// until the owner closes it. Destroying a running loop aborts it (a crash:
+/// no commit, no LeaveGroup) and joins the thread.
+///
+/// Thread-safety: every public member may be called from any thread.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <caf/error.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include "bridges/kafka/handles.hpp"
+#include "bridges/kafka/in_record.hpp"
+#include "bridges/kafka/source_binding.hpp"
+
+namespace distiller::kafka {
+
+struct source_metrics;
+
+/// An offset to commit for one partition of the bridge's topic.
+struct partition_offset {
+  int32_t partition = 0;
+  int64_t offset = 0;
+  bool operator==(const partition_offset&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, partition_offset& x) {
+  return f(caf::meta::type_name("partition_offset"), x.partition, x.offset);
+}
+
+/// How the loop reports to its owner. Called on the loop's thread; every
+/// call must return quickly (send a message), except that the future of
+/// `on_revoked` is waited for.
+class consumer_events {
+ public:
+  virtual ~consumer_events() = default;
+  /// One poll's records, in poll order; `polled_ns` is steady_clock time.
+  virtual void on_records(std::vector<in_record> records,
+                          int64_t polled_ns) = 0;
+  virtual void on_assigned(std::vector<int32_t> partitions) = 0;
+  /// Returns the offsets to commit before the partitions are released.
+  virtual std::future<std::vector<partition_offset>>
+  on_revoked(std::vector<int32_t> partitions, bool lost) = 0;
+  /// The outcome of a commit the owner asked for (async or on revoke).
+  virtual void on_committed(std::vector<partition_offset> offsets,
+                            caf::error err) = 0;
+  /// A consumer error; after a fatal one the consumer is unusable.
+  virtual void on_error(caf::error err, bool fatal) = 0;
+  /// The consumer is closed (after `close`); the thread is ending.
+  virtual void on_stopped() = 0;
+};
+
+class consumer_loop {
+ public:
+  struct config {
+    std::string brokers;
+    std::string topic;
+    std::string group;
+    std::string client_id;
+    std::string auto_offset_reset = "earliest";
+    bool cooperative = false;
+    std::map<std::string, std::string> properties;
+    /// Upper bound for the owner's answer to a revoke.
+    std::chrono::milliseconds revoke_timeout{15000};
+    /// Most records returned by one poll.
+    size_t max_poll_records = 2000;
+    std::chrono::milliseconds poll_timeout{50};
+    /// Label for logs.
+    std::string bridge_name;
+  };
+
+  /// Creates the consumer and subscribes; throws std::runtime_error naming a
+  /// rejected property. Does not start the thread.
+  consumer_loop(config cfg, std::shared_ptr<consumer_events> events,
+                source_metrics* metrics = nullptr,
+                commit_observer observer = {});
+  ~consumer_loop();
+
+  consumer_loop(const consumer_loop&) = delete;
+  consumer_loop& operator=(const consumer_loop&) = delete;
+
+  void start();
+
+  // -- commands -----------------------------------------------------------
+
+  /// Commits asynchronously; the result comes back through `on_committed`.
+  void commit(std::vector<partition_offset> offsets);
+  void pause(std::vector<int32_t> partitions);
+  void resume(std::vector<int32_t> partitions);
+  /// Pauses every assigned partition and drops what polls still return;
+  /// rebalances are still served. Used when a shutdown starts draining.
+  void stop_fetching();
+  /// Commits `final_offsets` synchronously, closes the consumer (leaves the
+  /// group), destroys it and ends the thread; then `on_stopped`.
+  void close(std::vector<partition_offset> final_offsets);
+  /// Simulates a crash: destroys the consumer without committing or leaving
+  /// the group, ends the thread, no `on_stopped`. Does not wait.
+  void abort();
+
+  /// Waits for the thread to end (after close or abort).
+  void join();
+
+  /// The partitions currently assigned (a copy, for tests and inspection).
+  std::set<int32_t> assignment() const;
+
+ private:
+  struct command {
+    enum kind_t { commit, pause, resume, stop_fetching, close } kind;
+    std::vector<partition_offset> offsets;
+    std::vector<int32_t> partitions;
+  };
+
+  void push(command cmd);
+  void run();
+  /// Executes queued commands; returns false once `close` was executed.
+  bool serve_commands();
+  void poll_once();
+  void do_commit(const std::vector<partition_offset>& offsets, bool sync);
+  void do_pause(const std::vector<int32_t>& partitions, bool pause);
+  void do_close(const std::vector<partition_offset>& final_offsets);
+  void update_lag();
+  void forget_partition_metrics(int32_t partition);
+
+  // librdkafka callbacks (on this thread, inside polls)
+  static void rebalance_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                           rd_kafka_topic_partition_list_t* parts,
+                           void* opaque);
+  static void commit_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                        rd_kafka_topic_partition_list_t* offsets, void* opaque);
+  static void error_cb(rd_kafka_t* rk, int err, const char* reason,
+                       void* opaque);
+  void on_rebalance(rd_kafka_resp_err_t err,
+                    rd_kafka_topic_partition_list_t* parts);
+  void on_commit_result(rd_kafka_resp_err_t err,
+                        rd_kafka_topic_partition_list_t* offsets);
+  void on_client_error(int err, const char* reason);
+
+  topic_partition_list_ptr make_list(const std::vector<int32_t>& parts) const;
+  topic_partition_list_ptr
+  make_list(const std::vector<partition_offset>& offsets) const;
+
+  config cfg_;
+  std::shared_ptr<consumer_events> events_;
+  source_metrics* metrics_;
+  commit_observer observer_;
+
+  mutable std::mutex mtx_;
+  std::vector<command> commands_;
+  std::atomic<bool> abort_{false};
+  std::atomic<bool> started_{false};
+
+  // -- loop thread only -------------------------------------------------------
+  bool fetching_ = true;
+  bool closing_ = false;
+  bool fatal_ = false;
+  /// Partitions revoked during the current poll call.
+  std::set<int32_t> revoked_in_poll_;
+  std::map<int32_t, int64_t> committed_;
+  std::chrono::steady_clock::time_point next_lag_update_{};
+  std::vector<rd_kafka_message_t*> batch_;
+
+  /// Read by `assignment()` from other threads.
+  mutable std::mutex assignment_mtx_;
+  std::set<int32_t> assigned_;
+
+  // Declaration order matters: the queue must go before the client.
+  rd_kafka_ptr rk_;
+  queue_ptr queue_;
+  std::thread thread_;
+};
+
+} // namespace distiller::kafka

@@ -1,0 +1,40 @@
+#include "bridges/kafka/in_record.hpp"
+
+#include <caf/actor_system_config.hpp>
+#include <caf/atom.hpp>
+#include <caf/message.hpp>
+
+namespace distiller::kafka {
+
+std::optional<std::string_view> in_record::header(std::string_view name) const {
+  for (auto& h : headers)
+    if (h.key == name)
+      return std::string_view{h.value};
+  return std::nullopt;
+}
+
+std::string to_string(record_errc x) {
+  switch (x) {
+  case record_errc::undecodable:
+    return "undecodable";
+  case record_errc::permanent:
+    return "permanent";
+  }
+  return "record_errc(" + std::to_string(static_cast<int>(x)) + ")";
+}
+
+bool is_permanent(const caf::error& err) noexcept {
+  return err && err.category() == caf::atom("record");
+}
+
+void add_record_error_category(caf::actor_system_config& cfg) {
+  cfg.add_error_category(caf::atom("record"), [](uint8_t code, caf::atom_value,
+                                                 const caf::message& ctx) {
+    auto text = "record: " + to_string(static_cast<record_errc>(code));
+    if (!ctx.empty())
+      text += " (" + caf::to_string(ctx) + ")";
+    return text;
+  });
+}
+
+} // namespace distiller::kafka

@@ -1,0 +1,51 @@
+#include "bridges/kafka/record_worker.hpp"
+
+#include <utility>
+#include <vector>
+
+#include <caf/all.hpp>
+
+namespace distiller::kafka {
+
+namespace {
+
+caf::behavior record_worker(caf::event_based_actor* self,
+                            inspect::actor_entry_ptr entry,
+                            record_handler handler) {
+  if (entry)
+    entry->set_state("running");
+  return {
+      [self, entry, handler](const std::vector<in_record>& batch) {
+        std::vector<caf::error> results;
+        results.reserve(batch.size());
+        for (auto& rec : batch) {
+          results.push_back(handler(rec));
+          if (entry)
+            entry->on_message(self->mailbox().size());
+        }
+        return results;
+      },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_record_worker(caf::actor_system& sys,
+                               inspect::actor_entry_ptr entry,
+                               record_handler handler,
+                               record_worker_options opts) {
+  if (opts.detached)
+    return sys.spawn<caf::detached>(record_worker, std::move(entry),
+                                    std::move(handler));
+  return sys.spawn(record_worker, std::move(entry), std::move(handler));
+}
+
+std::function<caf::actor(caf::actor_system&, inspect::actor_entry_ptr)>
+record_worker_factory(record_handler handler, record_worker_options opts) {
+  return [handler = std::move(handler), opts](caf::actor_system& sys,
+                                              inspect::actor_entry_ptr entry) {
+    return spawn_record_worker(sys, std::move(entry), handler, opts);
+  };
+}
+
+} // namespace distiller::kafka

@@ -1,0 +1,99 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+
+#include "bridges/kafka/dispatch_queue.hpp"
+#include "runtime/core/backoff.hpp"
+#include "runtime/inspect/registry.hpp"
+#include "runtime/metrics/metrics.hpp"
+#include "runtime/supervision/supervisor.hpp"
+
+/// The typed API a pipeline uses to bind a Kafka topic to a pool of worker
+/// actors: what to consume, in which group, with which ordering, how many
+/// workers and how to build one, how to retry, where dead letters go, and the
+/// limits that keep memory bounded. Pass it to `spawn_source_bridge`
+/// (source_bridge.hpp); see bridges/kafka/README.md for an example.
+namespace distiller::kafka {
+
+using namespace std::chrono_literals;
+
+struct source_binding {
+  /// Pool name: metrics label `bridge=<name>`, worker registry names
+  /// "<name>-worker-<i>", the pool supervisor "<name>", the bridge actor
+  /// "<name>-source".
+  std::string name;
+  std::string topic;
+  std::string group;
+  ordering mode = ordering::key;
+  int pool_size = 4;
+  /// Builds one worker actor (see record_worker.hpp); called at start and by
+  /// the pool supervisor after every crash.
+  supervision::child_factory worker;
+  /// Attempts in total (first try included) and the delays between them.
+  backoff_policy retry{3, 100ms, 2.0, 10s, 0.2};
+  /// Empty means "<topic>.dlq".
+  std::string dead_letter_topic;
+  /// Records at workers and not finished, per bridge …
+  size_t max_in_flight = 1000;
+  /// … and per partition.
+  size_t max_in_flight_per_partition = 500;
+  /// Polled and unfinished records of one partition; at this many the
+  /// partition is paused, below half of it resumed.
+  size_t max_buffered_per_partition = 5000;
+  /// Most records in one batch sent to one worker.
+  size_t max_batch = 256;
+  /// Batches a worker may have outstanding (the next one waits in its
+  /// mailbox while it works on the current one).
+  size_t max_batches_per_worker = 2;
+  std::chrono::milliseconds commit_interval{1000};
+  /// How long a revoke or a shutdown waits for records running at workers.
+  std::chrono::milliseconds drain_timeout{10000};
+  /// A batch not answered within this is a failure of every record in it;
+  /// the worker is killed and restarted by its supervisor.
+  std::chrono::milliseconds worker_timeout{30000};
+  /// cooperative-sticky assignment instead of range,roundrobin.
+  bool cooperative = false;
+  /// earliest | latest | error
+  std::string auto_offset_reset = "earliest";
+  /// Raw librdkafka consumer properties, applied last (they win).
+  std::map<std::string, std::string> consumer_properties;
+  /// Restart intensity of the worker pool's supervisor.
+  supervision::restart_policy pool_policy{50, 10s, 5s};
+
+  /// The dead-letter topic in effect.
+  std::string dlq_topic() const {
+    return dead_letter_topic.empty() ? topic + ".dlq" : dead_letter_topic;
+  }
+};
+
+/// Checks a binding once, before spawning; returns the problems found, each
+/// naming the field ("pool_size must be 1..1024, got 0"). Empty means valid.
+std::vector<std::string> validate(const source_binding& b);
+
+/// Called by the consumer's thread for every offset commit it issues, before
+/// sending it (`sync` for the commits on revoke and shutdown). For tests and
+/// audits; must be thread-safe and fast.
+using commit_observer =
+    std::function<void(int32_t partition, int64_t offset, bool sync)>;
+
+/// What a bridge reports to and produces through; all optional, and all must
+/// outlive the bridge.
+struct bridge_deps {
+  /// The inspection registry (the bridge, its pool and workers enroll).
+  /// Required: the pool's supervisor needs it.
+  inspect::registry* actors = nullptr;
+  metrics::node_metrics* metrics = nullptr;
+  /// A sink bridge accepting (produce_atom, out_record) for dead letters.
+  /// When invalid, the bridge owns a small idempotent producer instead.
+  caf::actor dlq_sink;
+  commit_observer on_commit;
+};
+
+} // namespace distiller::kafka

@@ -1,0 +1,75 @@
+#pragma once
+
+/// The Kafka source bridge: consumes one topic in a consumer group and hands
+/// each record to a supervised pool of worker actors, keeping the binding's
+/// ordering (partition | key | unordered), committing at-least-once, bounding
+/// in-flight work, retrying failures and dead-lettering what cannot succeed.
+///
+///   Kafka ──► poll thread (consumer_loop) ──batches──► bridge actor
+///                   ▲  commit/pause/resume/close        │ dispatch_queue,
+///                   └───────────────────────────────────┤ offset trackers
+///                                                       ▼
+///                      pool supervisor "<name>" ──► workers "<name>-worker-i"
+///
+/// Accepts:
+///   (stats_atom)        → source_stats (counters, latencies, assignment)
+///   exit_msg            → orderly shutdown: stop fetching, drain running
+///                         records (bounded by drain_timeout), commit, close
+///                         the consumer (leave the group), stop the pool,
+///                         quit with the exit reason
+///   exit_reason::kill   → a crash: no drain, no commit, no LeaveGroup (the
+///                         group rebalances after session.timeout.ms); what
+///                         was not committed is consumed again by the next
+///                         owner. Tests use it to simulate a process crash.
+/// Sends: std::vector<in_record> batches to workers (request, answered with
+/// std::vector<caf::error>); dead letters to `deps.dlq_sink` or its own
+/// producer.
+///
+/// Where it runs: a scheduler actor that never blocks; the consumer runs on
+/// the consumer_loop's thread, the dead-letter producer on its own thread.
+///
+/// Owns: the consumer loop, the pool supervisor (and through it the
+/// workers), the dead-letter producer; per partition an offset tracker and
+/// counters; every record between poll and ack. Enrolls itself in the
+/// inspection registry as "<name>-source", role "bridge", state
+/// starting | running | draining | closing | stopped.
+///
+/// Guarantees:
+///   - a commit never passes an unfinished record (offset_tracker);
+///   - records with the same key (key mode) or partition (partition mode)
+///     run one at a time in offset order, retries included;
+///   - a record is finished when a worker succeeded or its dead letter was
+///     acknowledged by Kafka;
+///   - on revoke, waiting records are dropped (the next owner reads them
+///     again), running ones are waited for up to drain_timeout, and the
+///     final offsets are committed synchronously before the partitions go.
+///
+/// Failures: a fatal consumer error or a pool supervisor that gave up stops
+/// the bridge (same path as an exit_msg) with that error, so its own
+/// supervisor can restart it.
+
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/atom.hpp>
+
+#include "bridges/kafka/in_record.hpp"
+#include "bridges/kafka/source_binding.hpp"
+#include "bridges/kafka/source_metrics.hpp"
+
+namespace distiller::kafka {
+
+namespace atoms {
+/// (stats_atom) → source_stats
+using stats_atom = caf::atom_constant<caf::atom("srcstats")>;
+constexpr stats_atom stats_atom_v = stats_atom{};
+} // namespace atoms
+
+/// Validates `binding` and spawns the bridge. Throws std::invalid_argument
+/// listing every problem of the binding (or a missing `deps.actors`), and
+/// std::runtime_error naming a consumer property librdkafka rejects.
+caf::actor spawn_source_bridge(caf::actor_system& sys, std::string brokers,
+                               source_binding binding, bridge_deps deps);
+
+} // namespace distiller::kafka

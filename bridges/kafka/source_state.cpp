@@ -1,0 +1,597 @@
+#include "bridges/kafka/source_state.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "runtime/logging/log.hpp"
+
+namespace distiller::kafka::detail {
+
+// -- helpers
+// ------------------------------------------------------------------------
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             steady::now().time_since_epoch())
+      .count();
+}
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+const char* to_string(lifecycle x) {
+  switch (x) {
+  case lifecycle::running:
+    return "running";
+  case lifecycle::draining:
+    return "draining";
+  case lifecycle::closing:
+    return "closing";
+  case lifecycle::stopped:
+    return "stopped";
+  }
+  return "unknown";
+}
+
+source_state::~source_state() {
+  // An orderly stop has closed the consumer and handed the pool a
+  // user_shutdown already; anything still here means the bridge was killed.
+  if (loop)
+    loop->abort();
+  loop.reset();
+  dlq_producer.reset();
+  if (pool)
+    caf::anon_send_exit(pool, caf::exit_reason::kill);
+}
+
+namespace {
+
+double seconds(int64_t ns) {
+  return static_cast<double>(ns) / 1e9;
+}
+
+partition_state* find_partition(src_actor self, int32_t p) {
+  auto i = self->state.partitions.find(p);
+  return i != self->state.partitions.end() ? &i->second : nullptr;
+}
+
+void note_staged(src_actor self, int32_t partition) {
+  auto& sp = self->state.staged_partitions;
+  if (std::find(sp.begin(), sp.end(), partition) == sp.end())
+    sp.push_back(partition);
+}
+
+/// Finished for good (processed, or dead letter acknowledged): the lane
+/// moves on, the tracker may move the commit, the buffer shrinks.
+void finish(src_actor self, uint64_t seq, pending_record& p,
+            partition_state& ps, int64_t t) {
+  auto& st = self->state;
+  st.queue.finish(seq);
+  if (ps.tracker)
+    ps.tracker->complete(p.rec.offset);
+  if (ps.buffered > 0)
+    --ps.buffered;
+  auto ack = t - p.polled_ns;
+  st.ack_latency.record(ack);
+  st.metrics->ack_latency->Observe(seconds(ack));
+  if (ps.paused && !ps.revoking &&
+      ps.buffered < st.binding.max_buffered_per_partition / 2) {
+    ps.paused = false;
+    ++st.stats.resumes;
+    st.loop->resume({p.rec.partition});
+    log::info("partition_resumed", {{"bridge", st.binding.name},
+                                    {"topic", st.binding.topic},
+                                    {"partition", p.rec.partition},
+                                    {"buffered", ps.buffered}});
+  }
+  st.pending.erase(seq);
+}
+
+void produce_dead_letter(src_actor self, uint64_t seq) {
+  auto& st = self->state;
+  auto i = st.pending.find(seq);
+  if (i == st.pending.end())
+    return;
+  auto& p = i->second;
+  failure_info why{p.last_error, p.rec.attempt, p.first_failure_ms,
+                   p.last_failure_ms, st.binding.name};
+  auto letter = make_dead_letter(p.rec, st.dlq_topic, why);
+  if (st.deps.dlq_sink) {
+    // TODO(sink bridge): (produce_atom, out_record) once bridges/kafka/sink
+    // lands; until then the bridge's own producer below is used.
+  }
+  if (auto err = st.dlq_producer->write(seq, letter))
+    on_dead_lettered(self, seq, err);
+}
+
+/// One failed attempt of `seq`: retry with backoff, or dead-letter.
+void fail(src_actor self, uint64_t seq, pending_record& p, partition_state& ps,
+          const caf::error& err, bool solo) {
+  auto& st = self->state;
+  ++st.stats.failed_attempts;
+  st.metrics->failed_attempts->Increment();
+  st.entry->add_failure();
+  auto ms = wall_ms();
+  if (p.first_failure_ms == 0)
+    p.first_failure_ms = ms;
+  p.last_failure_ms = ms;
+  p.last_error = self->system().render(err);
+  p.solo = p.solo || solo;
+  if (ps.revoking) {
+    // Its partition is going away: the next owner processes it again.
+    abandon(self, seq);
+    return;
+  }
+  if (is_permanent(err) || !st.binding.retry.may_retry(p.rec.attempt)) {
+    p.ph = phase::dead_lettering;
+    ++ps.dead_lettering;
+    produce_dead_letter(self, seq);
+    return;
+  }
+  p.ph = phase::backoff;
+  auto delay = st.binding.retry.delay(p.rec.attempt, st.rng);
+  ++st.stats.retried;
+  st.metrics->retried->Increment();
+  log::debug("record_retry_scheduled", {{"bridge", st.binding.name},
+                                        {"topic", p.rec.topic},
+                                        {"partition", p.rec.partition},
+                                        {"offset", p.rec.offset},
+                                        {"attempt", p.rec.attempt},
+                                        {"delay_ms", delay.count()},
+                                        {"error", p.last_error},
+                                        {"trace_id", p.rec.trace}});
+  self->delayed_send(self, delay, retry_atom::value, seq);
+}
+
+std::optional<batch_info> release_batch(src_actor self, uint64_t id) {
+  auto& st = self->state;
+  auto i = st.batches.find(id);
+  if (i == st.batches.end())
+    return std::nullopt;
+  auto b = std::move(i->second);
+  st.batches.erase(i);
+  auto& w = st.workers[b.worker];
+  w.batches -= 1;
+  w.records -= b.seqs.size();
+  st.in_flight -= b.seqs.size();
+  return b;
+}
+
+void send_batch(src_actor self, size_t worker, std::vector<uint64_t> seqs) {
+  auto& st = self->state;
+  auto& w = st.workers[worker];
+  std::vector<in_record> recs;
+  recs.reserve(seqs.size());
+  auto t = now_ns();
+  for (auto seq : seqs) {
+    auto& p = st.pending.find(seq)->second;
+    p.ph = phase::running;
+    p.dispatched_ns = t;
+    recs.push_back(p.rec);
+  }
+  st.in_flight += seqs.size();
+  st.stats.max_in_flight =
+      std::max<uint64_t>(st.stats.max_in_flight, st.in_flight);
+  w.batches += 1;
+  w.records += seqs.size();
+  auto id = st.next_batch++;
+  st.batches.emplace(id,
+                     batch_info{worker, std::move(seqs), w.handle.address()});
+  self->request(w.handle, st.binding.worker_timeout, std::move(recs))
+      .then(
+          [self, id](std::vector<caf::error>& results) {
+            on_batch_done(self, id, results);
+          },
+          [self, id](caf::error& err) { on_batch_failed(self, id, err); });
+}
+
+/// The least-loaded worker with a free batch slot, or -1.
+int pick_worker(src_actor self) {
+  auto& st = self->state;
+  int best = -1;
+  for (size_t i = 0; i < st.workers.size(); ++i) {
+    auto& w = st.workers[i];
+    if (!w.handle || w.batches >= st.binding.max_batches_per_worker)
+      continue;
+    if (best < 0 || w.records < st.workers[best].records ||
+        (w.records == st.workers[best].records &&
+         w.batches < st.workers[best].batches))
+      best = static_cast<int>(i);
+  }
+  return best;
+}
+
+} // namespace
+
+// -- records in
+// -----------------------------------------------------------------------
+
+void on_records(src_actor self, std::vector<in_record>& records,
+                int64_t polled_ns) {
+  auto& st = self->state;
+  std::vector<int32_t> to_pause;
+  st.stats.consumed += records.size();
+  st.metrics->consumed->Increment(static_cast<double>(records.size()));
+  for (auto& r : records) {
+    auto* ps = find_partition(self, r.partition);
+    if (st.life != lifecycle::running || ps == nullptr || ps->revoking) {
+      // Not ours (any more): not tracked, so never committed past.
+      ++st.stats.dropped;
+      continue;
+    }
+    if (!ps->tracker)
+      ps->tracker.emplace(r.offset);
+    if (!ps->tracker->track(r.offset)) {
+      ++st.stats.dropped;
+      log::debug("record_redelivered", {{"bridge", st.binding.name},
+                                        {"partition", r.partition},
+                                        {"offset", r.offset}});
+      continue;
+    }
+    auto seq = st.next_seq++;
+    auto& p = st.pending[seq];
+    p.rec = std::move(r);
+    p.polled_ns = polled_ns;
+    if (p.rec.key)
+      st.queue.push(seq, p.rec.partition, *p.rec.key, true);
+    else
+      st.queue.push(seq, p.rec.partition, {}, false);
+    if (++ps->buffered >= st.binding.max_buffered_per_partition &&
+        !ps->paused) {
+      ps->paused = true;
+      to_pause.push_back(p.rec.partition);
+    }
+  }
+  if (!to_pause.empty()) {
+    st.stats.pauses += to_pause.size();
+    for (auto p : to_pause)
+      log::info("partition_paused", {{"bridge", st.binding.name},
+                                     {"topic", st.binding.topic},
+                                     {"partition", p},
+                                     {"buffered", st.partitions[p].buffered}});
+    st.loop->pause(std::move(to_pause));
+  }
+  dispatch(self);
+}
+
+// -- dispatch
+// ---------------------------------------------------------------------------
+
+void dispatch(src_actor self) {
+  auto& st = self->state;
+  auto& b = st.binding;
+  if (st.life != lifecycle::running || st.in_flight >= b.max_in_flight)
+    return;
+  size_t slots = 0;
+  for (auto& w : st.workers)
+    if (w.handle && w.batches < b.max_batches_per_worker)
+      slots += b.max_batches_per_worker - w.batches;
+  if (slots == 0)
+    return;
+  size_t budget = b.max_in_flight - st.in_flight;
+  std::vector<uint64_t> solo;
+  std::vector<uint64_t> normal;
+  auto room = [&] {
+    return budget > 0 && solo.size() < slots &&
+           normal.size() < (slots - solo.size()) * b.max_batch;
+  };
+  // Takes `seq` if its partition has room; returns false if it must wait.
+  auto take = [&](uint64_t seq, pending_record& p, partition_state& ps) {
+    if (ps.running >= b.max_in_flight_per_partition)
+      return false;
+    ++ps.running;
+    --budget;
+    (p.solo ? solo : normal).push_back(seq);
+    return true;
+  };
+  // 1. Retries whose backoff elapsed.
+  while (!st.retry_ready.empty() && room()) {
+    auto seq = st.retry_ready.front();
+    st.retry_ready.pop_front();
+    auto i = st.pending.find(seq);
+    if (i == st.pending.end() || i->second.ph != phase::staged)
+      continue;
+    auto* ps = find_partition(self, i->second.rec.partition);
+    if (ps == nullptr || ps->revoking)
+      continue;
+    if (!take(seq, i->second, *ps)) {
+      ps->staged.push_back(seq);
+      note_staged(self, i->second.rec.partition);
+    }
+  }
+  // 2. Records held back by their partition's in-flight cap.
+  for (size_t k = 0; k < st.staged_partitions.size() && room();) {
+    auto part = st.staged_partitions[k];
+    auto* ps = find_partition(self, part);
+    while (ps != nullptr && !ps->staged.empty() && room()) {
+      auto seq = ps->staged.front();
+      auto i = st.pending.find(seq);
+      if (i == st.pending.end() || i->second.ph != phase::staged) {
+        ps->staged.pop_front();
+        continue;
+      }
+      if (!take(seq, i->second, *ps))
+        break;
+      ps->staged.pop_front();
+    }
+    if (ps == nullptr || ps->staged.empty())
+      st.staged_partitions.erase(st.staged_partitions.begin() +
+                                 static_cast<std::ptrdiff_t>(k));
+    else
+      ++k;
+  }
+  // 3. New records whose lane is free.
+  while (room()) {
+    auto seq = st.queue.pop_ready();
+    if (!seq)
+      break;
+    auto& p = st.pending.find(*seq)->second;
+    auto* ps = find_partition(self, p.rec.partition);
+    if (!take(*seq, p, *ps)) {
+      p.ph = phase::staged;
+      ps->staged.push_back(*seq);
+      note_staged(self, p.rec.partition);
+    }
+  }
+  // Solo records get a batch each; the rest is spread evenly over the
+  // least-loaded workers so that few ready lanes still run in parallel.
+  for (auto seq : solo) {
+    auto w = pick_worker(self);
+    send_batch(self, static_cast<size_t>(w), {seq});
+  }
+  size_t pos = 0;
+  while (pos < normal.size()) {
+    size_t free_workers = 0;
+    for (auto& w : st.workers)
+      if (w.handle && w.batches < b.max_batches_per_worker)
+        ++free_workers;
+    auto w = pick_worker(self);
+    auto left = normal.size() - pos;
+    auto n = std::min(b.max_batch, (left + free_workers - 1) / free_workers);
+    std::vector<uint64_t> chunk(
+        normal.begin() + static_cast<std::ptrdiff_t>(pos),
+        normal.begin() + static_cast<std::ptrdiff_t>(pos + n));
+    pos += n;
+    send_batch(self, static_cast<size_t>(w), std::move(chunk));
+  }
+}
+
+// -- results
+// ----------------------------------------------------------------------------
+
+void on_batch_done(src_actor self, uint64_t id,
+                   std::vector<caf::error>& results) {
+  auto& st = self->state;
+  auto b = release_batch(self, id);
+  if (!b)
+    return;
+  auto t = now_ns();
+  auto mailbox = self->mailbox().size();
+  uint64_t ok = 0;
+  for (size_t k = 0; k < b->seqs.size(); ++k) {
+    auto seq = b->seqs[k];
+    auto i = st.pending.find(seq);
+    if (i == st.pending.end() || i->second.ph != phase::running)
+      continue; // abandoned by a revoke meanwhile
+    auto& p = i->second;
+    auto& ps = *find_partition(self, p.rec.partition);
+    --ps.running;
+    auto took = t - p.dispatched_ns;
+    st.processing.record(took);
+    st.metrics->processing->Observe(seconds(took));
+    caf::error err;
+    if (k < results.size())
+      err = std::move(results[k]);
+    else
+      err = caf::make_error(caf::sec::invalid_argument,
+                            "worker answered fewer results than records");
+    if (err) {
+      fail(self, seq, p, ps, err, false);
+      continue;
+    }
+    ++ok;
+    st.entry->on_message(mailbox);
+    finish(self, seq, p, ps, t);
+  }
+  st.stats.processed += ok;
+  st.metrics->processed->Increment(static_cast<double>(ok));
+  dispatch(self);
+  check_drains(self);
+}
+
+void on_batch_failed(src_actor self, uint64_t id, const caf::error& err) {
+  auto& st = self->state;
+  auto b = release_batch(self, id);
+  if (!b)
+    return;
+  caf::error cause = err;
+  if (err == caf::sec::request_timeout) {
+    auto& w = st.workers[b->worker];
+    log::warn("worker_timeout",
+              {{"bridge", st.binding.name},
+               {"worker", w.name},
+               {"records", b->seqs.size()},
+               {"timeout_ms", st.binding.worker_timeout.count()}});
+    // Abandoned work must not run beside its retry: restart the worker.
+    if (w.handle && w.handle.address() == b->incarnation)
+      self->send_exit(w.handle, caf::exit_reason::kill);
+    cause = caf::make_error(
+        caf::sec::request_timeout,
+        "worker " + w.name + " did not answer within " +
+            std::to_string(st.binding.worker_timeout.count()) + " ms");
+  }
+  auto t = now_ns();
+  for (auto seq : b->seqs) {
+    auto i = st.pending.find(seq);
+    if (i == st.pending.end() || i->second.ph != phase::running)
+      continue;
+    auto& p = i->second;
+    auto& ps = *find_partition(self, p.rec.partition);
+    --ps.running;
+    st.processing.record(t - p.dispatched_ns);
+    fail(self, seq, p, ps, cause, true);
+  }
+  dispatch(self);
+  check_drains(self);
+}
+
+void on_worker_down(src_actor self, const caf::actor_addr& who,
+                    const caf::error& reason) {
+  auto& st = self->state;
+  for (auto& w : st.workers)
+    if (w.handle && w.handle.address() == who)
+      w.handle = nullptr; // until the supervisor announces the restart
+  std::vector<uint64_t> lost;
+  for (auto& [id, b] : st.batches)
+    if (b.incarnation == who)
+      lost.push_back(id);
+  auto cause = reason ? reason
+                      : caf::make_error(caf::sec::request_receiver_down,
+                                        "worker stopped");
+  for (auto id : lost)
+    on_batch_failed(self, id, cause);
+}
+
+void on_worker_restarted(src_actor self, const std::string& name,
+                         caf::actor handle) {
+  auto& st = self->state;
+  for (size_t i = 0; i < st.workers.size(); ++i) {
+    auto& w = st.workers[i];
+    if (w.name != name)
+      continue;
+    // Batches of the previous incarnation are lost even if its down_msg
+    // has not arrived yet.
+    std::vector<uint64_t> lost;
+    for (auto& [id, b] : st.batches)
+      if (b.worker == i && b.incarnation != handle.address())
+        lost.push_back(id);
+    w.handle = handle;
+    if (handle)
+      self->monitor(handle);
+    for (auto id : lost)
+      on_batch_failed(self, id,
+                      caf::make_error(caf::sec::request_receiver_down,
+                                      "worker " + name + " restarted"));
+  }
+  dispatch(self);
+}
+
+// -- retries and dead letters
+// -----------------------------------------------------------
+
+void on_retry_due(src_actor self, uint64_t seq) {
+  auto& st = self->state;
+  auto i = st.pending.find(seq);
+  if (i == st.pending.end())
+    return;
+  auto& p = i->second;
+  if (p.ph == phase::backoff) {
+    ++p.rec.attempt;
+    p.ph = phase::staged;
+    st.retry_ready.push_back(seq);
+    dispatch(self);
+  } else if (p.ph == phase::dead_lettering) {
+    produce_dead_letter(self, seq);
+  }
+}
+
+void on_dead_lettered(src_actor self, uint64_t seq, const caf::error& err) {
+  auto& st = self->state;
+  auto i = st.pending.find(seq);
+  if (i == st.pending.end() || i->second.ph != phase::dead_lettering)
+    return;
+  auto& p = i->second;
+  if (err) {
+    // The record stays unfinished (the commit cannot pass it) and its
+    // dead letter is produced again.
+    log::warn("dead_letter_failed", {{"bridge", st.binding.name},
+                                     {"topic", p.rec.topic},
+                                     {"partition", p.rec.partition},
+                                     {"offset", p.rec.offset},
+                                     {"dlq_topic", st.dlq_topic},
+                                     {"error", self->system().render(err)}});
+    self->delayed_send(self, std::chrono::seconds{1}, retry_atom::value, seq);
+    return;
+  }
+  auto& ps = *find_partition(self, p.rec.partition);
+  --ps.dead_lettering;
+  ++st.stats.dead_lettered;
+  st.metrics->dead_lettered->Increment();
+  log::warn("record_dead_lettered", {{"bridge", st.binding.name},
+                                     {"topic", p.rec.topic},
+                                     {"partition", p.rec.partition},
+                                     {"offset", p.rec.offset},
+                                     {"attempts", p.rec.attempt},
+                                     {"error", p.last_error},
+                                     {"dlq_topic", st.dlq_topic},
+                                     {"trace_id", p.rec.trace}});
+  finish(self, seq, p, ps, now_ns());
+  dispatch(self);
+  check_drains(self);
+}
+
+// -- commits
+// ------------------------------------------------------------------------------
+
+void on_committed(src_actor self, std::vector<partition_offset>& offsets,
+                  const caf::error& err) {
+  auto& st = self->state;
+  std::string text;
+  for (auto& po : offsets) {
+    if (!text.empty())
+      text += ',';
+    text += std::to_string(po.partition) + ':' + std::to_string(po.offset);
+    auto* ps = find_partition(self, po.partition);
+    if (ps == nullptr)
+      continue;
+    if (!err && ps->tracker)
+      ps->tracker->mark_committed(po.offset);
+    if (ps->committing && *ps->committing == po.offset)
+      ps->committing.reset();
+  }
+  if (err) {
+    log::warn("offsets_commit_failed", {{"bridge", st.binding.name},
+                                        {"topic", st.binding.topic},
+                                        {"offsets", text},
+                                        {"error", self->system().render(err)}});
+    return;
+  }
+  ++st.stats.commits;
+  log::debug("offsets_committed", {{"bridge", st.binding.name},
+                                   {"topic", st.binding.topic},
+                                   {"offsets", text}});
+}
+
+void on_commit_tick(src_actor self) {
+  auto& st = self->state;
+  if (st.life == lifecycle::stopped)
+    return;
+  std::vector<partition_offset> offsets;
+  size_t buffered = 0;
+  size_t paused = 0;
+  for (auto& [p, ps] : st.partitions) {
+    buffered += ps.buffered;
+    paused += ps.paused ? 1 : 0;
+    if (st.life != lifecycle::running || ps.revoking || !ps.tracker)
+      continue;
+    auto c = ps.tracker->pending_commit();
+    if (!c || (ps.committing && *ps.committing == *c))
+      continue;
+    ps.committing = *c;
+    offsets.push_back({p, *c});
+  }
+  if (!offsets.empty())
+    st.loop->commit(std::move(offsets));
+  st.stats.buffered = buffered;
+  st.stats.paused_partitions = paused;
+  st.metrics->in_flight->Set(static_cast<double>(st.in_flight));
+  st.metrics->buffered->Set(static_cast<double>(buffered));
+  st.metrics->paused_partitions->Set(static_cast<double>(paused));
+  st.entry->set_mailbox(self->mailbox().size());
+  self->delayed_send(self, st.binding.commit_interval, commit_tick_atom::value);
+}
+
+} // namespace distiller::kafka::detail

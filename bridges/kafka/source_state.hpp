@@ -1,0 +1,261 @@
+#pragma once
+
+/// Internal to the source bridge: its state and the transitions the
+/// behaviors in source_bridge.cpp call (records in, dispatch, completion,
+/// failure, retry, dead letters, drains). Nothing outside bridges/kafka's
+/// source_* files should include it.
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <future>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "bridges/kafka/consumer_loop.hpp"
+#include "bridges/kafka/dispatch_queue.hpp"
+#include "bridges/kafka/offset_tracker.hpp"
+#include "bridges/kafka/source_binding.hpp"
+#include "bridges/kafka/source_bridge.hpp"
+#include "bridges/kafka/source_dead_letter.hpp"
+#include "bridges/kafka/source_metrics.hpp"
+
+namespace distiller::kafka::detail {
+
+// -- internal messages
+// ----------------------------------------------------------
+
+/// poll thread → bridge
+using poll_atom = caf::atom_constant<caf::atom("srcpoll")>;
+using assign_atom = caf::atom_constant<caf::atom("srcassign")>;
+using revoke_atom = caf::atom_constant<caf::atom("srcrevoke")>;
+using committed_atom = caf::atom_constant<caf::atom("srccommit")>;
+using loop_error_atom = caf::atom_constant<caf::atom("srclooperr")>;
+using loop_stopped_atom = caf::atom_constant<caf::atom("srcstopped")>;
+/// bridge → itself
+using retry_atom = caf::atom_constant<caf::atom("srcretry")>;
+using dlq_done_atom = caf::atom_constant<caf::atom("srcdlqdone")>;
+using drain_timeout_atom = caf::atom_constant<caf::atom("srcdrainto")>;
+using close_timeout_atom = caf::atom_constant<caf::atom("srccloseto")>;
+using commit_tick_atom = caf::atom_constant<caf::atom("srctick")>;
+
+using offsets_promise = std::promise<std::vector<partition_offset>>;
+
+/// A revoke the poll thread waits for.
+struct revoke_request {
+  std::vector<int32_t> partitions;
+  bool lost = false;
+  std::shared_ptr<offsets_promise> reply;
+};
+
+} // namespace distiller::kafka::detail
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(distiller::kafka::detail::revoke_request)
+
+namespace distiller::kafka::detail {
+
+using steady = std::chrono::steady_clock;
+
+int64_t now_ns();
+int64_t wall_ms();
+
+// -- state
+// ----------------------------------------------------------------------
+
+/// Where a record is between poll and ack.
+enum class phase : uint8_t {
+  /// In the dispatch queue, its lane busy or not yet popped.
+  waiting,
+  /// Popped (its lane is busy) but held back by the partition's in-flight
+  /// cap, or a retry whose backoff elapsed.
+  staged,
+  /// At a worker.
+  running,
+  /// Failed; its retry timer runs (the lane stays busy).
+  backoff,
+  /// Its dead letter is being produced.
+  dead_lettering,
+};
+
+struct pending_record {
+  in_record rec;
+  phase ph = phase::waiting;
+  /// Retry alone (its batch crashed or timed out).
+  bool solo = false;
+  int64_t polled_ns = 0;
+  int64_t dispatched_ns = 0;
+  int64_t first_failure_ms = 0;
+  int64_t last_failure_ms = 0;
+  std::string last_error;
+};
+
+struct partition_state {
+  /// Started at the first record's offset.
+  std::optional<offset_tracker> tracker;
+  /// Tracked and not finished.
+  size_t buffered = 0;
+  /// At workers.
+  size_t running = 0;
+  size_t dead_lettering = 0;
+  bool paused = false;
+  bool revoking = false;
+  std::deque<uint64_t> staged;
+  /// An async commit of this offset is under way.
+  std::optional<int64_t> committing;
+};
+
+struct worker_slot {
+  std::string name;
+  caf::actor handle;
+  size_t batches = 0;
+  size_t records = 0;
+};
+
+struct batch_info {
+  size_t worker = 0;
+  std::vector<uint64_t> seqs;
+  /// The worker incarnation it was sent to.
+  caf::actor_addr incarnation;
+};
+
+struct drain_job {
+  uint64_t id = 0;
+  std::vector<int32_t> partitions;
+  bool lost = false;
+  /// Part of a shutdown: closes the consumer when done.
+  bool shutdown = false;
+  std::shared_ptr<offsets_promise> reply;
+  steady::time_point started;
+  size_t waiting_for = 0;
+  size_t abandoned = 0;
+};
+
+enum class lifecycle : uint8_t { running, draining, closing, stopped };
+
+const char* to_string(lifecycle x);
+
+struct source_state {
+  static inline const char* name = "source_bridge";
+
+  std::string brokers;
+  source_binding binding;
+  bridge_deps deps;
+  std::string dlq_topic;
+  std::string entry_name;
+  inspect::actor_entry_ptr entry;
+  std::unique_ptr<source_metrics> metrics;
+
+  dispatch_queue queue{ordering::key};
+  std::unordered_map<int32_t, partition_state> partitions;
+  std::unordered_map<uint64_t, pending_record> pending;
+  uint64_t next_seq = 1;
+  /// Retries whose backoff elapsed, dispatched before new records.
+  std::deque<uint64_t> retry_ready;
+  /// Partitions with staged records.
+  std::vector<int32_t> staged_partitions;
+
+  caf::actor pool;
+  std::vector<worker_slot> workers;
+  std::unordered_map<uint64_t, batch_info> batches;
+  uint64_t next_batch = 1;
+  /// Records at workers.
+  size_t in_flight = 0;
+
+  std::vector<drain_job> drains;
+  uint64_t next_drain = 1;
+
+  std::unique_ptr<consumer_loop> loop;
+  std::unique_ptr<dead_letter_producer> dlq_producer;
+
+  lifecycle life = lifecycle::running;
+  caf::error exit_reason;
+  std::mt19937_64 rng{std::random_device{}()};
+
+  // -- numbers behind source_stats
+  // ----------------------------------------------
+  source_stats stats;
+  latency_recorder ack_latency;
+  latency_recorder processing;
+
+  source_state() = default;
+  source_state(const source_state&) = delete;
+  source_state& operator=(const source_state&) = delete;
+  /// A bridge that did not stop in order (killed, crashed) aborts its
+  /// consumer without a commit and kills its pool.
+  ~source_state();
+};
+
+using src_actor = caf::stateful_actor<source_state>*;
+
+// -- transitions (source_state.cpp)
+// -----------------------------------------------
+
+/// Takes one poll's records in; pauses partitions over their buffer limit.
+void on_records(src_actor self, std::vector<in_record>& records,
+                int64_t polled_ns);
+
+/// Hands ready records to workers within the in-flight limits.
+void dispatch(src_actor self);
+
+/// A worker answered batch `id`.
+void on_batch_done(src_actor self, uint64_t id,
+                   std::vector<caf::error>& results);
+
+/// Batch `id` failed as a whole (crash, timeout): every record counts one
+/// attempt and is retried alone.
+void on_batch_failed(src_actor self, uint64_t id, const caf::error& err);
+
+/// A worker went down: its outstanding batches failed.
+void on_worker_down(src_actor self, const caf::actor_addr& who,
+                    const caf::error& reason);
+
+/// The pool supervisor restarted worker `name`.
+void on_worker_restarted(src_actor self, const std::string& name,
+                         caf::actor handle);
+
+/// The retry timer of `seq` fired (or a dead letter is produced again).
+void on_retry_due(src_actor self, uint64_t seq);
+
+void on_dead_lettered(src_actor self, uint64_t seq, const caf::error& err);
+
+void on_committed(src_actor self, std::vector<partition_offset>& offsets,
+                  const caf::error& err);
+
+/// Commits what moved, refreshes gauges, reschedules itself.
+void on_commit_tick(src_actor self);
+
+// -- rebalance and shutdown (source_drain.cpp)
+// --------------------------------------
+
+void on_assigned(src_actor self, const std::vector<int32_t>& partitions);
+
+/// Starts draining `partitions`; answers `reply` (or closes the consumer,
+/// for a shutdown) once their running records are done or the drain
+/// timeout fires.
+void start_drain(src_actor self, std::vector<int32_t> partitions, bool lost,
+                 bool shutdown, std::shared_ptr<offsets_promise> reply);
+
+/// Finishes every drain whose partitions have nothing running any more.
+void check_drains(src_actor self);
+
+void on_drain_timeout(src_actor self, uint64_t id);
+
+/// exit_msg, fatal consumer error or a failed pool: drain, commit, close.
+void begin_shutdown(src_actor self, caf::error reason);
+
+/// The consumer is closed: stop the pool and quit.
+void finish_shutdown(src_actor self);
+
+source_stats make_stats(src_actor self);
+
+/// Forgets `seq` without finishing it (revoke, lost partition): the commit
+/// stays below it so the next owner processes it again.
+void abandon(src_actor self, uint64_t seq);
+
+} // namespace distiller::kafka::detail
