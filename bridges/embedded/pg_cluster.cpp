@@ -24,6 +24,7 @@
 
 #include <pqxx/pqxx>
 
+#include "bridges/embedded/command.hpp"
 #include "bridges/postgres/connection.hpp"
 #include "runtime/logging/log.hpp"
 
@@ -62,29 +63,11 @@ long long elapsed_ms(steady_clock::time_point since) {
       .count();
 }
 
-std::string tail(const std::string& text, size_t max = 2000) {
-  auto end = text.find_last_not_of(" \n\r\t");
-  if (end == std::string::npos)
-    return {};
-  auto start = end + 1 > max ? end + 1 - max : 0;
-  return (start > 0 ? "…" : "") + text.substr(start, end + 1 - start);
-}
-
 std::string file_tail(const fs::path& path, size_t max = 2000) {
   std::ifstream in{path, std::ios::binary};
   std::ostringstream buf;
   buf << in.rdbuf();
   return tail(buf.str(), max);
-}
-
-std::string join(const std::vector<std::string>& argv) {
-  std::string result;
-  for (auto& arg : argv) {
-    if (!result.empty())
-      result += ' ';
-    result += arg;
-  }
-  return result;
 }
 
 std::string octal_mode(mode_t mode) {
@@ -97,145 +80,7 @@ std::string octal_mode(mode_t mode) {
   throw std::runtime_error("pg_cluster: " + what);
 }
 
-// -- child processes ----------------------------------------------------------
-
-struct command_result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-/// Children get our environment minus libpq's PG* variables, which could
-/// point pg_ctl's readiness checks at another server.
-std::vector<std::string> child_environment() {
-  std::vector<std::string> result;
-  for (char** p = environ; p != nullptr && *p != nullptr; ++p)
-    if (std::strncmp(*p, "PG", 2) != 0)
-      result.emplace_back(*p);
-  return result;
-}
-
-/// Runs argv[0] (an absolute path) without a shell, stdin from /dev/null, in
-/// "/" (the postgres user may not be allowed into our working directory),
-/// collecting stdout and stderr. Kills it after `timeout`.
-command_result run_command(const std::vector<std::string>& argv,
-                           milliseconds timeout) {
-  int out[2];
-  int err[2];
-  if (::pipe2(out, O_CLOEXEC) != 0)
-    fail("pipe2: " + std::string{std::strerror(errno)});
-  if (::pipe2(err, O_CLOEXEC) != 0) {
-    auto e = errno;
-    ::close(out[0]);
-    ::close(out[1]);
-    fail("pipe2: " + std::string{std::strerror(e)});
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, err[1], 2);
-  posix_spawn_file_actions_addchdir_np(&actions, "/");
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  // Threads of this process may block or ignore signals; children must not
-  // inherit that.
-  sigset_t none;
-  sigemptyset(&none);
-  sigset_t all;
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  std::vector<char*> args;
-  for (auto& arg : argv)
-    args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  auto env_strings = child_environment();
-  std::vector<char*> env;
-  for (auto& var : env_strings)
-    env.push_back(var.data());
-  env.push_back(nullptr);
-  pid_t pid = 0;
-  auto rc =
-      ::posix_spawn(&pid, args[0], &actions, &attr, args.data(), env.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  ::close(out[1]);
-  ::close(err[1]);
-  if (rc != 0) {
-    ::close(out[0]);
-    ::close(err[0]);
-    fail("cannot run " + argv[0] + ": " + std::strerror(rc));
-  }
-  command_result result;
-  std::string* sinks[2] = {&result.out, &result.err};
-  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-  auto read_some = [&](int i) {
-    char buf[4096];
-    auto n = ::read(fds[i].fd, buf, sizeof(buf));
-    if (n > 0) {
-      sinks[i]->append(buf, static_cast<size_t>(n));
-      return true;
-    }
-    if (n < 0 && (errno == EINTR || errno == EAGAIN))
-      return n < 0 && errno == EINTR;
-    ::close(fds[i].fd);
-    fds[i].fd = -1;
-    return false;
-  };
-  auto deadline = steady_clock::now() + timeout;
-  int status = 0;
-  bool exited = false;
-  while ((fds[0].fd >= 0 || fds[1].fd >= 0) && steady_clock::now() < deadline) {
-    if (::poll(fds, 2, 50) > 0)
-      for (int i = 0; i < 2; ++i)
-        if (fds[i].fd >= 0 && (fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
-          read_some(i);
-    if (::waitpid(pid, &status, WNOHANG) == pid) {
-      exited = true;
-      // A grandchild (the postmaster) could keep a pipe open: take what is
-      // buffered and stop reading.
-      for (int i = 0; i < 2; ++i) {
-        if (fds[i].fd < 0)
-          continue;
-        ::fcntl(fds[i].fd, F_SETFL, O_NONBLOCK);
-        while (fds[i].fd >= 0 && read_some(i)) {
-        }
-        if (fds[i].fd >= 0)
-          ::close(fds[i].fd);
-        fds[i].fd = -1;
-      }
-    }
-  }
-  for (auto& fd : fds)
-    if (fd.fd >= 0)
-      ::close(fd.fd);
-  bool lost = false; // reaped by someone else: the exit code is unknown
-  while (!exited && steady_clock::now() < deadline) {
-    auto r = ::waitpid(pid, &status, WNOHANG);
-    lost = r < 0 && errno == ECHILD;
-    if (r == pid || lost)
-      exited = true;
-    else
-      std::this_thread::sleep_for(milliseconds{10});
-  }
-  if (!exited) {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, &status, 0);
-    fail("`" + join(argv) + "` did not finish within " +
-         std::to_string(timeout.count()) +
-         " ms and was killed; stderr: " + tail(result.err));
-  }
-  if (lost)
-    result.exit_code = -1;
-  else if (WIFEXITED(status))
-    result.exit_code = WEXITSTATUS(status);
-  else if (WIFSIGNALED(status))
-    result.exit_code = 128 + WTERMSIG(status);
-  return result;
-}
+// -- commands ---------------------------------------------------------------
 
 /// Runs a command and throws unless it exits with 0; `extra` is appended to
 /// the message (e.g. the server log's tail).
@@ -455,11 +300,26 @@ std::string conninfo_value(const std::string& value) {
 
 // -- construction -------------------------------------------------------------
 
+namespace {
+
+/// An empty directory would resolve to the working directory: refuse it
+/// rather than initdb into the wrong place.
+postgres::pg_config check_dirs(postgres::pg_config cfg) {
+  if (cfg.data_dir.empty())
+    fail("postgres.data_dir is empty (the node derives it from node.data_dir)");
+  if (cfg.socket_dir.empty())
+    fail("postgres.socket_dir is empty (the node derives it from "
+         "node.data_dir)");
+  return cfg;
+}
+
+} // namespace
+
 pg_cluster::pg_cluster(postgres::pg_config cfg)
     : pg_cluster(std::move(cfg), options{}) {}
 
 pg_cluster::pg_cluster(postgres::pg_config cfg, options opts)
-    : cfg_(std::move(cfg)), opts_(opts),
+    : cfg_(check_dirs(std::move(cfg))), opts_(opts),
       data_dir_(fs::absolute(cfg_.data_dir).lexically_normal()),
       socket_dir_(fs::absolute(cfg_.socket_dir).lexically_normal()) {
   // "var/run/" normalizes to "var/run/" with an empty last part.
