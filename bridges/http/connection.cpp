@@ -28,10 +28,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// How long a closing connection waits for the client's FIN (so unread
-/// request bytes do not turn our close into a reset that loses the answer).
-constexpr auto max_linger = std::chrono::milliseconds{2000};
-
 /// How much a closing connection reads and discards at most.
 constexpr size_t max_drain_bytes = 1024 * 1024;
 
@@ -50,17 +46,6 @@ distiller::trace_id pick_trace(beast::string_view given) {
   if (ok)
     return distiller::trace_id{std::string{given.data(), given.size()}};
   return make_trace_id();
-}
-
-std::string chunk(std::string_view data) {
-  char size[20];
-  auto n = std::snprintf(size, sizeof(size), "%zx\r\n", data.size());
-  std::string out;
-  out.reserve(static_cast<size_t>(n) + data.size() + 2);
-  out.append(size, static_cast<size_t>(n));
-  out.append(data);
-  out.append("\r\n");
-  return out;
 }
 
 } // namespace
@@ -101,8 +86,7 @@ void connection::shutdown() {
             [self = shared_from_this()] { self->close_now(); });
 }
 
-// -- request cycle
-// ------------------------------------------------------------------
+// -- request cycle -----------------------------------------------------------
 
 void connection::read_header() {
   auto& cfg = core_->config();
@@ -394,8 +378,7 @@ void connection::fail(unsigned status, const char* error, std::string detail) {
   write_response(std::move(r), true);
 }
 
-// -- closing
-// ------------------------------------------------------------------------
+// -- closing -----------------------------------------------------------------
 
 void connection::graceful_close() {
   if (closed_)
@@ -450,8 +433,7 @@ void connection::release_slot() {
   }
 }
 
-// -- timers
-// -------------------------------------------------------------------------
+// -- timers ------------------------------------------------------------------
 
 void connection::arm(steady::duration after, phase p) {
   arm_at(steady::now() + after, p);
@@ -487,157 +469,7 @@ void connection::on_deadline() {
   close_now();
 }
 
-// -- server-sent events
-// -------------------------------------------------------------
-
-bool connection::post_sse_start(uint64_t seq,
-                                std::chrono::milliseconds heartbeat,
-                                std::shared_ptr<sse_stream> stream) {
-  return core_->post(socket_.get_executor(),
-                     [self = shared_from_this(), seq, heartbeat,
-                      stream = std::move(stream)]() mutable {
-                       self->on_sse_start(seq, heartbeat, std::move(stream));
-                     });
-}
-
-bool connection::post_sse_frame(std::string frame) {
-  return core_->post(
-      socket_.get_executor(),
-      [self = shared_from_this(), frame = std::move(frame)]() mutable {
-        if (self->sse_ && !self->sse_closing_)
-          self->sse_push(std::move(frame), false);
-      });
-}
-
-bool connection::post_sse_close() {
-  return core_->post(socket_.get_executor(),
-                     [self = shared_from_this()] { self->on_sse_close(); });
-}
-
-void connection::on_sse_start(uint64_t seq, std::chrono::milliseconds heartbeat,
-                              std::shared_ptr<sse_stream> stream) {
-  if (closed_ || !awaiting_ || seq != seq_) {
-    stream->mark_closed();
-    return;
-  }
-  awaiting_ = false;
-  status_ = 200;
-  record(200);
-  sse_ = std::move(stream);
-  // HTTP/1.0 has no chunked encoding: the end of the stream is the close.
-  sse_chunked_ = version_ >= 11;
-  sse_heartbeat_ = heartbeat;
-  std::string head =
-      version_ >= 11 ? "HTTP/1.1 200 OK\r\n" : "HTTP/1.0 200 OK\r\n";
-  head += "Server: distiller\r\n";
-  head += std::string{distiller::trace_header} + ": " + trace_.value() + "\r\n";
-  head += "Content-Type: text/event-stream\r\n"
-          "Cache-Control: no-cache\r\n"
-          "X-Accel-Buffering: no\r\n"
-          "Connection: close\r\n";
-  if (sse_chunked_)
-    head += "Transfer-Encoding: chunked\r\n";
-  head += "\r\n";
-  sse_push(std::move(head), true);
-  sse_watch_client();
-  if (head_) {
-    on_sse_close();
-    return;
-  }
-  if (sse_heartbeat_.count() > 0)
-    sse_heartbeat();
-}
-
-void connection::sse_push(std::string frame, bool raw) {
-  if (closed_ || sse_closing_)
-    return;
-  if (!raw && sse_chunked_)
-    frame = chunk(frame);
-  sse_pending_ += frame.size();
-  if (sse_pending_ > sse_stream::max_pending_bytes) {
-    log::warn("sse_slow_client", {{"path", path_},
-                                  {"pending_bytes", sse_pending_},
-                                  {"trace_id", trace_.value()}});
-    close_now();
-    return;
-  }
-  sse_queue_.push_back(std::move(frame));
-  if (!sse_writing_)
-    sse_write_next();
-}
-
-void connection::sse_write_next() {
-  if (closed_)
-    return;
-  if (sse_queue_.empty()) {
-    if (sse_closing_) {
-      // Everything is out: half-close and let the client's FIN (seen by
-      // sse_watch_client) or the linger timer finish the connection.
-      release_slot();
-      beast::error_code ec;
-      socket_.shutdown(tcp::socket::shutdown_send, ec);
-      arm(std::min<std::chrono::milliseconds>(core_->config().request_timeout,
-                                              max_linger),
-          phase::draining);
-    }
-    return;
-  }
-  sse_writing_ = true;
-  arm(core_->config().request_timeout, phase::writing);
-  net::async_write(socket_, net::buffer(sse_queue_.front()),
-                   [self = shared_from_this()](beast::error_code ec, size_t) {
-                     self->sse_writing_ = false;
-                     if (self->closed_)
-                       return;
-                     self->disarm();
-                     if (ec) {
-                       self->close_now();
-                       return;
-                     }
-                     self->sse_pending_ -= self->sse_queue_.front().size();
-                     self->sse_queue_.pop_front();
-                     self->sse_write_next();
-                   });
-}
-
-void connection::sse_watch_client() {
-  // A client never sends anything on an event stream: any end of the read
-  // (FIN, reset) means it left.
-  socket_.async_read_some(
-      net::buffer(scratch_),
-      [self = shared_from_this()](beast::error_code ec, size_t) {
-        if (self->closed_)
-          return;
-        if (ec)
-          self->close_now();
-        else
-          self->sse_watch_client();
-      });
-}
-
-void connection::sse_heartbeat() {
-  heartbeat_.expires_after(sse_heartbeat_);
-  heartbeat_.async_wait([self = shared_from_this()](beast::error_code ec) {
-    if (ec || self->closed_ || !self->sse_ || self->sse_closing_)
-      return;
-    self->sse_push(": ping\n\n", false);
-    self->sse_heartbeat();
-  });
-}
-
-void connection::on_sse_close() {
-  if (closed_ || !sse_ || sse_closing_)
-    return;
-  heartbeat_.cancel();
-  if (sse_chunked_ && !head_)
-    sse_push("0\r\n\r\n", true);
-  sse_closing_ = true;
-  if (!sse_writing_)
-    sse_write_next();
-}
-
-// -- observability
-// ------------------------------------------------------------------
+// -- observability -----------------------------------------------------------
 
 void connection::record(unsigned status) {
   double secs = std::chrono::duration<double>(steady::now() - started_).count();

@@ -18,6 +18,8 @@
 /// limit), 431 header too large, 500 handler gave no answer, 503 over the
 /// connection cap. Each of those closes the connection afterwards.
 ///
+/// The SSE half lives in connection_sse.cpp.
+///
 /// Threads: everything runs on the connection's strand; `post_*` may be
 /// called from any thread (through the server core's post gate).
 /// Ownership: kept alive by its pending operations and by responders;
@@ -67,7 +69,7 @@ class connection : public std::enable_shared_from_this<connection> {
   /// Closes the socket from any thread (server stop); bypasses the gate.
   void shutdown();
 
-  // -- called through responder / sse_stream from any thread ------------------
+  // -- called through responder / sse_stream from any thread -----------------
 
   bool post_response(uint64_t seq, response r);
   bool post_sse_start(uint64_t seq, std::chrono::milliseconds heartbeat,
@@ -78,8 +80,11 @@ class connection : public std::enable_shared_from_this<connection> {
  private:
   enum class phase { reading, writing, handling, draining, sse };
 
-  // -- request cycle
-  // ------------------------------------------------------------
+  /// How long a closing connection waits for the client's FIN (so unread
+  /// request bytes do not turn our close into a reset that loses the answer).
+  static constexpr std::chrono::milliseconds max_linger{2000};
+
+  // -- request cycle ---------------------------------------------------------
 
   void read_header();
   void on_header(boost::beast::error_code ec);
@@ -98,24 +103,21 @@ class connection : public std::enable_shared_from_this<connection> {
   /// Answers an error the connection detected itself, then closes.
   void fail(unsigned status, const char* error, std::string detail);
 
-  // -- closing
-  // ------------------------------------------------------------------
+  // -- closing ---------------------------------------------------------------
 
   void graceful_close();
   void drain();
   void close_now();
   void release_slot();
 
-  // -- timers
-  // -------------------------------------------------------------------
+  // -- timers ----------------------------------------------------------------
 
   void arm(std::chrono::steady_clock::duration after, phase p);
   void arm_at(std::chrono::steady_clock::time_point at, phase p);
   void disarm();
   void on_deadline();
 
-  // -- server-sent events
-  // -------------------------------------------------------
+  // -- server-sent events ----------------------------------------------------
 
   void on_sse_start(uint64_t seq, std::chrono::milliseconds heartbeat,
                     std::shared_ptr<sse_stream> stream);
@@ -125,8 +127,7 @@ class connection : public std::enable_shared_from_this<connection> {
   void sse_heartbeat();
   void on_sse_close();
 
-  // -- observability
-  // ------------------------------------------------------------
+  // -- observability ---------------------------------------------------------
 
   void record(unsigned status);
 

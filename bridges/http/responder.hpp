@@ -51,8 +51,8 @@ class responder {
 
   /// Answers with `200 text/event-stream` (chunked, no-cache) and keeps the
   /// connection for a Server-Sent Events stream; a `: ping` comment goes out
-  /// every `heartbeat` (0 disables it). On a HEAD request the headers are
-  /// written and the returned stream is already closed.
+  /// every `heartbeat` (0 disables it). On a HEAD request only the headers
+  /// are written and the stream closes right after them.
   std::shared_ptr<sse_stream>
   start_sse(std::chrono::milliseconds heartbeat = std::chrono::seconds(30));
 

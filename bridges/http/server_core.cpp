@@ -10,8 +10,7 @@
 
 namespace distiller::http::detail {
 
-// -- http_metrics
-// ----------------------------------------------------------------
+// -- http_metrics ------------------------------------------------------------
 
 http_metrics::http_metrics(prometheus::Registry& registry) {
   using namespace prometheus;
@@ -60,8 +59,7 @@ void http_metrics::add_open_connections(int delta) {
     g.Decrement(static_cast<double>(-delta));
 }
 
-// -- server_core
-// -----------------------------------------------------------------
+// -- server_core -------------------------------------------------------------
 
 server_core::server_core(http_config cfg, std::shared_ptr<router> routes,
                          prometheus::Registry* registry)

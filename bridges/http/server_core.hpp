@@ -68,8 +68,7 @@ class server_core {
   router& routes() noexcept { return *routes_; }
   boost::asio::io_context& io() noexcept { return ioc_; }
 
-  // -- the post gate
-  // ------------------------------------------------------------
+  // -- the post gate ---------------------------------------------------------
 
   /// Posts `f` to `ex` unless the server is stopping; returns whether it did.
   template <class F>
@@ -86,8 +85,7 @@ class server_core {
 
   bool stopping() const;
 
-  // -- connections
-  // --------------------------------------------------------------
+  // -- connections -----------------------------------------------------------
 
   /// Tracks `c` for `close_gate`; false (drop it) when stopping.
   bool enroll(const std::shared_ptr<connection>& c);
@@ -98,8 +96,7 @@ class server_core {
   void release();
   int open_connections() const noexcept { return open_.load(); }
 
-  // -- observability
-  // ------------------------------------------------------------
+  // -- observability ---------------------------------------------------------
 
   void observe(std::string_view method, const std::string& route,
                unsigned status, double seconds);

@@ -68,8 +68,7 @@ class sse_stream {
   static std::string format(std::string_view event, std::string_view data,
                             std::string_view id);
 
-  // -- called by the connection
-  // -------------------------------------------------
+  // -- called by the connection ----------------------------------------------
 
   /// Marks the stream ended and runs the callback (once).
   void mark_closed();

@@ -51,8 +51,7 @@ void connect_socket(net::io_context& ioc, tcp::socket& socket,
 
 } // namespace
 
-// -- http_reply
-// ---------------------------------------------------------------------
+// -- http_reply --------------------------------------------------------------
 
 std::string http_reply::header(std::string_view name) const {
   auto i = headers.find(beast::string_view{name.data(), name.size()});
@@ -65,8 +64,7 @@ boost::json::value http_reply::json() const {
   return boost::json::parse(body);
 }
 
-// -- http_client
-// --------------------------------------------------------------------
+// -- http_client -------------------------------------------------------------
 
 http_client::http_client(uint16_t port, std::string host,
                          std::chrono::milliseconds timeout)
@@ -222,8 +220,7 @@ bool http_client::wait_closed(std::chrono::milliseconds timeout) {
   }
 }
 
-// -- sse_reader
-// ---------------------------------------------------------------------
+// -- sse_reader --------------------------------------------------------------
 
 sse_reader::sse_reader(uint16_t port, const std::string& target,
                        const header_list& headers, std::string host,

@@ -62,7 +62,7 @@ class http_client {
   http_reply request(boost::beast::http::verb method, const std::string& target,
                      std::string body = "", const header_list& headers = {});
 
-  // -- lower level ------------------------------------------------------------
+  // -- lower level -----------------------------------------------------------
 
   /// Connects unless connected.
   void connect();

@@ -96,8 +96,7 @@ void expect_error(const http_reply& r, unsigned status, const char* error) {
 
 } // namespace
 
-// -- node routes
-// -------------------------------------------------------------------
+// -- node routes -------------------------------------------------------------
 
 TEST_F(http_server_test, health_reports_components_and_actors) {
   board.declare("kafka");
@@ -221,8 +220,7 @@ TEST_F(http_server_test, head_is_get_without_body) {
   EXPECT_EQ(client.get("/ready").status, 200u);
 }
 
-// -- routing errors, headers
-// ---------------------------------------------------------
+// -- routing errors, headers -------------------------------------------------
 
 TEST_F(http_server_test, unknown_route_is_404_json) {
   start();
@@ -287,8 +285,7 @@ TEST_F(http_server_test, oversized_header_is_431) {
   EXPECT_TRUE(client.wait_closed(3s));
 }
 
-// -- keep-alive
-// ----------------------------------------------------------------------
+// -- keep-alive --------------------------------------------------------------
 
 TEST_F(http_server_test, keep_alive_serves_two_requests_on_one_connection) {
   start();
@@ -314,8 +311,7 @@ TEST_F(http_server_test, connection_close_is_honoured) {
   EXPECT_FALSE(client.is_open());
 }
 
-// -- body limits
-// ---------------------------------------------------------------------
+// -- body limits -------------------------------------------------------------
 
 TEST_F(http_server_test, content_length_over_limit_is_413_without_reading) {
   cfg.max_body_bytes = 1024;
@@ -383,8 +379,7 @@ TEST_F(http_server_test, route_body_limit_overrides_config) {
                "payload_too_large");
 }
 
-// -- timeouts
-// ------------------------------------------------------------------------
+// -- timeouts ----------------------------------------------------------------
 
 TEST_F(http_server_test, half_a_request_gets_408) {
   cfg.request_timeout = 300ms;
@@ -418,8 +413,7 @@ TEST_F(http_server_test, idle_connection_is_closed_quietly) {
   EXPECT_TRUE(wait_until([&] { return srv->open_connections() == 0; }, 5s));
 }
 
-// -- responders
-// ----------------------------------------------------------------------
+// -- responders --------------------------------------------------------------
 
 TEST_F(http_server_test, responder_answers_from_another_thread) {
   std::mutex mtx;
@@ -501,8 +495,7 @@ TEST_F(http_server_test, responder_outliving_the_server_is_harmless) {
   parked.reset();
 }
 
-// -- server-sent events
-// --------------------------------------------------------------
+// -- server-sent events ------------------------------------------------------
 
 TEST_F(http_server_test, sse_streams_events_from_another_thread) {
   routes->add(bhttp::verb::get, "/events/{topic}",
@@ -602,8 +595,7 @@ TEST_F(http_server_test, stop_with_open_sse_returns_promptly) {
   srv->stop(); // idempotent
 }
 
-// -- connections, lifecycle
-// ----------------------------------------------------------
+// -- connections, lifecycle --------------------------------------------------
 
 TEST_F(http_server_test, connections_above_the_cap_get_503) {
   cfg.max_connections = 2;

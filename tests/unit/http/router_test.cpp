@@ -26,8 +26,7 @@ std::string pattern_of(const route_match& m) {
 
 } // namespace
 
-// -- patterns and parameters
-// ---------------------------------------------------
+// -- patterns and parameters -------------------------------------------------
 
 TEST(router, literal_path_matches_exactly) {
   router r;
@@ -140,8 +139,7 @@ TEST(router, route_options_are_kept) {
   EXPECT_EQ(m.route->options.timeout, std::chrono::milliseconds{250});
 }
 
-// -- 404 and 405
-// -------------------------------------------------------------------
+// -- 404 and 405 -------------------------------------------------------------
 
 TEST(router, unknown_path_is_404_with_json_error) {
   router r;
@@ -192,8 +190,7 @@ TEST(router, unknown_method_text_is_reported) {
   EXPECT_EQ(body.at("detail").as_string(), "no route for BREW /nowhere");
 }
 
-// -- targets and queries
-// -----------------------------------------------------------
+// -- targets and queries -----------------------------------------------------
 
 TEST(url, split_target) {
   auto t = split_target("/a/b?x=1&y=2");
@@ -234,8 +231,7 @@ TEST(url, query_decoding) {
   EXPECT_TRUE(parse_query("").empty());
 }
 
-// -- responses and events
-// ----------------------------------------------------------
+// -- responses and events ----------------------------------------------------
 
 TEST(response, error_body_shape) {
   auto r = response::error(413, "payload_too_large", "too big");
