@@ -241,9 +241,19 @@ struct node::impl {
                              {"embedded_postgres", pg != nullptr}};
     std::error_code ec;
     fs::create_directories(cfg.runtime.node.data_dir, ec);
+    // Written to a temporary file and renamed, so a reader (a script, the
+    // shell, a test) never sees half a file.
     auto path = fs::path{cfg.runtime.node.data_dir} / "node.json";
-    std::ofstream out{path};
-    out << boost::json::serialize(info) << "\n";
+    auto tmp = path;
+    tmp += ".tmp";
+    {
+      std::ofstream out{tmp};
+      out << boost::json::serialize(info) << "\n";
+    }
+    fs::rename(tmp, path, ec);
+    if (ec)
+      log::warn("node_file_failed",
+                {{"path", path.string()}, {"error", ec.message()}});
   }
 
   void start() {
