@@ -293,6 +293,15 @@ struct node::impl {
       sys.reset();
     }
     web.reset();
+    // The files that tell other processes where this node listens go first,
+    // so no tool connects to a cluster that is about to vanish.
+    if (started) {
+      std::error_code ec;
+      std::filesystem::remove(
+          std::filesystem::path{cfg.runtime.node.data_dir} / "node.json", ec);
+      if (kafka_mock && !cfg.kafka.bootstrap_file.empty())
+        std::filesystem::remove(cfg.kafka.bootstrap_file, ec);
+    }
     if (kafka_mock) {
       kafka_mock.reset();
       board.set("kafka", health::state::stopped);

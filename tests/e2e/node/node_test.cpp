@@ -163,9 +163,10 @@ TEST_F(NodeProcess, StartsServesStopsAndRestartsWithItsData) {
     EXPECT_NE(node.err().find("event=node_stopped"), std::string::npos);
     EXPECT_FALSE(fs::exists(dir / "pg" / "postmaster.pid"))
         << "PostgreSQL still running after the node stopped";
+    EXPECT_FALSE(fs::exists(dir / "node.json"));
+    EXPECT_FALSE(fs::exists(dir / "kafka.bootstrap"));
   }
 
-  fs::remove(dir / "node.json");
   dt::child_process again{args("node"), {}, dir.path()};
   auto port2 = wait_for_port(again);
   ASSERT_NE(port2, 0);
