@@ -71,6 +71,31 @@ std::string read_file(const std::filesystem::path& path) {
 
 namespace {
 
+/// This process's environment plus `extra` ("K=V") entries.
+std::vector<std::string>
+environment_with(const std::vector<std::string>& extra) {
+  std::vector<std::string> result;
+  for (char** p = environ; *p != nullptr; ++p)
+    result.emplace_back(*p);
+  result.insert(result.end(), extra.begin(), extra.end());
+  return result;
+}
+
+/// In a forked child: replaces the process image; never returns.
+[[noreturn]] void exec_child(const std::vector<std::string>& argv,
+                             const std::vector<std::string>& env) {
+  std::vector<char*> args;
+  for (auto& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  std::vector<char*> envp;
+  for (auto& e : env)
+    envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  execve(args[0], args.data(), envp.data());
+  _exit(127);
+}
+
 std::string drain(int fd) {
   std::string result;
   char buf[4096];
@@ -89,27 +114,14 @@ process_result run_process(const std::vector<std::string>& argv,
   int err_pipe[2];
   if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0)
     throw std::runtime_error("pipe failed");
-  std::vector<std::string> env_strings;
-  for (char** p = environ; *p != nullptr; ++p)
-    env_strings.emplace_back(*p);
-  for (auto& e : env)
-    env_strings.push_back(e);
+  auto env_strings = environment_with(env);
   auto pid = fork();
   if (pid == 0) {
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
     close(out_pipe[0]);
     close(err_pipe[0]);
-    std::vector<char*> args;
-    for (auto& a : argv)
-      args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    std::vector<char*> envp;
-    for (auto& e : env_strings)
-      envp.push_back(const_cast<char*>(e.c_str()));
-    envp.push_back(nullptr);
-    execve(args[0], args.data(), envp.data());
-    _exit(127);
+    exec_child(argv, env_strings);
   }
   close(out_pipe[1]);
   close(err_pipe[1]);
@@ -149,11 +161,7 @@ process_result run_process(const std::vector<std::string>& argv,
 child_process::child_process(const std::vector<std::string>& argv,
                              const std::vector<std::string>& env,
                              const std::filesystem::path& cwd) {
-  std::vector<std::string> env_strings;
-  for (char** p = environ; *p != nullptr; ++p)
-    env_strings.emplace_back(*p);
-  for (auto& e : env)
-    env_strings.push_back(e);
+  auto env_strings = environment_with(env);
   auto out_path = (logs_ / "stdout").string();
   auto err_path = (logs_ / "stderr").string();
   pid_ = fork();
@@ -170,16 +178,7 @@ child_process::child_process(const std::vector<std::string>& argv,
     sigprocmask(SIG_SETMASK, &none, nullptr);
     if (!cwd.empty() && chdir(cwd.c_str()) != 0)
       _exit(126);
-    std::vector<char*> args;
-    for (auto& a : argv)
-      args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    std::vector<char*> envp;
-    for (auto& e : env_strings)
-      envp.push_back(const_cast<char*>(e.c_str()));
-    envp.push_back(nullptr);
-    execve(args[0], args.data(), envp.data());
-    _exit(127);
+    exec_child(argv, env_strings);
   }
 }
 
