@@ -74,6 +74,14 @@ in_record to_record(const std::string& topic, const rd_kafka_message_t* m) {
   return r;
 }
 
+std::vector<int32_t>
+partitions_of_offsets(const std::vector<partition_offset>& xs) {
+  std::vector<int32_t> out;
+  for (auto& x : xs)
+    out.push_back(x.partition);
+  return out;
+}
+
 } // namespace
 
 // -- construction
@@ -317,19 +325,33 @@ consumer_loop::make_list(const std::vector<partition_offset>& offsets) const {
   return l;
 }
 
-void consumer_loop::do_commit(const std::vector<partition_offset>& offsets,
-                              bool sync) {
+namespace {
+
+/// Sync commits bring their own (empty) callback so that the result is not
+/// reported a second time through the consumer's offset_commit_cb.
+void sync_commit_done(rd_kafka_t*, rd_kafka_resp_err_t,
+                      rd_kafka_topic_partition_list_t*, void*) {}
+
+} // namespace
+
+rd_kafka_resp_err_t
+consumer_loop::do_commit(const std::vector<partition_offset>& offsets,
+                         bool sync) {
   std::vector<partition_offset> valid;
   for (auto& po : offsets)
     if (po.offset >= 0)
       valid.push_back(po);
-  if (valid.empty() || fatal_)
-    return;
+  if (valid.empty())
+    return RD_KAFKA_RESP_ERR_NO_ERROR;
+  if (fatal_)
+    return RD_KAFKA_RESP_ERR__FATAL;
   if (observer_)
     for (auto& po : valid)
       observer_(po.partition, po.offset, sync);
   auto list = make_list(valid);
-  auto err = rd_kafka_commit(rk_.get(), list.get(), sync ? 0 : 1);
+  auto err = sync ? rd_kafka_commit_queue(rk_.get(), list.get(), nullptr,
+                                          &sync_commit_done, nullptr)
+                  : rd_kafka_commit(rk_.get(), list.get(), 1);
   if (sync || err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     // Async commits report through commit_cb; a sync one, or one that
     // failed to start, is reported here.
@@ -340,9 +362,10 @@ void consumer_loop::do_commit(const std::vector<partition_offset>& offsets,
           metrics_->committed_offset(po.partition)
               .Set(static_cast<double>(po.offset));
       }
-    events_->on_committed(std::move(valid),
+    events_->on_committed(valid,
                           from_rdkafka(err, sync ? "commit (sync)" : "commit"));
   }
+  return err;
 }
 
 void consumer_loop::do_pause(const std::vector<int32_t>& partitions,
@@ -453,6 +476,16 @@ void consumer_loop::on_rebalance(rd_kafka_resp_err_t err,
     }
     for (auto p : partitions)
       committed_.erase(p);
+    std::vector<partition_offset> restored;
+    for (int i = 0; i < parts->cnt; ++i) {
+      auto& e = parts->elems[i];
+      if (auto j = unconfirmed_final_.find(e.partition);
+          j != unconfirmed_final_.end()) {
+        e.offset = j->second;
+        restored.push_back({e.partition, j->second});
+      }
+    }
+    unconfirmed_final_.clear();
     // The owner learns about the partitions before any of their records.
     if (!closing_)
       events_->on_assigned(partitions);
@@ -468,6 +501,14 @@ void consumer_loop::on_rebalance(rd_kafka_resp_err_t err,
     }
     if (!fetching_)
       do_pause(partitions, true);
+    if (!restored.empty()) {
+      log::info(
+          "offsets_restored",
+          {{"bridge", cfg_.bridge_name},
+           {"topic", cfg_.topic},
+           {"partitions", join_partitions(partitions_of_offsets(restored))}});
+      do_commit(restored, false);
+    }
     return;
   }
   // Revoke (or a rebalance error, which means "let go of everything").
@@ -485,7 +526,14 @@ void consumer_loop::on_rebalance(rd_kafka_resp_err_t err,
     }
     if (st == std::future_status::ready && !lost && !abort_) {
       try {
-        do_commit(reply.get(), true);
+        auto final_offsets = reply.get();
+        if (do_commit(final_offsets, true) != RD_KAFKA_RESP_ERR_NO_ERROR)
+          // The coordinator refused (librdkafka's mock does during every
+          // eager rebalance; Kafka during CompletingRebalance). If the next
+          // assignment gives a partition back, continue from here instead
+          // of the older committed offset.
+          for (auto& po : final_offsets)
+            unconfirmed_final_[po.partition] = po.offset;
       } catch (const std::exception& e) {
         log::warn("revoke_commit_skipped",
                   {{"bridge", cfg_.bridge_name}, {"reason", e.what()}});

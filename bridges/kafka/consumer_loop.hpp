@@ -15,7 +15,12 @@
 ///   - revoke: the owner gets `on_revoked` and returns a future of the final
 ///     offsets; the thread WAITS for it (bounded by `revoke_timeout`),
 ///     commits them synchronously, and only then unassigns. Lost partitions
-///     (session expired) are abandoned without a commit.
+///     (session expired) are abandoned without a commit. If the coordinator
+///     refuses that commit (librdkafka 2.0.2's mock cluster always answers
+///     REBALANCE_IN_PROGRESS during an eager rebalance; Kafka accepts it),
+///     the offsets are kept, and a partition that the very next assignment
+///     gives back starts there (and is committed) instead of at the older
+///     committed offset.
 /// Records that a poll returned for partitions revoked during that same poll
 /// are discarded: they were not tracked, so no commit passes them.
 ///
@@ -151,7 +156,8 @@ class consumer_loop {
   /// Executes queued commands; returns false once `close` was executed.
   bool serve_commands();
   void poll_once();
-  void do_commit(const std::vector<partition_offset>& offsets, bool sync);
+  rd_kafka_resp_err_t do_commit(const std::vector<partition_offset>& offsets,
+                                bool sync);
   void do_pause(const std::vector<int32_t>& partitions, bool pause);
   void do_close(const std::vector<partition_offset>& final_offsets);
   void update_lag();
@@ -192,6 +198,9 @@ class consumer_loop {
   /// Partitions revoked during the current poll call.
   std::set<int32_t> revoked_in_poll_;
   std::map<int32_t, int64_t> committed_;
+  /// Final offsets of a revoke whose commit the coordinator refused; used if
+  /// the very next assignment gives the partition back.
+  std::map<int32_t, int64_t> unconfirmed_final_;
   std::chrono::steady_clock::time_point next_lag_update_{};
   std::vector<rd_kafka_message_t*> batch_;
 

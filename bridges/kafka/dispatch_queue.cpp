@@ -87,7 +87,7 @@ bool dispatch_queue::finish(uint64_t seq) {
   return true;
 }
 
-size_t dispatch_queue::drop_partition(int32_t partition) {
+size_t dispatch_queue::drop_partition(int32_t partition, uint64_t from_seq) {
   size_t dropped = 0;
   for (auto i = lanes_.begin(); i != lanes_.end();) {
     if (i->first.partition != partition) {
@@ -95,9 +95,13 @@ size_t dispatch_queue::drop_partition(int32_t partition) {
       continue;
     }
     auto& l = i->second;
+    // A lane's queue is in sequence order and its busy record is the front:
+    // drop from the back while the records are new enough.
     auto keep = l.busy ? size_t{1} : size_t{0};
-    dropped += l.queue.size() - keep;
-    l.queue.resize(keep);
+    while (l.queue.size() > keep && l.queue.back() >= from_seq) {
+      l.queue.pop_back();
+      ++dropped;
+    }
     if (l.queue.empty())
       i = lanes_.erase(i);
     else
@@ -106,7 +110,8 @@ size_t dispatch_queue::drop_partition(int32_t partition) {
   waiting_ -= dropped;
   ready_.erase(std::remove_if(ready_.begin(), ready_.end(),
                               [&](const lane_id& id) {
-                                return id.partition == partition;
+                                return id.partition == partition &&
+                                       lanes_.count(id) == 0;
                               }),
                ready_.end());
   return dropped;

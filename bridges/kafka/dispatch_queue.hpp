@@ -39,9 +39,12 @@ class dispatch_queue {
   /// Returns false if `seq` is not running.
   bool finish(uint64_t seq);
 
-  /// Forgets the records of `partition` that have not started (revoke);
-  /// returns how many were dropped. Running ones stay until `finish`.
-  size_t drop_partition(int32_t partition);
+  /// Forgets the records of `partition` that have not started and whose
+  /// sequence number is at least `from_seq` (revoke); returns how many were
+  /// dropped. Running ones stay until `finish`; waiting ones below
+  /// `from_seq` stay and run as usual. Assumes sequence numbers are pushed
+  /// in increasing order, as the bridge does.
+  size_t drop_partition(int32_t partition, uint64_t from_seq = 0);
 
   size_t waiting() const noexcept { return waiting_; }
   size_t running() const noexcept { return running_.size(); }

@@ -1,9 +1,13 @@
 #include "bridges/kafka/record_worker.hpp"
 
+#include <exception>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include <caf/all.hpp>
+
+#include "runtime/logging/log.hpp"
 
 namespace distiller::kafka {
 
@@ -14,6 +18,22 @@ caf::behavior record_worker(caf::event_based_actor* self,
                             record_handler handler) {
   if (entry)
     entry->set_state("running");
+  // CAF's default handler prints to stdout and drops the text; keep it in
+  // the exit reason, which the bridge writes into the dead letter's x-error.
+  self->set_exception_handler(
+      [entry](caf::scheduled_actor*, std::exception_ptr& x) -> caf::error {
+        std::string what = "unknown exception";
+        try {
+          std::rethrow_exception(x);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        log::warn("worker_crashed",
+                  {{"worker", entry ? entry->name() : std::string{}},
+                   {"error", what}});
+        return caf::make_error(caf::sec::runtime_error, what);
+      });
   return {
       [self, entry, handler](const std::vector<in_record>& batch) {
         std::vector<caf::error> results;

@@ -128,7 +128,7 @@ caf::behavior source_bridge_actor(src_actor self, std::string brokers,
       }
       return;
     }
-    on_worker_down(self, dm.source, dm.reason);
+    on_worker_failed(self, dm.source, dm.reason);
   });
   auto me = caf::actor_cast<caf::actor>(self);
   if (!st.deps.dlq_sink)

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <unordered_map>
 #include <utility>
 
 #include "bridges/kafka/source_state.hpp"
@@ -97,6 +98,8 @@ void abandon(src_actor self, uint64_t seq) {
   auto& p = i->second;
   auto pi = st.partitions.find(p.rec.partition);
   auto* ps = pi != st.partitions.end() ? &pi->second : nullptr;
+  if (ps != nullptr && ps->pending > 0)
+    --ps->pending;
   switch (p.ph) {
   case phase::waiting:
     // Still queued: only drop_partition removes it from the queue, and a
@@ -142,24 +145,56 @@ void start_drain(src_actor self, std::vector<int32_t> partitions, bool lost,
   job.shutdown = shutdown;
   job.reply = std::move(reply);
   job.started = steady::now();
+  // The highest record started (running or dead-lettering) per partition:
+  // it finishes during the drain.
+  std::unordered_map<int32_t, uint64_t> started;
+  if (!lost)
+    for (auto& [seq, p] : st.pending)
+      if (p.ph == phase::running || p.ph == phase::dead_lettering) {
+        auto& s = started[p.rec.partition];
+        s = std::max(s, seq);
+      }
   for (auto p : partitions) {
     auto i = st.partitions.find(p);
     if (i == st.partitions.end())
       continue;
     auto& ps = i->second;
     ps.revoking = true;
-    // Records not started yet are dropped: they stay unfinished in the
+    // Records below the highest finished or started one still run: each of
+    // them would hold the commit below records already done, which the next
+    // owner would then process again. The rest is dropped: unfinished in the
     // tracker, so the commit stops below them and the next owner reads them.
-    st.queue.drop_partition(p);
-    ps.staged.clear();
+    ps.keep_below = lost ? 0 : std::max(ps.max_finished_seq, started[p]);
+    st.queue.drop_partition(p, ps.keep_below);
     job.partitions.push_back(p);
   }
-  job.abandoned = abandon_where(self, job.partitions, [lost](auto& p) {
-    return lost || (p.ph != phase::running && p.ph != phase::dead_lettering);
-  });
-  for (auto& [seq, p] : st.pending)
-    if (contains(job.partitions, p.rec.partition))
-      ++job.waiting_for;
+  std::vector<uint64_t> victims;
+  for (auto& [seq, p] : st.pending) {
+    if (!contains(job.partitions, p.rec.partition))
+      continue;
+    auto keep_below = st.partitions[p.rec.partition].keep_below;
+    bool drop = false;
+    switch (p.ph) {
+    case phase::waiting:
+    case phase::staged:
+      drop = seq >= keep_below;
+      break;
+    case phase::backoff:
+      drop = true; // a drain does not wait for retry timers
+      break;
+    case phase::running:
+    case phase::dead_lettering:
+      drop = lost;
+      break;
+    }
+    if (drop)
+      victims.push_back(seq);
+  }
+  for (auto seq : victims)
+    abandon(self, seq);
+  job.abandoned = victims.size();
+  for (auto p : job.partitions)
+    job.waiting_for += st.partitions[p].pending;
   if (!shutdown) {
     ++st.stats.revokes;
     st.metrics->rebalances_revoke->Increment();
@@ -171,6 +206,7 @@ void start_drain(src_actor self, std::vector<int32_t> partitions, bool lost,
                                      {"lost", lost}});
   auto id = job.id;
   st.drains.push_back(std::move(job));
+  dispatch(self);
   self->delayed_send(self, st.binding.drain_timeout, drain_timeout_atom::value,
                      id);
   check_drains(self);
@@ -183,8 +219,7 @@ void check_drains(src_actor self) {
     bool done = std::all_of(
         job.partitions.begin(), job.partitions.end(), [&](int32_t p) {
           auto i = st.partitions.find(p);
-          return i == st.partitions.end() ||
-                 (i->second.running == 0 && i->second.dead_lettering == 0);
+          return i == st.partitions.end() || i->second.pending == 0;
         });
     if (!done) {
       ++k;

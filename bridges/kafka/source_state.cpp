@@ -74,6 +74,8 @@ void finish(src_actor self, uint64_t seq, pending_record& p,
     ps.tracker->complete(p.rec.offset);
   if (ps.buffered > 0)
     --ps.buffered;
+  --ps.pending;
+  ps.max_finished_seq = std::max(ps.max_finished_seq, seq);
   auto ack = t - p.polled_ns;
   st.ack_latency.record(ack);
   st.metrics->ack_latency->Observe(seconds(ack));
@@ -121,6 +123,7 @@ void fail(src_actor self, uint64_t seq, pending_record& p, partition_state& ps,
   p.last_error = self->system().render(err);
   p.solo = p.solo || solo;
   if (ps.revoking) {
+    // The revoke does not wait for backoff timers.
     // Its partition is going away: the next owner processes it again.
     abandon(self, seq);
     return;
@@ -156,11 +159,14 @@ std::optional<batch_info> release_batch(src_actor self, uint64_t id) {
   auto& w = st.workers[b.worker];
   w.batches -= 1;
   w.records -= b.seqs.size();
+  if (w.batches == 0)
+    w.exclusive = false;
   st.in_flight -= b.seqs.size();
   return b;
 }
 
-void send_batch(src_actor self, size_t worker, std::vector<uint64_t> seqs) {
+void send_batch(src_actor self, size_t worker, std::vector<uint64_t> seqs,
+                bool exclusive) {
   auto& st = self->state;
   auto& w = st.workers[worker];
   std::vector<in_record> recs;
@@ -177,6 +183,7 @@ void send_batch(src_actor self, size_t worker, std::vector<uint64_t> seqs) {
       std::max<uint64_t>(st.stats.max_in_flight, st.in_flight);
   w.batches += 1;
   w.records += seqs.size();
+  w.exclusive = exclusive;
   auto id = st.next_batch++;
   st.batches.emplace(id,
                      batch_info{worker, std::move(seqs), w.handle.address()});
@@ -188,13 +195,18 @@ void send_batch(src_actor self, size_t worker, std::vector<uint64_t> seqs) {
           [self, id](caf::error& err) { on_batch_failed(self, id, err); });
 }
 
-/// The least-loaded worker with a free batch slot, or -1.
+bool available(const source_state& st, const worker_slot& w) {
+  return w.handle && !w.exclusive &&
+         w.batches < st.binding.max_batches_per_worker;
+}
+
+/// The least-loaded worker that takes another batch, or -1.
 int pick_worker(src_actor self) {
   auto& st = self->state;
   int best = -1;
   for (size_t i = 0; i < st.workers.size(); ++i) {
     auto& w = st.workers[i];
-    if (!w.handle || w.batches >= st.binding.max_batches_per_worker)
+    if (!available(st, w))
       continue;
     if (best < 0 || w.records < st.workers[best].records ||
         (w.records == st.workers[best].records &&
@@ -202,6 +214,50 @@ int pick_worker(src_actor self) {
       best = static_cast<int>(i);
   }
   return best;
+}
+
+/// An idle worker for a record that must run alone, or -1.
+int pick_idle_worker(src_actor self) {
+  auto& st = self->state;
+  for (size_t i = 0; i < st.workers.size(); ++i)
+    if (st.workers[i].handle && st.workers[i].batches == 0)
+      return static_cast<int>(i);
+  return -1;
+}
+
+/// Puts a record that was sent but never started back in front of the
+/// dispatch order, without counting an attempt.
+void requeue(src_actor self, uint64_t seq) {
+  auto& st = self->state;
+  auto i = st.pending.find(seq);
+  if (i == st.pending.end() || i->second.ph != phase::running)
+    return;
+  auto& p = i->second;
+  auto& ps = *find_partition(self, p.rec.partition);
+  --ps.running;
+  if (ps.revoking) {
+    abandon(self, seq);
+    return;
+  }
+  p.ph = phase::staged;
+  st.retry_ready.push_front(seq);
+}
+
+/// Every record of `b` failed one attempt with `cause`.
+void fail_batch(src_actor self, const batch_info& b, const caf::error& cause,
+                bool solo) {
+  auto& st = self->state;
+  auto t = now_ns();
+  for (auto seq : b.seqs) {
+    auto i = st.pending.find(seq);
+    if (i == st.pending.end() || i->second.ph != phase::running)
+      continue;
+    auto& p = i->second;
+    auto& ps = *find_partition(self, p.rec.partition);
+    --ps.running;
+    st.processing.record(t - p.dispatched_ns);
+    fail(self, seq, p, ps, cause, solo);
+  }
 }
 
 } // namespace
@@ -232,6 +288,7 @@ void on_records(src_actor self, std::vector<in_record>& records,
       continue;
     }
     auto seq = st.next_seq++;
+    ++ps->pending;
     auto& p = st.pending[seq];
     p.rec = std::move(r);
     p.polled_ns = polled_ns;
@@ -263,45 +320,66 @@ void on_records(src_actor self, std::vector<in_record>& records,
 void dispatch(src_actor self) {
   auto& st = self->state;
   auto& b = st.binding;
-  if (st.life != lifecycle::running || st.in_flight >= b.max_in_flight)
+  // While a shutdown drains, the kept records of the partitions still run.
+  if (st.life != lifecycle::running && st.life != lifecycle::draining)
     return;
-  size_t slots = 0;
-  for (auto& w : st.workers)
-    if (w.handle && w.batches < b.max_batches_per_worker)
-      slots += b.max_batches_per_worker - w.batches;
-  if (slots == 0)
-    return;
-  size_t budget = b.max_in_flight - st.in_flight;
-  std::vector<uint64_t> solo;
+  size_t reserved = 0;
+  auto budget = [&] {
+    auto used = st.in_flight + reserved;
+    return used < b.max_in_flight ? b.max_in_flight - used : size_t{0};
+  };
+  // 1. Retries whose backoff elapsed (and records sent to a worker that died
+  //    before starting them). Suspects run alone on an idle worker.
   std::vector<uint64_t> normal;
-  auto room = [&] {
-    return budget > 0 && solo.size() < slots &&
-           normal.size() < (slots - solo.size()) * b.max_batch;
-  };
-  // Takes `seq` if its partition has room; returns false if it must wait.
-  auto take = [&](uint64_t seq, pending_record& p, partition_state& ps) {
-    if (ps.running >= b.max_in_flight_per_partition)
-      return false;
-    ++ps.running;
-    --budget;
-    (p.solo ? solo : normal).push_back(seq);
-    return true;
-  };
-  // 1. Retries whose backoff elapsed.
-  while (!st.retry_ready.empty() && room()) {
+  std::deque<uint64_t> later;
+  while (!st.retry_ready.empty()) {
     auto seq = st.retry_ready.front();
     st.retry_ready.pop_front();
     auto i = st.pending.find(seq);
     if (i == st.pending.end() || i->second.ph != phase::staged)
       continue;
-    auto* ps = find_partition(self, i->second.rec.partition);
-    if (ps == nullptr || ps->revoking)
+    auto& p = i->second;
+    auto* ps = find_partition(self, p.rec.partition);
+    if (ps == nullptr)
       continue;
-    if (!take(seq, i->second, *ps)) {
-      ps->staged.push_back(seq);
-      note_staged(self, i->second.rec.partition);
+    if (ps->revoking && seq >= ps->keep_below) {
+      abandon(self, seq);
+      continue;
+    }
+    if (budget() == 0 || ps->running >= b.max_in_flight_per_partition) {
+      later.push_back(seq);
+      continue;
+    }
+    if (p.solo) {
+      auto w = pick_idle_worker(self);
+      if (w < 0) {
+        later.push_back(seq);
+        continue;
+      }
+      ++ps->running;
+      send_batch(self, static_cast<size_t>(w), {seq}, true);
+    } else {
+      ++ps->running;
+      ++reserved;
+      normal.push_back(seq);
     }
   }
+  st.retry_ready = std::move(later);
+  size_t slots = 0;
+  for (auto& w : st.workers)
+    if (available(st, w))
+      slots += b.max_batches_per_worker - w.batches;
+  auto room = [&] {
+    return budget() > 0 && normal.size() < slots * b.max_batch;
+  };
+  auto take = [&](uint64_t seq, partition_state& ps) {
+    if (ps.running >= b.max_in_flight_per_partition)
+      return false;
+    ++ps.running;
+    ++reserved;
+    normal.push_back(seq);
+    return true;
+  };
   // 2. Records held back by their partition's in-flight cap.
   for (size_t k = 0; k < st.staged_partitions.size() && room();) {
     auto part = st.staged_partitions[k];
@@ -313,7 +391,7 @@ void dispatch(src_actor self) {
         ps->staged.pop_front();
         continue;
       }
-      if (!take(seq, i->second, *ps))
+      if (!take(seq, *ps))
         break;
       ps->staged.pop_front();
     }
@@ -330,32 +408,38 @@ void dispatch(src_actor self) {
       break;
     auto& p = st.pending.find(*seq)->second;
     auto* ps = find_partition(self, p.rec.partition);
-    if (!take(*seq, p, *ps)) {
+    if (!take(*seq, *ps)) {
       p.ph = phase::staged;
       ps->staged.push_back(*seq);
       note_staged(self, p.rec.partition);
     }
   }
-  // Solo records get a batch each; the rest is spread evenly over the
-  // least-loaded workers so that few ready lanes still run in parallel.
-  for (auto seq : solo) {
-    auto w = pick_worker(self);
-    send_batch(self, static_cast<size_t>(w), {seq});
-  }
+  // Spread evenly over the least-loaded workers, so that a few ready lanes
+  // still run in parallel and many fill batches of up to max_batch.
   size_t pos = 0;
   while (pos < normal.size()) {
     size_t free_workers = 0;
     for (auto& w : st.workers)
-      if (w.handle && w.batches < b.max_batches_per_worker)
+      if (available(st, w))
         ++free_workers;
     auto w = pick_worker(self);
+    if (w < 0) {
+      // Cannot happen (room() counted the slots); keep the records anyway.
+      for (; pos < normal.size(); ++pos) {
+        auto& p = st.pending.find(normal[pos])->second;
+        --find_partition(self, p.rec.partition)->running;
+        p.ph = phase::staged;
+        st.retry_ready.push_back(normal[pos]);
+      }
+      break;
+    }
     auto left = normal.size() - pos;
     auto n = std::min(b.max_batch, (left + free_workers - 1) / free_workers);
     std::vector<uint64_t> chunk(
         normal.begin() + static_cast<std::ptrdiff_t>(pos),
         normal.begin() + static_cast<std::ptrdiff_t>(pos + n));
     pos += n;
-    send_batch(self, static_cast<size_t>(w), std::move(chunk));
+    send_batch(self, static_cast<size_t>(w), std::move(chunk), false);
   }
 }
 
@@ -404,78 +488,92 @@ void on_batch_done(src_actor self, uint64_t id,
 
 void on_batch_failed(src_actor self, uint64_t id, const caf::error& err) {
   auto& st = self->state;
-  auto b = release_batch(self, id);
-  if (!b)
+  auto i = st.batches.find(id);
+  if (i == st.batches.end())
     return;
+  if (err == caf::sec::unexpected_message ||
+      err == caf::sec::unexpected_response) {
+    // The worker is alive but does not speak the protocol: these records
+    // failed, the worker did not.
+    auto b = release_batch(self, id);
+    fail_batch(self, *b, err, false);
+    dispatch(self);
+    check_drains(self);
+    return;
+  }
+  // A timeout, or the worker died while running the batch (CAF answers the
+  // current request with the exit reason, queued ones with
+  // request_receiver_down). Either way the worker goes: abandoned work must
+  // not run beside its retry (the supervisor restarts it).
+  auto who = i->second.incarnation;
+  auto& w = st.workers[i->second.worker];
   caf::error cause = err;
   if (err == caf::sec::request_timeout) {
-    auto& w = st.workers[b->worker];
     log::warn("worker_timeout",
               {{"bridge", st.binding.name},
                {"worker", w.name},
-               {"records", b->seqs.size()},
+               {"records", i->second.seqs.size()},
                {"timeout_ms", st.binding.worker_timeout.count()}});
-    // Abandoned work must not run beside its retry: restart the worker.
-    if (w.handle && w.handle.address() == b->incarnation)
-      self->send_exit(w.handle, caf::exit_reason::kill);
-    cause = caf::make_error(
-        caf::sec::request_timeout,
-        "worker " + w.name + " did not answer within " +
-            std::to_string(st.binding.worker_timeout.count()) + " ms");
+    auto text = "worker " + w.name + " did not answer within " +
+                std::to_string(st.binding.worker_timeout.count()) + " ms";
+    cause = caf::make_error(caf::sec::request_timeout, text);
   }
-  auto t = now_ns();
-  for (auto seq : b->seqs) {
-    auto i = st.pending.find(seq);
-    if (i == st.pending.end() || i->second.ph != phase::running)
-      continue;
-    auto& p = i->second;
-    auto& ps = *find_partition(self, p.rec.partition);
-    --ps.running;
-    st.processing.record(t - p.dispatched_ns);
-    fail(self, seq, p, ps, cause, true);
+  if (w.handle && w.handle.address() == who) {
+    self->send_exit(w.handle, caf::exit_reason::kill);
+    w.handle = nullptr;
+  }
+  on_worker_failed(self, who, cause);
+}
+
+void on_worker_failed(src_actor self, const caf::actor_addr& who,
+                      const caf::error& reason) {
+  auto& st = self->state;
+  for (auto& w : st.workers)
+    if (w.handle && w.handle.address() == who)
+      w.handle = nullptr; // until the supervisor announces the restart
+  std::vector<uint64_t> ids;
+  for (auto& [id, b] : st.batches)
+    if (b.incarnation == who)
+      ids.push_back(id);
+  if (ids.empty())
+    return;
+  std::sort(ids.begin(), ids.end());
+  auto cause = reason ? reason
+                      : caf::make_error(caf::sec::request_receiver_down,
+                                        "worker stopped");
+  // Workers take batches in order: the oldest one was running.
+  auto running = release_batch(self, ids.front());
+  fail_batch(self, *running, cause, true);
+  for (size_t k = 1; k < ids.size(); ++k) {
+    auto queued = release_batch(self, ids[k]);
+    for (auto seq : queued->seqs)
+      requeue(self, seq);
   }
   dispatch(self);
   check_drains(self);
 }
 
-void on_worker_down(src_actor self, const caf::actor_addr& who,
-                    const caf::error& reason) {
-  auto& st = self->state;
-  for (auto& w : st.workers)
-    if (w.handle && w.handle.address() == who)
-      w.handle = nullptr; // until the supervisor announces the restart
-  std::vector<uint64_t> lost;
-  for (auto& [id, b] : st.batches)
-    if (b.incarnation == who)
-      lost.push_back(id);
-  auto cause = reason ? reason
-                      : caf::make_error(caf::sec::request_receiver_down,
-                                        "worker stopped");
-  for (auto id : lost)
-    on_batch_failed(self, id, cause);
-}
-
 void on_worker_restarted(src_actor self, const std::string& name,
                          caf::actor handle) {
   auto& st = self->state;
+  std::vector<caf::actor_addr> dead;
   for (size_t i = 0; i < st.workers.size(); ++i) {
     auto& w = st.workers[i];
     if (w.name != name)
       continue;
-    // Batches of the previous incarnation are lost even if its down_msg
-    // has not arrived yet.
-    std::vector<uint64_t> lost;
+    // Batches of a previous incarnation are lost even if its down_msg has
+    // not arrived yet.
     for (auto& [id, b] : st.batches)
       if (b.worker == i && b.incarnation != handle.address())
-        lost.push_back(id);
+        dead.push_back(b.incarnation);
     w.handle = handle;
     if (handle)
       self->monitor(handle);
-    for (auto id : lost)
-      on_batch_failed(self, id,
-                      caf::make_error(caf::sec::request_receiver_down,
-                                      "worker " + name + " restarted"));
   }
+  for (auto& who : dead)
+    on_worker_failed(self, who,
+                     caf::make_error(caf::sec::request_receiver_down,
+                                     "worker " + name + " restarted"));
   dispatch(self);
 }
 

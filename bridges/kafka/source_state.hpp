@@ -103,8 +103,16 @@ struct partition_state {
   /// At workers.
   size_t running = 0;
   size_t dead_lettering = 0;
+  /// Pending records (any phase) of this partition.
+  size_t pending = 0;
+  /// The highest sequence number finished so far.
+  uint64_t max_finished_seq = 0;
   bool paused = false;
   bool revoking = false;
+  /// While revoking: records below this sequence number still run (they
+  /// fill the holes below finished records, so the final commit covers
+  /// them); the rest was dropped.
+  uint64_t keep_below = 0;
   std::deque<uint64_t> staged;
   /// An async commit of this offset is under way.
   std::optional<int64_t> committing;
@@ -115,6 +123,9 @@ struct worker_slot {
   caf::actor handle;
   size_t batches = 0;
   size_t records = 0;
+  /// Runs a suspect record alone: no other batch goes here meanwhile, so a
+  /// crash can only be that record's fault.
+  bool exclusive = false;
 };
 
 struct batch_info {
@@ -207,13 +218,18 @@ void dispatch(src_actor self);
 void on_batch_done(src_actor self, uint64_t id,
                    std::vector<caf::error>& results);
 
-/// Batch `id` failed as a whole (crash, timeout): every record counts one
-/// attempt and is retried alone.
+/// The request for batch `id` failed. `unexpected_message` fails only that
+/// batch's records; anything else (timeout, the worker's exit reason,
+/// request_receiver_down) kills the worker if it still runs and handles it
+/// as `on_worker_failed`.
 void on_batch_failed(src_actor self, uint64_t id, const caf::error& err);
 
-/// A worker went down: its outstanding batches failed.
-void on_worker_down(src_actor self, const caf::actor_addr& who,
-                    const caf::error& reason);
+/// Worker incarnation `who` crashed, was killed or stopped. Its oldest
+/// outstanding batch is the one it was running: each of its records counts
+/// one attempt and is retried alone. Younger batches never started and are
+/// dispatched again without counting an attempt.
+void on_worker_failed(src_actor self, const caf::actor_addr& who,
+                      const caf::error& reason);
 
 /// The pool supervisor restarted worker `name`.
 void on_worker_restarted(src_actor self, const std::string& name,

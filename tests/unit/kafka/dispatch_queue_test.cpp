@@ -73,6 +73,28 @@ TEST(DispatchQueue, DropPartitionKeepsRunningRecords) {
   EXPECT_FALSE(q.finish(2)); // never started
 }
 
+TEST(DispatchQueue, DropPartitionFromSeqKeepsOlderWaitingRecords) {
+  dispatch_queue q{ordering::key};
+  q.push(1, 0, "a");
+  q.push(2, 0, "a");
+  q.push(3, 0, "b");
+  q.push(4, 0, "a");
+  q.push(5, 0, "c");
+  q.push(6, 1, "a");
+  ASSERT_EQ(q.pop_ready(), 1u);
+  // Keeps 2 and 3 (below 4), drops 4 and 5; partition 1 is untouched.
+  EXPECT_EQ(q.drop_partition(0, 4), 2u);
+  EXPECT_EQ(q.waiting(), 3u);
+  EXPECT_EQ(drain_ready(q), (std::vector<uint64_t>{3, 6}));
+  EXPECT_TRUE(q.finish(1));
+  EXPECT_EQ(drain_ready(q), (std::vector<uint64_t>{2}));
+  EXPECT_TRUE(q.finish(2));
+  EXPECT_TRUE(q.finish(3));
+  EXPECT_TRUE(drain_ready(q).empty());
+  EXPECT_EQ(q.waiting(), 0u);
+  EXPECT_FALSE(q.finish(4)); // dropped, never started
+}
+
 TEST(DispatchQueue, RandomScheduleKeepsPerKeyOrder) {
   std::mt19937 gen{7};
   dispatch_queue q{ordering::key};
