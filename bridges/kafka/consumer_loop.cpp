@@ -1,5 +1,7 @@
 #include "bridges/kafka/consumer_loop.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
@@ -41,8 +43,40 @@ std::vector<int32_t> partitions_of(const rd_kafka_topic_partition_list_t* l) {
   return out;
 }
 
+uint64_t mix64(uint64_t x) {
+  // splitmix64's finalizer.
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+/// The trace id of a record that carries none: 32 hex digits derived from
+/// its topic, partition and offset, so that every delivery of the record
+/// (retries, redelivery after a crash, its dead letter) shares one id —
+/// and cheap, unlike a random id per record.
+trace_id derived_trace(uint64_t topic_hash, int32_t partition, int64_t offset) {
+  static constexpr char digits[] = "0123456789abcdef";
+  auto hi = mix64(topic_hash ^ (static_cast<uint64_t>(partition) << 32));
+  auto lo = mix64(hi ^ static_cast<uint64_t>(offset));
+  std::string out(32, '0');
+  for (int i = 0; i < 16; ++i) {
+    out[15 - i] = digits[(hi >> (4 * i)) & 0xf];
+    out[31 - i] = digits[(lo >> (4 * i)) & 0xf];
+  }
+  return trace_id{std::move(out)};
+}
+
+uint64_t fnv1a(const std::string& s) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : s)
+    h = (h ^ c) * 0x100000001b3ULL;
+  return h;
+}
+
 /// Converts one fetched message; the message is still owned by the caller.
-in_record to_record(const std::string& topic, const rd_kafka_message_t* m) {
+in_record to_record(const std::string& topic, uint64_t topic_hash,
+                    const rd_kafka_message_t* m) {
   in_record r;
   r.topic = topic;
   r.partition = m->partition;
@@ -70,7 +104,7 @@ in_record to_record(const std::string& topic, const rd_kafka_message_t* m) {
     }
   }
   if (r.trace.value().empty())
-    r.trace = make_trace_id();
+    r.trace = derived_trace(topic_hash, r.partition, r.offset);
   return r;
 }
 
@@ -101,9 +135,17 @@ consumer_loop::consumer_loop(config cfg,
       {"auto.offset.reset", cfg_.auto_offset_reset},
       {"partition.assignment.strategy",
        cfg_.cooperative ? "cooperative-sticky" : "range,roundrobin"},
-      // Keep the prefetch modest: records polled but not yet handed to the
-      // bridge are invisible to its back-pressure.
-      {"queued.max.messages.kbytes", "16384"},
+      // The bridge bounds what it buffers per partition by pausing; this
+      // bounds librdkafka's prefetch (all partitions together) at 64 MiB.
+      // The message-count threshold stays out of the way: in librdkafka
+      // 2.0.2 it counts the whole consumer queue, and a fetcher stopped by
+      // it notices the drained queue only up to a second later.
+      {"queued.max.messages.kbytes", "65536"},
+      {"queued.min.messages", "10000000"},
+      // One Fetch per broker is in flight at a time; a long-poll on caught-up
+      // partitions (500 ms by default) would hold back partitions that were
+      // just resumed. 20 ms costs an idle consumer ~50 small requests/s.
+      {"fetch.wait.max.ms", "20"},
   };
   for (auto& [k, v] : cfg_.properties)
     props[k] = v;
@@ -129,6 +171,7 @@ consumer_loop::consumer_loop(config cfg,
                              ": subscribe to " + cfg_.topic + ": " +
                              rd_kafka_err2str(err));
   batch_.resize(std::max<size_t>(cfg_.max_poll_records, 1));
+  topic_hash_ = fnv1a(cfg_.topic);
 }
 
 consumer_loop::~consumer_loop() {
@@ -205,6 +248,9 @@ void consumer_loop::abort() {
 // ---------------------------------------------------------------------
 
 void consumer_loop::run() {
+  // Visible in top -H and perf: "poll:<bridge>" (at most 15 characters).
+  pthread_setname_np(pthread_self(),
+                     ("poll:" + cfg_.bridge_name).substr(0, 15).c_str());
   log::debug("consumer_started", {{"bridge", cfg_.bridge_name},
                                   {"topic", cfg_.topic},
                                   {"group", cfg_.group}});
@@ -293,7 +339,7 @@ void consumer_loop::poll_once() {
     // forgotten the partition, and whoever owns it now re-reads them.
     if (!fetching_ || revoked_in_poll_.count(m->partition) != 0)
       continue;
-    records.push_back(to_record(cfg_.topic, m.get()));
+    records.push_back(to_record(cfg_.topic, topic_hash_, m.get()));
   }
   if (!records.empty())
     events_->on_records(std::move(records), polled);
@@ -380,6 +426,31 @@ void consumer_loop::do_pause(const std::vector<int32_t>& partitions,
               {{"bridge", cfg_.bridge_name},
                {"partitions", join_partitions(partitions)},
                {"error", rd_kafka_err2str(err)}});
+  bool all_were_paused = false;
+  {
+    std::lock_guard<std::mutex> guard{assignment_mtx_};
+    all_were_paused = !assigned_.empty();
+    for (auto p : assigned_)
+      all_were_paused = all_were_paused && paused_.count(p) != 0;
+  }
+  for (auto p : partitions)
+    if (pause)
+      paused_.insert(p);
+    else
+      paused_.erase(p);
+  if (!pause && all_were_paused) {
+    // librdkafka 2.0.2 looks at a resumed partition again only when its
+    // broker thread wakes up, which takes up to a second once every
+    // partition it serves is paused (no Fetch in flight). A ListOffsets
+    // request to the partition's leader wakes that thread; the answer
+    // itself does not matter, so the wait for it is short.
+    for (auto p : partitions) {
+      int64_t lo = 0;
+      int64_t hi = 0;
+      rd_kafka_query_watermark_offsets(rk_.get(), cfg_.topic.c_str(), p, &lo,
+                                       &hi, 10);
+    }
+  }
 }
 
 void consumer_loop::do_close(

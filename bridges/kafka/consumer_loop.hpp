@@ -198,11 +198,14 @@ class consumer_loop {
   /// Partitions revoked during the current poll call.
   std::set<int32_t> revoked_in_poll_;
   std::map<int32_t, int64_t> committed_;
+  /// Partitions paused by the owner (back-pressure or stop_fetching).
+  std::set<int32_t> paused_;
   /// Final offsets of a revoke whose commit the coordinator refused; used if
   /// the very next assignment gives the partition back.
   std::map<int32_t, int64_t> unconfirmed_final_;
   std::chrono::steady_clock::time_point next_lag_update_{};
   std::vector<rd_kafka_message_t*> batch_;
+  uint64_t topic_hash_ = 0;
 
   /// Read by `assignment()` from other threads.
   mutable std::mutex assignment_mtx_;

@@ -1,6 +1,5 @@
 #include "bridges/kafka/dispatch_queue.hpp"
 
-#include <algorithm>
 #include <functional>
 
 namespace distiller::kafka {
@@ -47,23 +46,39 @@ dispatch_queue::lane_id dispatch_queue::lane_of(uint64_t seq, int32_t partition,
 void dispatch_queue::push(uint64_t seq, int32_t partition, std::string_view key,
                           bool has_key) {
   auto id = lane_of(seq, partition, key, has_key);
-  auto& l = lanes_[id];
+  uint32_t slot;
+  if (auto* found = index_.find(id)) {
+    slot = *found;
+  } else {
+    if (!free_lanes_.empty()) {
+      slot = free_lanes_.back();
+      free_lanes_.pop_back();
+    } else {
+      slot = static_cast<uint32_t>(lanes_.size());
+      lanes_.emplace_back();
+    }
+    auto& fresh = lanes_[slot];
+    fresh.id = id;
+    fresh.live = true;
+    index_.insert(id, slot);
+  }
+  auto& l = lanes_[slot];
   l.queue.push_back(seq);
   ++waiting_;
-  if (!l.busy && l.queue.size() == 1)
-    ready_.push_back(id);
+  if (!l.busy && l.waiting() == 1)
+    ready_.push_back(slot);
 }
 
 std::optional<uint64_t> dispatch_queue::pop_ready() {
   while (!ready_.empty()) {
-    auto id = ready_.front();
+    auto slot = ready_.front();
     ready_.pop_front();
-    auto i = lanes_.find(id);
-    if (i == lanes_.end() || i->second.busy || i->second.queue.empty())
-      continue; // dropped by a revoke meanwhile
-    auto seq = i->second.queue.front();
-    i->second.busy = true;
-    running_.emplace(seq, id);
+    auto& l = lanes_[slot];
+    if (!l.live || l.busy || l.waiting() == 0)
+      continue; // stale: dropped by a revoke, or already taken
+    auto seq = l.queue[l.head];
+    l.busy = true;
+    running_.insert(seq, slot);
     --waiting_;
     return seq;
   }
@@ -71,49 +86,55 @@ std::optional<uint64_t> dispatch_queue::pop_ready() {
 }
 
 bool dispatch_queue::finish(uint64_t seq) {
-  auto r = running_.find(seq);
-  if (r == running_.end())
+  auto* found = running_.find(seq);
+  if (found == nullptr)
     return false;
-  auto id = r->second;
-  running_.erase(r);
-  auto i = lanes_.find(id);
-  auto& l = i->second;
-  l.queue.pop_front();
+  auto slot = *found;
+  running_.erase(seq);
+  auto& l = lanes_[slot];
+  ++l.head;
   l.busy = false;
-  if (l.queue.empty())
-    lanes_.erase(i);
-  else
-    ready_.push_back(id);
+  if (l.waiting() > 0) {
+    // Keep the vector from growing without bound on a lane that never
+    // empties.
+    if (l.head >= 64 && l.head * 2 >= l.queue.size()) {
+      l.queue.erase(l.queue.begin(), l.queue.begin() + l.head);
+      l.head = 0;
+    }
+    ready_.push_back(slot);
+  } else {
+    release_if_empty(slot);
+  }
   return true;
+}
+
+void dispatch_queue::release_if_empty(uint32_t slot) {
+  auto& l = lanes_[slot];
+  if (l.busy || l.waiting() > 0)
+    return;
+  index_.erase(l.id);
+  l.queue.clear();
+  l.head = 0;
+  l.live = false;
+  free_lanes_.push_back(slot);
 }
 
 size_t dispatch_queue::drop_partition(int32_t partition, uint64_t from_seq) {
   size_t dropped = 0;
-  for (auto i = lanes_.begin(); i != lanes_.end();) {
-    if (i->first.partition != partition) {
-      ++i;
+  for (uint32_t slot = 0; slot < lanes_.size(); ++slot) {
+    auto& l = lanes_[slot];
+    if (!l.live || l.id.partition != partition)
       continue;
-    }
-    auto& l = i->second;
     // A lane's queue is in sequence order and its busy record is the front:
     // drop from the back while the records are new enough.
-    auto keep = l.busy ? size_t{1} : size_t{0};
+    size_t keep = l.head + (l.busy ? 1 : 0);
     while (l.queue.size() > keep && l.queue.back() >= from_seq) {
       l.queue.pop_back();
       ++dropped;
     }
-    if (l.queue.empty())
-      i = lanes_.erase(i);
-    else
-      ++i;
+    release_if_empty(slot);
   }
   waiting_ -= dropped;
-  ready_.erase(std::remove_if(ready_.begin(), ready_.end(),
-                              [&](const lane_id& id) {
-                                return id.partition == partition &&
-                                       lanes_.count(id) == 0;
-                              }),
-               ready_.end());
   return dropped;
 }
 

@@ -4,7 +4,9 @@
 #include <deque>
 #include <optional>
 #include <string_view>
-#include <unordered_map>
+#include <vector>
+
+#include "bridges/kafka/flat_map.hpp"
 
 /// Decides which polled records may start now under a binding's ordering
 /// mode, so that a pool of workers runs as much in parallel as the mode
@@ -52,28 +54,44 @@ class dispatch_queue {
 
  private:
   struct lane_id {
-    int32_t partition;
-    uint64_t key;
+    int32_t partition = 0;
+    uint64_t key = 0;
     bool operator==(const lane_id&) const = default;
   };
   struct lane_hash {
-    size_t operator()(const lane_id& x) const noexcept {
-      return std::hash<uint64_t>{}(x.key * 0x9e3779b97f4a7c15ULL ^
-                                   static_cast<uint32_t>(x.partition));
+    uint64_t operator()(const lane_id& x) const noexcept {
+      return mix64(
+          x.key ^
+          (static_cast<uint64_t>(static_cast<uint32_t>(x.partition)) << 32));
     }
   };
+  struct seq_hash {
+    uint64_t operator()(uint64_t x) const noexcept { return mix64(x); }
+  };
+  /// A lane's records in order: queue[head, size). Lanes are pooled: an
+  /// emptied lane keeps its vector's capacity for the next key.
   struct lane {
-    std::deque<uint64_t> queue;
+    lane_id id;
+    std::vector<uint64_t> queue;
+    uint32_t head = 0;
     bool busy = false;
+    bool live = false;
+    size_t waiting() const noexcept { return queue.size() - head; }
   };
 
   lane_id lane_of(uint64_t seq, int32_t partition, std::string_view key,
                   bool has_key) const;
+  /// Frees lane `slot` if it has nothing left.
+  void release_if_empty(uint32_t slot);
 
   ordering mode_;
-  std::unordered_map<lane_id, lane, lane_hash> lanes_;
-  std::deque<lane_id> ready_;
-  std::unordered_map<uint64_t, lane_id> running_;
+  std::vector<lane> lanes_;
+  std::vector<uint32_t> free_lanes_;
+  flat_map<lane_id, uint32_t, lane_hash> index_;
+  /// Lane slots that may have a record to start (stale entries are skipped).
+  std::deque<uint32_t> ready_;
+  /// Running record → its lane slot.
+  flat_map<uint64_t, uint32_t, seq_hash> running_;
   size_t waiting_ = 0;
 };
 

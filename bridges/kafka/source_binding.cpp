@@ -38,8 +38,10 @@ std::vector<std::string> validate(const source_binding& b) {
     problems.emplace_back("max_in_flight must be >= 1");
   if (b.max_in_flight_per_partition < 1)
     problems.emplace_back("max_in_flight_per_partition must be >= 1");
-  if (b.max_buffered_per_partition < 2)
-    problems.emplace_back("max_buffered_per_partition must be >= 2");
+  if (b.max_buffered_per_partition < 2 || b.max_buffered_per_partition > 65536)
+    problems.push_back(
+        range_error("max_buffered_per_partition", "2..65536",
+                    static_cast<long long>(b.max_buffered_per_partition)));
   if (b.max_batch < 1)
     problems.emplace_back("max_batch must be >= 1");
   if (b.max_batches_per_worker < 1)

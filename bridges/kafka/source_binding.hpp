@@ -90,8 +90,10 @@ struct bridge_deps {
   /// Required: the pool's supervisor needs it.
   inspect::registry* actors = nullptr;
   metrics::node_metrics* metrics = nullptr;
-  /// A sink bridge accepting (produce_atom, out_record) for dead letters.
-  /// When invalid, the bridge owns a small idempotent producer instead.
+  /// Reserved for the sink bridge (produce_atom, out_record → delivery),
+  /// which is not wired yet: today every bridge owns a small idempotent
+  /// producer (acks=all) for its dead letters and logs dlq_sink_ignored if
+  /// this is set.
   caf::actor dlq_sink;
   commit_observer on_commit;
 };

@@ -131,13 +131,17 @@ caf::behavior source_bridge_actor(src_actor self, std::string brokers,
     on_worker_failed(self, dm.source, dm.reason);
   });
   auto me = caf::actor_cast<caf::actor>(self);
-  if (!st.deps.dlq_sink)
-    st.dlq_producer = std::make_unique<dead_letter_producer>(
-        st.brokers, st.binding.name + "-dlq",
-        std::map<std::string, std::string>{},
-        [me](uint64_t token, caf::error err) {
-          caf::anon_send(me, dlq_done_atom::value, token, std::move(err));
-        });
+  if (st.deps.dlq_sink)
+    log::warn("dlq_sink_ignored",
+              {{"bridge", st.binding.name},
+               {"reason", "the sink bridge is not wired yet; dead letters go "
+                          "through the bridge's own producer"}});
+  st.dlq_producer = std::make_unique<dead_letter_producer>(
+      st.brokers, st.binding.name + "-dlq",
+      std::map<std::string, std::string>{},
+      [me](uint64_t token, caf::error err) {
+        caf::anon_send(me, dlq_done_atom::value, token, std::move(err));
+      });
   consumer_loop::config lc;
   lc.brokers = st.brokers;
   lc.topic = st.binding.topic;

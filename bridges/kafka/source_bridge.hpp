@@ -22,8 +22,8 @@
 ///                         was not committed is consumed again by the next
 ///                         owner. Tests use it to simulate a process crash.
 /// Sends: std::vector<in_record> batches to workers (request, answered with
-/// std::vector<caf::error>); dead letters to `deps.dlq_sink` or its own
-/// producer.
+/// std::vector<caf::error>); dead letters through its own idempotent
+/// producer (the sink bridge, `deps.dlq_sink`, is not wired yet).
 ///
 /// Where it runs: a scheduler actor that never blocks; the consumer runs on
 /// the consumer_loop's thread, the dead-letter producer on its own thread.

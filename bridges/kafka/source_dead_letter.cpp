@@ -1,5 +1,7 @@
 #include "bridges/kafka/source_dead_letter.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <array>
 #include <string_view>
@@ -65,7 +67,8 @@ dead_letter_producer::dead_letter_producer(
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &dead_letter_producer::on_dr);
   rk_ = make_client(RD_KAFKA_PRODUCER, std::move(conf));
-  poller_ = std::thread{[this] {
+  poller_ = std::thread{[this, client_id] {
+    pthread_setname_np(pthread_self(), client_id.substr(0, 15).c_str());
     while (!stop_)
       rd_kafka_poll(rk_.get(), 100);
   }};

@@ -41,9 +41,10 @@ size_t abandon_where(src_actor self, const std::vector<int32_t>& parts,
                      Pred pred) {
   auto& st = self->state;
   std::vector<uint64_t> victims;
-  for (auto& [seq, p] : st.pending)
+  st.pending.for_each([&](uint64_t seq, pending_record& p) {
     if (contains(parts, p.rec.partition) && pred(p))
       victims.push_back(seq);
+  });
   for (auto seq : victims)
     abandon(self, seq);
   return victims.size();
@@ -92,10 +93,10 @@ void finish_drain(src_actor self, drain_job job, bool timed_out) {
 
 void abandon(src_actor self, uint64_t seq) {
   auto& st = self->state;
-  auto i = st.pending.find(seq);
-  if (i == st.pending.end())
+  auto* found = st.pending.find(seq);
+  if (found == nullptr)
     return;
-  auto& p = i->second;
+  auto& p = *found;
   auto pi = st.partitions.find(p.rec.partition);
   auto* ps = pi != st.partitions.end() ? &pi->second : nullptr;
   if (ps != nullptr && ps->pending > 0)
@@ -120,7 +121,7 @@ void abandon(src_actor self, uint64_t seq) {
       --ps->dead_lettering;
     break;
   }
-  st.pending.erase(i);
+  st.pending.erase(seq);
 }
 
 void on_assigned(src_actor self, const std::vector<int32_t>& partitions) {
@@ -149,11 +150,12 @@ void start_drain(src_actor self, std::vector<int32_t> partitions, bool lost,
   // it finishes during the drain.
   std::unordered_map<int32_t, uint64_t> started;
   if (!lost)
-    for (auto& [seq, p] : st.pending)
+    st.pending.for_each([&](uint64_t seq, pending_record& p) {
       if (p.ph == phase::running || p.ph == phase::dead_lettering) {
         auto& s = started[p.rec.partition];
         s = std::max(s, seq);
       }
+    });
   for (auto p : partitions) {
     auto i = st.partitions.find(p);
     if (i == st.partitions.end())
@@ -169,9 +171,9 @@ void start_drain(src_actor self, std::vector<int32_t> partitions, bool lost,
     job.partitions.push_back(p);
   }
   std::vector<uint64_t> victims;
-  for (auto& [seq, p] : st.pending) {
+  st.pending.for_each([&](uint64_t seq, pending_record& p) {
     if (!contains(job.partitions, p.rec.partition))
-      continue;
+      return;
     auto keep_below = st.partitions[p.rec.partition].keep_below;
     bool drop = false;
     switch (p.ph) {
@@ -189,7 +191,7 @@ void start_drain(src_actor self, std::vector<int32_t> partitions, bool lost,
     }
     if (drop)
       victims.push_back(seq);
-  }
+  });
   for (auto seq : victims)
     abandon(self, seq);
   job.abandoned = victims.size();

@@ -26,13 +26,40 @@ Family<Histogram>& histogram(Registry& r, const char* name, const char* help) {
 }
 
 const Histogram::BucketBoundaries& latency_buckets() {
-  static const Histogram::BucketBoundaries b{
+  return latency_bucket_bounds();
+}
+
+} // namespace
+
+const std::vector<double>& latency_bucket_bounds() {
+  static const std::vector<double> b{
       0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
       0.1,    0.25,    0.5,    1.0,   2.5,    5.0,   10.0, 30.0};
   return b;
 }
 
-} // namespace
+// -- histogram_batch ----------------------------------------------------------
+
+histogram_batch::histogram_batch(const std::vector<double>& bounds)
+    : bounds_(bounds), counts_(bounds.size() + 1, 0.0) {}
+
+void histogram_batch::observe(double value) noexcept {
+  // Same rule as prometheus::Histogram::Observe: the first bucket whose
+  // upper bound is >= value, else +Inf.
+  auto i = std::lower_bound(bounds_.begin(), bounds_.end(), value);
+  counts_[static_cast<size_t>(i - bounds_.begin())] += 1;
+  sum_ += value;
+  empty_ = false;
+}
+
+void histogram_batch::flush(prometheus::Histogram& h) {
+  if (empty_)
+    return;
+  h.ObserveMultiple(counts_, sum_);
+  std::fill(counts_.begin(), counts_.end(), 0.0);
+  sum_ = 0;
+  empty_ = true;
+}
 
 source_metrics::source_metrics(metrics::node_metrics* node,
                                const std::string& bridge)

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <caf/meta/type_name.hpp>
 #include <prometheus/counter.h>
@@ -61,6 +62,26 @@ struct source_metrics {
   prometheus::Family<prometheus::Gauge>* committed_family_;
   prometheus::Family<prometheus::Gauge>* lag_family_;
 };
+
+/// Collects observations for a Prometheus histogram on the actor's thread
+/// and hands them over in one ObserveMultiple call (one lock instead of one
+/// per record).
+class histogram_batch {
+ public:
+  explicit histogram_batch(const std::vector<double>& bounds);
+  void observe(double value) noexcept;
+  /// Adds what was collected to `h` and starts over.
+  void flush(prometheus::Histogram& h);
+
+ private:
+  const std::vector<double>& bounds_;
+  std::vector<double> counts_;
+  double sum_ = 0;
+  bool empty_ = true;
+};
+
+/// The bucket bounds (seconds) of the bridge's latency histograms.
+const std::vector<double>& latency_bucket_bounds();
 
 /// A log-linear latency histogram (16 sub-buckets per power of two, so any
 /// percentile is within ~6%), for the p50/p99 the benchmark and the stats

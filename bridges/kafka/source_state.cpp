@@ -78,7 +78,7 @@ void finish(src_actor self, uint64_t seq, pending_record& p,
   ps.max_finished_seq = std::max(ps.max_finished_seq, seq);
   auto ack = t - p.polled_ns;
   st.ack_latency.record(ack);
-  st.metrics->ack_latency->Observe(seconds(ack));
+  st.ack_histogram.observe(seconds(ack));
   if (ps.paused && !ps.revoking &&
       ps.buffered < st.binding.max_buffered_per_partition / 2) {
     ps.paused = false;
@@ -94,17 +94,14 @@ void finish(src_actor self, uint64_t seq, pending_record& p,
 
 void produce_dead_letter(src_actor self, uint64_t seq) {
   auto& st = self->state;
-  auto i = st.pending.find(seq);
-  if (i == st.pending.end())
+  auto* i = st.pending.find(seq);
+  if (i == nullptr)
     return;
-  auto& p = i->second;
+  auto& p = (*i);
   failure_info why{p.last_error, p.rec.attempt, p.first_failure_ms,
                    p.last_failure_ms, st.binding.name};
   auto letter = make_dead_letter(p.rec, st.dlq_topic, why);
-  if (st.deps.dlq_sink) {
-    // TODO(sink bridge): (produce_atom, out_record) once bridges/kafka/sink
-    // lands; until then the bridge's own producer below is used.
-  }
+  // The sink bridge (deps.dlq_sink) is not wired yet: see bridge_deps.
   if (auto err = st.dlq_producer->write(seq, letter))
     on_dead_lettered(self, seq, err);
 }
@@ -173,10 +170,12 @@ void send_batch(src_actor self, size_t worker, std::vector<uint64_t> seqs,
   recs.reserve(seqs.size());
   auto t = now_ns();
   for (auto seq : seqs) {
-    auto& p = st.pending.find(seq)->second;
+    auto& p = *st.pending.find(seq);
     p.ph = phase::running;
     p.dispatched_ns = t;
-    recs.push_back(p.rec);
+    // Moved, not copied: partition, offset and attempt stay readable in
+    // `p.rec`; the rest comes back from the batch if the record runs again.
+    recs.push_back(std::move(p.rec));
   }
   st.in_flight += seqs.size();
   st.stats.max_in_flight =
@@ -185,9 +184,10 @@ void send_batch(src_actor self, size_t worker, std::vector<uint64_t> seqs,
   w.records += seqs.size();
   w.exclusive = exclusive;
   auto id = st.next_batch++;
-  st.batches.emplace(id,
-                     batch_info{worker, std::move(seqs), w.handle.address()});
-  self->request(w.handle, st.binding.worker_timeout, std::move(recs))
+  auto msg = caf::make_message(std::move(recs));
+  st.batches.emplace(
+      id, batch_info{worker, std::move(seqs), w.handle.address(), msg});
+  self->request(w.handle, st.binding.worker_timeout, std::move(msg))
       .then(
           [self, id](std::vector<caf::error>& results) {
             on_batch_done(self, id, results);
@@ -225,14 +225,22 @@ int pick_idle_worker(src_actor self) {
   return -1;
 }
 
-/// Puts a record that was sent but never started back in front of the
-/// dispatch order, without counting an attempt.
-void requeue(src_actor self, uint64_t seq) {
+/// Copies record `k` of batch `b` back into `p` (it moved into the batch).
+void restore(pending_record& p, const batch_info& b, size_t k) {
+  const auto& recs = b.records.get_as<std::vector<in_record>>(0);
+  p.rec = recs[k];
+}
+
+/// Puts record `k` of batch `b`, sent but never started, back in front of
+/// the dispatch order, without counting an attempt.
+void requeue(src_actor self, const batch_info& b, size_t k) {
   auto& st = self->state;
-  auto i = st.pending.find(seq);
-  if (i == st.pending.end() || i->second.ph != phase::running)
+  auto seq = b.seqs[k];
+  auto* i = st.pending.find(seq);
+  if (i == nullptr || (*i).ph != phase::running)
     return;
-  auto& p = i->second;
+  auto& p = (*i);
+  restore(p, b, k);
   auto& ps = *find_partition(self, p.rec.partition);
   --ps.running;
   if (ps.revoking) {
@@ -248,14 +256,16 @@ void fail_batch(src_actor self, const batch_info& b, const caf::error& cause,
                 bool solo) {
   auto& st = self->state;
   auto t = now_ns();
-  for (auto seq : b.seqs) {
-    auto i = st.pending.find(seq);
-    if (i == st.pending.end() || i->second.ph != phase::running)
+  for (size_t k = 0; k < b.seqs.size(); ++k) {
+    auto seq = b.seqs[k];
+    auto* i = st.pending.find(seq);
+    if (i == nullptr || (*i).ph != phase::running)
       continue;
-    auto& p = i->second;
+    auto& p = (*i);
     auto& ps = *find_partition(self, p.rec.partition);
     --ps.running;
     st.processing.record(t - p.dispatched_ns);
+    restore(p, b, k);
     fail(self, seq, p, ps, cause, solo);
   }
 }
@@ -287,11 +297,12 @@ void on_records(src_actor self, std::vector<in_record>& records,
                                         {"offset", r.offset}});
       continue;
     }
-    auto seq = st.next_seq++;
+    pending_record fresh;
+    fresh.rec = std::move(r);
+    fresh.polled_ns = polled_ns;
+    auto seq = st.pending.insert(ps->next_seq++, std::move(fresh));
     ++ps->pending;
-    auto& p = st.pending[seq];
-    p.rec = std::move(r);
-    p.polled_ns = polled_ns;
+    auto& p = *st.pending.find(seq);
     if (p.rec.key)
       st.queue.push(seq, p.rec.partition, *p.rec.key, true);
     else
@@ -335,10 +346,10 @@ void dispatch(src_actor self) {
   while (!st.retry_ready.empty()) {
     auto seq = st.retry_ready.front();
     st.retry_ready.pop_front();
-    auto i = st.pending.find(seq);
-    if (i == st.pending.end() || i->second.ph != phase::staged)
+    auto* i = st.pending.find(seq);
+    if (i == nullptr || (*i).ph != phase::staged)
       continue;
-    auto& p = i->second;
+    auto& p = (*i);
     auto* ps = find_partition(self, p.rec.partition);
     if (ps == nullptr)
       continue;
@@ -386,8 +397,8 @@ void dispatch(src_actor self) {
     auto* ps = find_partition(self, part);
     while (ps != nullptr && !ps->staged.empty() && room()) {
       auto seq = ps->staged.front();
-      auto i = st.pending.find(seq);
-      if (i == st.pending.end() || i->second.ph != phase::staged) {
+      auto* i = st.pending.find(seq);
+      if (i == nullptr || (*i).ph != phase::staged) {
         ps->staged.pop_front();
         continue;
       }
@@ -406,7 +417,7 @@ void dispatch(src_actor self) {
     auto seq = st.queue.pop_ready();
     if (!seq)
       break;
-    auto& p = st.pending.find(*seq)->second;
+    auto& p = *st.pending.find(*seq);
     auto* ps = find_partition(self, p.rec.partition);
     if (!take(*seq, *ps)) {
       p.ph = phase::staged;
@@ -426,7 +437,7 @@ void dispatch(src_actor self) {
     if (w < 0) {
       // Cannot happen (room() counted the slots); keep the records anyway.
       for (; pos < normal.size(); ++pos) {
-        auto& p = st.pending.find(normal[pos])->second;
+        auto& p = *st.pending.find(normal[pos]);
         --find_partition(self, p.rec.partition)->running;
         p.ph = phase::staged;
         st.retry_ready.push_back(normal[pos]);
@@ -457,15 +468,15 @@ void on_batch_done(src_actor self, uint64_t id,
   uint64_t ok = 0;
   for (size_t k = 0; k < b->seqs.size(); ++k) {
     auto seq = b->seqs[k];
-    auto i = st.pending.find(seq);
-    if (i == st.pending.end() || i->second.ph != phase::running)
+    auto* i = st.pending.find(seq);
+    if (i == nullptr || (*i).ph != phase::running)
       continue; // abandoned by a revoke meanwhile
-    auto& p = i->second;
+    auto& p = (*i);
     auto& ps = *find_partition(self, p.rec.partition);
     --ps.running;
     auto took = t - p.dispatched_ns;
     st.processing.record(took);
-    st.metrics->processing->Observe(seconds(took));
+    st.processing_histogram.observe(seconds(took));
     caf::error err;
     if (k < results.size())
       err = std::move(results[k]);
@@ -473,6 +484,7 @@ void on_batch_done(src_actor self, uint64_t id,
       err = caf::make_error(caf::sec::invalid_argument,
                             "worker answered fewer results than records");
     if (err) {
+      restore(p, *b, k);
       fail(self, seq, p, ps, err, false);
       continue;
     }
@@ -482,6 +494,8 @@ void on_batch_done(src_actor self, uint64_t id,
   }
   st.stats.processed += ok;
   st.metrics->processed->Increment(static_cast<double>(ok));
+  st.processing_histogram.flush(*st.metrics->processing);
+  st.ack_histogram.flush(*st.metrics->ack_latency);
   dispatch(self);
   check_drains(self);
 }
@@ -546,8 +560,8 @@ void on_worker_failed(src_actor self, const caf::actor_addr& who,
   fail_batch(self, *running, cause, true);
   for (size_t k = 1; k < ids.size(); ++k) {
     auto queued = release_batch(self, ids[k]);
-    for (auto seq : queued->seqs)
-      requeue(self, seq);
+    for (size_t r = 0; r < queued->seqs.size(); ++r)
+      requeue(self, *queued, r);
   }
   dispatch(self);
   check_drains(self);
@@ -582,10 +596,10 @@ void on_worker_restarted(src_actor self, const std::string& name,
 
 void on_retry_due(src_actor self, uint64_t seq) {
   auto& st = self->state;
-  auto i = st.pending.find(seq);
-  if (i == st.pending.end())
+  auto* i = st.pending.find(seq);
+  if (i == nullptr)
     return;
-  auto& p = i->second;
+  auto& p = (*i);
   if (p.ph == phase::backoff) {
     ++p.rec.attempt;
     p.ph = phase::staged;
@@ -598,10 +612,10 @@ void on_retry_due(src_actor self, uint64_t seq) {
 
 void on_dead_lettered(src_actor self, uint64_t seq, const caf::error& err) {
   auto& st = self->state;
-  auto i = st.pending.find(seq);
-  if (i == st.pending.end() || i->second.ph != phase::dead_lettering)
+  auto* i = st.pending.find(seq);
+  if (i == nullptr || (*i).ph != phase::dead_lettering)
     return;
-  auto& p = i->second;
+  auto& p = (*i);
   if (err) {
     // The record stays unfinished (the commit cannot pass it) and its
     // dead letter is produced again.
@@ -685,6 +699,8 @@ void on_commit_tick(src_actor self) {
     st.loop->commit(std::move(offsets));
   st.stats.buffered = buffered;
   st.stats.paused_partitions = paused;
+  st.processing_histogram.flush(*st.metrics->processing);
+  st.ack_histogram.flush(*st.metrics->ack_latency);
   st.metrics->in_flight->Set(static_cast<double>(st.in_flight));
   st.metrics->buffered->Set(static_cast<double>(buffered));
   st.metrics->paused_partitions->Set(static_cast<double>(paused));

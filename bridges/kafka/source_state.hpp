@@ -95,6 +95,71 @@ struct pending_record {
   std::string last_error;
 };
 
+/// Pending records by id. An id is (per-partition sequence number << 26 |
+/// slot): ids of one partition increase in poll order (what dispatch_queue
+/// and the drain compare), and finding a record is an index, not a hash
+/// lookup. Holds at most 2^26 records (64 Ki per partition, validated, times
+/// at most 1024 partitions).
+class pending_table {
+ public:
+  static constexpr int slot_bits = 26;
+  static constexpr uint64_t slot_mask = (uint64_t{1} << slot_bits) - 1;
+
+  /// Stores `rec` under sequence number `seq` (> 0, increasing per
+  /// partition); returns its id.
+  uint64_t insert(uint64_t seq, pending_record&& rec) {
+    uint32_t slot;
+    if (!free_.empty()) {
+      slot = free_.back();
+      free_.pop_back();
+    } else {
+      slot = static_cast<uint32_t>(slots_.size());
+      slots_.emplace_back();
+    }
+    auto id = (seq << slot_bits) | slot;
+    slots_[slot].rec = std::move(rec);
+    slots_[slot].id = id;
+    ++size_;
+    return id;
+  }
+
+  pending_record* find(uint64_t id) noexcept {
+    auto slot = id & slot_mask;
+    if (slot >= slots_.size() || slots_[slot].id != id)
+      return nullptr;
+    return &slots_[slot].rec;
+  }
+
+  void erase(uint64_t id) {
+    auto slot = id & slot_mask;
+    if (slot >= slots_.size() || slots_[slot].id != id)
+      return;
+    slots_[slot].id = 0;
+    slots_[slot].rec = pending_record{};
+    free_.push_back(static_cast<uint32_t>(slot));
+    --size_;
+  }
+
+  /// Calls f(id, record) for every pending record (revokes, shutdown).
+  template <class F>
+  void for_each(F&& f) {
+    for (auto& s : slots_)
+      if (s.id != 0)
+        f(s.id, s.rec);
+  }
+
+  size_t size() const noexcept { return size_; }
+
+ private:
+  struct slot_t {
+    uint64_t id = 0; // 0 = free (sequence numbers start at 1)
+    pending_record rec;
+  };
+  std::vector<slot_t> slots_;
+  std::vector<uint32_t> free_;
+  size_t size_ = 0;
+};
+
 struct partition_state {
   /// Started at the first record's offset.
   std::optional<offset_tracker> tracker;
@@ -105,6 +170,8 @@ struct partition_state {
   size_t dead_lettering = 0;
   /// Pending records (any phase) of this partition.
   size_t pending = 0;
+  /// Sequence numbers of this assignment, in poll order.
+  uint64_t next_seq = 1;
   /// The highest sequence number finished so far.
   uint64_t max_finished_seq = 0;
   bool paused = false;
@@ -133,6 +200,10 @@ struct batch_info {
   std::vector<uint64_t> seqs;
   /// The worker incarnation it was sent to.
   caf::actor_addr incarnation;
+  /// The message sent: a std::vector<in_record>, shared with the worker,
+  /// not copied. The records moved out of `pending` into it; a record that
+  /// must run again is copied back from here.
+  caf::message records;
 };
 
 struct drain_job {
@@ -164,8 +235,7 @@ struct source_state {
 
   dispatch_queue queue{ordering::key};
   std::unordered_map<int32_t, partition_state> partitions;
-  std::unordered_map<uint64_t, pending_record> pending;
-  uint64_t next_seq = 1;
+  pending_table pending;
   /// Retries whose backoff elapsed, dispatched before new records.
   std::deque<uint64_t> retry_ready;
   /// Partitions with staged records.
@@ -193,6 +263,8 @@ struct source_state {
   source_stats stats;
   latency_recorder ack_latency;
   latency_recorder processing;
+  histogram_batch ack_histogram{latency_bucket_bounds()};
+  histogram_batch processing_histogram{latency_bucket_bounds()};
 
   source_state() = default;
   source_state(const source_state&) = delete;
