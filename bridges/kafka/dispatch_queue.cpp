@@ -1,5 +1,6 @@
 #include "bridges/kafka/dispatch_queue.hpp"
 
+#include <algorithm>
 #include <functional>
 
 namespace distiller::kafka {
@@ -45,6 +46,11 @@ dispatch_queue::lane_id dispatch_queue::lane_of(uint64_t seq, int32_t partition,
 
 void dispatch_queue::push(uint64_t seq, int32_t partition, std::string_view key,
                           bool has_key) {
+  if (mode_ == ordering::unordered) {
+    unordered_.push_back({seq, partition});
+    ++waiting_;
+    return;
+  }
   auto id = lane_of(seq, partition, key, has_key);
   uint32_t slot;
   if (auto* found = index_.find(id)) {
@@ -70,6 +76,15 @@ void dispatch_queue::push(uint64_t seq, int32_t partition, std::string_view key,
 }
 
 std::optional<uint64_t> dispatch_queue::pop_ready() {
+  if (mode_ == ordering::unordered) {
+    if (unordered_.empty())
+      return std::nullopt;
+    auto seq = unordered_.front().seq;
+    unordered_.pop_front();
+    running_.insert(seq, no_lane);
+    --waiting_;
+    return seq;
+  }
   while (!ready_.empty()) {
     auto slot = ready_.front();
     ready_.pop_front();
@@ -91,6 +106,8 @@ bool dispatch_queue::finish(uint64_t seq) {
     return false;
   auto slot = *found;
   running_.erase(seq);
+  if (slot == no_lane)
+    return true;
   auto& l = lanes_[slot];
   ++l.head;
   l.busy = false;
@@ -121,6 +138,16 @@ void dispatch_queue::release_if_empty(uint32_t slot) {
 
 size_t dispatch_queue::drop_partition(int32_t partition, uint64_t from_seq) {
   size_t dropped = 0;
+  if (mode_ == ordering::unordered) {
+    auto keep = std::remove_if(
+        unordered_.begin(), unordered_.end(), [&](const free_record& r) {
+          return r.partition == partition && r.seq >= from_seq;
+        });
+    dropped = static_cast<size_t>(unordered_.end() - keep);
+    unordered_.erase(keep, unordered_.end());
+    waiting_ -= dropped;
+    return dropped;
+  }
   for (uint32_t slot = 0; slot < lanes_.size(); ++slot) {
     auto& l = lanes_[slot];
     if (!l.live || l.id.partition != partition)

@@ -90,8 +90,15 @@ class dispatch_queue {
   flat_map<lane_id, uint32_t, lane_hash> index_;
   /// Lane slots that may have a record to start (stale entries are skipped).
   std::deque<uint32_t> ready_;
-  /// Running record → its lane slot.
+  /// Running record → its lane slot (no_lane in unordered mode).
   flat_map<uint64_t, uint32_t, seq_hash> running_;
+  /// Unordered mode needs no lanes: every record is ready at once.
+  struct free_record {
+    uint64_t seq;
+    int32_t partition;
+  };
+  std::deque<free_record> unordered_;
+  static constexpr uint32_t no_lane = UINT32_MAX;
   size_t waiting_ = 0;
 };
 

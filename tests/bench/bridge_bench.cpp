@@ -65,9 +65,10 @@ struct options {
                "usage: bridge_bench [--records N] [--size BYTES] "
                "[--partitions P] [--keys K] [--pool W] [--runs R] "
                "[--modes key,partition,unordered] [--max-in-flight N] "
-               "[--max-batch N] [--detached] [--scheduler sharing|stealing]\n",
+               "[--max-batch N] [--max-buffered N] [--detached] "
+               "[--scheduler sharing|stealing]\n",
                why);
-  std::exit(2);
+  std::exit(std::string{why} == "help" ? 0 : 2);
 }
 
 options parse(int argc, char** argv) {
@@ -79,7 +80,9 @@ options parse(int argc, char** argv) {
         usage(("missing value for " + a).c_str());
       return argv[++i];
     };
-    if (a == "--records")
+    if (a == "--help" || a == "-h")
+      usage("help");
+    else if (a == "--records")
       o.records = std::stoi(next());
     else if (a == "--size")
       o.size = std::stoi(next());
@@ -206,7 +209,11 @@ result run_raw(const std::string& brokers, const std::string& topic,
                          {"group.id", "bench-raw-" + std::to_string(run)},
                          {"auto.offset.reset", "earliest"},
                          {"enable.auto.commit", "false"},
-                         {"queued.max.messages.kbytes", "16384"}});
+                         // The bridge's consumer settings (consumer_loop.cpp),
+                         // so that both read the same way.
+                         {"queued.max.messages.kbytes", "65536"},
+                         {"queued.min.messages", "10000000"},
+                         {"fetch.wait.max.ms", "20"}});
   auto rk = make_client(RD_KAFKA_CONSUMER, std::move(conf));
   rd_kafka_poll_set_consumer(rk.get());
   queue_ptr q{rd_kafka_queue_get_consumer(rk.get())};

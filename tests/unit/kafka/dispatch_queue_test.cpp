@@ -95,6 +95,20 @@ TEST(DispatchQueue, DropPartitionFromSeqKeepsOlderWaitingRecords) {
   EXPECT_FALSE(q.finish(4)); // dropped, never started
 }
 
+TEST(DispatchQueue, UnorderedDropPartitionFromSeq) {
+  dispatch_queue q{ordering::unordered};
+  for (uint64_t i = 1; i <= 6; ++i)
+    q.push(i, static_cast<int32_t>(i % 2), "k");
+  ASSERT_EQ(q.pop_ready(), 1u);
+  // Partition 0 holds 2, 4, 6: 4 and 6 go, 2 stays; 1 keeps running.
+  EXPECT_EQ(q.drop_partition(0, 4), 2u);
+  EXPECT_EQ(drain_ready(q), (std::vector<uint64_t>{2, 3, 5}));
+  EXPECT_EQ(q.running(), 4u);
+  EXPECT_TRUE(q.finish(1));
+  EXPECT_FALSE(q.finish(4));
+  EXPECT_EQ(q.waiting(), 0u);
+}
+
 TEST(DispatchQueue, RandomScheduleKeepsPerKeyOrder) {
   std::mt19937 gen{7};
   dispatch_queue q{ordering::key};
