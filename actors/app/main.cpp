@@ -9,6 +9,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "actors/app/cli_config.hpp"
+#include "actors/app/kafka_commands.hpp"
 #include "actors/node/node.hpp"
 #include "actors/node/node_config.hpp"
 #include "runtime/config/loader.hpp"
@@ -17,80 +19,10 @@
 namespace {
 
 using namespace distiller;
-
-/// Exit code for invalid configuration or usage (like `sysexits` EX_USAGE's
-/// spirit, but the conventional 2 of command-line tools).
-constexpr int exit_config_error = 2;
-
-/// Command-line flags that set configuration keys, applied after the file and
-/// the environment.
-struct config_flags {
-  std::string file;
-  std::vector<std::string> sets;
-  std::vector<std::pair<std::string, std::string>> shortcuts;
-};
-
-void add_config_flags(CLI::App& cmd, config_flags& flags) {
-  cmd.add_option("-c,--config", flags.file,
-                 "Configuration file (TOML); default config/distiller.toml "
-                 "if it exists, or $DISTILLER_CONFIG");
-  cmd.add_option("--set", flags.sets,
-                 "Set any key: --set section.key=value (repeatable)");
-  struct shortcut {
-    const char* flag;
-    const char* key;
-    const char* help;
-  };
-  static const shortcut shortcuts[] = {
-      {"--brokers", "kafka.brokers",
-       "Kafka bootstrap servers; omit to start the embedded cluster"},
-      {"--pg", "postgres.dsn",
-       "PostgreSQL DSN; omit to start a private cluster under var/pg"},
-      {"--host", "http.host", "HTTP listen address"},
-      {"--port", "http.port", "HTTP listen port (0 picks a free one)"},
-      {"--name", "node.name", "Node name"},
-      {"--roles", "node.roles", "Roles (comma-separated)"},
-      {"--data-dir", "node.data_dir", "Directory for runtime data"},
-      {"--log-level", "log.level", "debug, info, warn or error"},
-  };
-  for (auto& s : shortcuts) {
-    std::string key = s.key;
-    cmd.add_option_function<std::string>(
-        s.flag,
-        [&flags, key](const std::string& value) {
-          flags.shortcuts.emplace_back(key, value);
-        },
-        s.help);
-  }
-}
-
-/// Loads defaults → file → environment → flags into `cfg`; throws
-/// config_error.
-void load_config(node::node_config& cfg, config::schema& s,
-                 const config_flags& flags) {
-  auto env = config::process_environment();
-  std::string file = flags.file;
-  bool required = true;
-  if (file.empty()) {
-    if (auto i = env.find(config::config_file_env); i != env.end()) {
-      file = i->second;
-    } else {
-      file = "config/distiller.toml";
-      required = false;
-    }
-  }
-  config::load_file(s, file, required);
-  config::load_env(s, env);
-  std::vector<std::pair<std::string, std::string>> overrides;
-  for (auto& text : flags.sets)
-    overrides.push_back(config::split_assignment(text));
-  for (auto& kv : flags.shortcuts)
-    overrides.push_back(kv);
-  config::load_flags(s, overrides);
-  node::validate(cfg);
-  node::resolve_paths(cfg);
-  log::set_level(*log::parse_level(cfg.runtime.log.level));
-}
+using app::add_config_flags;
+using app::config_flags;
+using app::exit_config_error;
+using app::load_config;
 
 } // namespace
 
@@ -128,6 +60,8 @@ int main(int argc, char** argv) {
   auto* docs = config_cmd->add_subcommand(
       "docs", "Print the Markdown reference of every key");
 
+  auto kafka_tools = distiller::app::add_kafka_commands(app, flags);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -159,6 +93,8 @@ int main(int argc, char** argv) {
     std::cout << "configuration ok\n";
     return 0;
   }
+  if (kafka_tools->parsed())
+    return kafka_tools->run(cfg);
   if (up->parsed())
     return node::run(std::move(cfg), true);
   if (node_cmd->parsed())

@@ -545,8 +545,10 @@ void consumer_loop::on_rebalance(rd_kafka_resp_err_t err,
       std::lock_guard<std::mutex> guard{assignment_mtx_};
       assigned_.insert(partitions.begin(), partitions.end());
     }
-    for (auto p : partitions)
+    for (auto p : partitions) {
       committed_.erase(p);
+      paused_.erase(p); // a fresh assignment is not paused
+    }
     std::vector<partition_offset> restored;
     for (int i = 0; i < parts->cnt; ++i) {
       auto& e = parts->elems[i];
@@ -629,8 +631,10 @@ void consumer_loop::on_rebalance(rd_kafka_resp_err_t err,
     else
       assigned_.clear();
   }
-  for (auto p : partitions)
+  for (auto p : partitions) {
     forget_partition_metrics(p);
+    paused_.erase(p);
+  }
 }
 
 void consumer_loop::on_commit_result(rd_kafka_resp_err_t err,

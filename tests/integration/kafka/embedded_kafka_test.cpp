@@ -18,6 +18,7 @@
 #include "bridges/kafka/handles.hpp"
 #include "bridges/kafka/metadata.hpp"
 #include "runtime/logging/log.hpp"
+#include "tests/support/log_capture.hpp"
 #include "tests/support/testing.hpp"
 
 using namespace distiller;
@@ -119,29 +120,7 @@ std::vector<std::string> numbered(const std::string& prefix, int n) {
   return result;
 }
 
-/// Collects log lines while alive.
-class log_capture {
- public:
-  log_capture() {
-    log::set_sink([this](std::string_view line) {
-      std::lock_guard<std::mutex> guard{mtx_};
-      lines_.emplace_back(line);
-    });
-  }
-  ~log_capture() { log::set_sink({}); }
-
-  bool contains(const std::string& fragment) {
-    std::lock_guard<std::mutex> guard{mtx_};
-    for (auto& line : lines_)
-      if (line.find(fragment) != std::string::npos)
-        return true;
-    return false;
-  }
-
- private:
-  std::mutex mtx_;
-  std::vector<std::string> lines_;
-};
+using log_capture = distiller::testing::log_capture;
 
 kafka::catalog shipped_catalog() {
   return kafka::load_catalog(

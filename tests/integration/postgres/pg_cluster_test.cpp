@@ -17,6 +17,7 @@
 #include "bridges/postgres/connection.hpp"
 #include "bridges/postgres/migrations.hpp"
 #include "runtime/logging/log.hpp"
+#include "tests/support/log_capture.hpp"
 #include "tests/support/testing.hpp"
 
 using namespace std::chrono_literals;
@@ -74,29 +75,7 @@ pg::pg_config config_in(const fs::path& dir) {
   return cfg;
 }
 
-/// Collects log lines while alive.
-class log_capture {
- public:
-  log_capture() {
-    distiller::log::set_sink([this](std::string_view line) {
-      std::lock_guard<std::mutex> guard{mtx_};
-      lines_.emplace_back(line);
-    });
-  }
-  ~log_capture() { distiller::log::set_sink({}); }
-
-  bool contains(std::string_view text) {
-    std::lock_guard<std::mutex> guard{mtx_};
-    for (auto& line : lines_)
-      if (line.find(text) != std::string::npos)
-        return true;
-    return false;
-  }
-
- private:
-  std::mutex mtx_;
-  std::vector<std::string> lines_;
-};
+using log_capture = distiller::testing::log_capture;
 
 } // namespace
 
