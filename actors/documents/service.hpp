@@ -1,0 +1,93 @@
+#pragma once
+
+/// What the document routes of the HTTP façade ask of the pipeline. The
+/// routes (document_routes.hpp) parse and validate HTTP, call one of these
+/// and turn the reply into JSON; the node implements it with the uploader,
+/// the store and the query actor (pipeline.hpp).
+///
+/// Threads: every call returns at once; `done` runs later on some other
+/// thread, exactly once. The routes never block their I/O thread.
+/// Failure: a reply carries either a value or a `service_error`, which the
+/// routes map to a status code (not_found 404, invalid 400, unavailable 503,
+/// internal 500) and a body {"error": message, "detail": detail}.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "actors/documents/document_store.hpp"
+
+namespace distiller::documents {
+
+struct service_error {
+  enum class kind { not_found, invalid, unavailable, internal };
+  kind code = kind::internal;
+  std::string message;
+  std::string detail;
+};
+
+/// A value or the error that prevented it.
+template <class T>
+using outcome = std::variant<T, service_error>;
+
+template <class T>
+using reply = std::function<void(outcome<T>)>;
+
+struct upload_request {
+  std::string filename;     // as sent (the routes strip any directory part)
+  std::string content_type; // of the part, or guessed from the extension
+  std::string content;
+  std::string trace_id;
+};
+
+struct source_hit {
+  std::string chunk_id;
+  std::string job_id;
+  std::string filename;
+  double score = 0; // fused reciprocal-rank score
+  std::string text;
+};
+
+struct query_answer {
+  std::string answer;
+  std::vector<source_hit> sources;
+};
+
+/// Keeps a job's event subscription alive; dropping it unsubscribes.
+class watch_handle {
+ public:
+  virtual ~watch_handle() = default;
+};
+
+class document_service {
+ public:
+  virtual ~document_service() = default;
+
+  /// Stores the upload (job, file, outbox) and answers the new job.
+  virtual void upload(upload_request req, reply<job_row> done) = 0;
+
+  virtual void status(std::string job_id, reply<job_row> done) = 0;
+
+  virtual void list_jobs(int limit, int offset,
+                         std::optional<std::string> status,
+                         reply<job_page> done) = 0;
+
+  virtual void file(std::string job_id, reply<stored_file> done) = 0;
+
+  /// top_k is already checked (1..100), the question is not empty.
+  virtual void query(std::string question, int top_k, std::string trace_id,
+                     reply<query_answer> done) = 0;
+
+  /// Calls `on_update` with every change of the job seen from now on (from
+  /// the job-updates topic), in order, until the handle is dropped. The
+  /// routes send the current state first (status()) and end the stream after
+  /// `completed` or `failed`.
+  virtual std::unique_ptr<watch_handle>
+  watch(std::string job_id, std::function<void(const job_row&)> on_update) = 0;
+};
+
+} // namespace distiller::documents
