@@ -1,0 +1,74 @@
+#include "actors/documents/documents_config.hpp"
+
+namespace distiller::documents {
+
+using std::chrono::milliseconds;
+
+void declare(config::schema& s, documents_config& cfg) {
+  s.add_bytes("documents.max_upload_bytes", cfg.max_upload_bytes, 1, 1ull << 32,
+              "Largest accepted upload (the file itself); larger requests "
+              "get 413 before their body is read.");
+  s.add_int("documents.pg_pool", cfg.pg_pool, 1, 64,
+            "PostgreSQL connections of the document store.");
+  s.add_int("documents.api_workers", cfg.api_workers, 1, 64,
+            "Actors that serve the document API's database and query work.");
+  s.add_int("documents.chunk_size", cfg.chunk_size, 50, 100000,
+            "Largest chunk, in documents.chunk_unit.");
+  s.add_int("documents.chunk_overlap", cfg.chunk_overlap, 0, 50000,
+            "Text repeated from the end of one chunk at the start of the "
+            "next (whole sentences), in documents.chunk_unit.");
+  s.add_choice("documents.chunk_unit", cfg.chunk_unit, {"characters", "tokens"},
+               "Unit of chunk_size and chunk_overlap: Unicode code points or "
+               "whitespace-separated words.");
+  s.add_int("documents.chunker_pool", cfg.chunker_pool, 1, 256,
+            "Chunker actors consuming doc-ingest-requests.");
+  s.add_int("documents.embedder_pool", cfg.embedder_pool, 1, 256,
+            "Embedder actors consuming chunk-processing.");
+  s.add_int("documents.max_attempts", cfg.max_attempts, 1, 100,
+            "Attempts per record (first try included) before it goes to the "
+            "dead-letter topic.");
+  s.add_duration("documents.relay_interval", cfg.relay_interval,
+                 milliseconds{1},
+                 "How often the outbox relay looks for unsent rows when "
+                 "nobody woke it.");
+  s.add_int("documents.relay_batch", cfg.relay_batch, 1, 10000,
+            "Outbox rows the relay publishes per round.");
+  s.add_duration("documents.stuck_after", cfg.stuck_after, milliseconds{100},
+                 "A job in a non-final state without change for this long is "
+                 "re-driven by the reconciler.");
+  s.add_duration("documents.reconcile_interval", cfg.reconcile_interval,
+                 milliseconds{10}, "How often the reconciler looks.");
+  s.add_choice("embedder.kind", cfg.embedder_kind, {"hashing", "http"},
+               "hashing: the built-in feature-hashing embedder; http: an "
+               "OpenAI-compatible /v1/embeddings service.");
+  s.add_int("embedder.dimension", cfg.embedder_dimension, 8, 65536,
+            "Vector length (hashing; for http the service decides and this "
+            "must match it).");
+  s.add_string("embedder.url", cfg.embedder_url,
+               "Base URL of the embeddings service (http://host:port).");
+  s.add_string("embedder.model", cfg.embedder_model,
+               "Model name sent to the embeddings service.");
+  s.add_string("embedder.api_key", cfg.embedder_api_key,
+               "Bearer token for the embeddings service (empty: none).");
+  s.alias_env("embedder.api_key", "DISTILLER_EMBEDDER_API_KEY");
+  s.add_duration("embedder.timeout", cfg.embedder_timeout, milliseconds{1},
+                 "Timeout of one embeddings request.");
+  s.add_choice("index.kind", cfg.index_kind, {"flat", "hnsw"},
+               "FAISS index: exact inner-product search (flat) or HNSW.");
+  s.add_int("index.hnsw_m", cfg.hnsw_m, 4, 256, "HNSW: neighbours per node.");
+  s.add_int("index.hnsw_ef_search", cfg.hnsw_ef_search, 1, 4096,
+            "HNSW: candidates examined per search.");
+}
+
+void validate(const documents_config& cfg) {
+  if (cfg.chunk_overlap >= cfg.chunk_size)
+    throw config::config_error("documents.chunk_overlap",
+                               "must be smaller than documents.chunk_size (" +
+                                   std::to_string(cfg.chunk_size) + "), got " +
+                                   std::to_string(cfg.chunk_overlap));
+  if (cfg.embedder_kind == "http" && cfg.embedder_url.empty())
+    throw config::config_error("embedder.url",
+                               "required when embedder.kind is http");
+}
+
+} // namespace distiller::documents

@@ -1,0 +1,57 @@
+#pragma once
+
+/// Configuration of the document pipeline (sections `documents`, `embedder`
+/// and `index`), bound into the node's schema by `declare`.
+/// Plain data; filled once at start. See docs/configuration.md for every key.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "runtime/config/schema.hpp"
+
+namespace distiller::documents {
+
+struct documents_config {
+  // -- uploads and the API ---------------------------------------------------
+  uint64_t max_upload_bytes = 50ull * 1024 * 1024;
+  int pg_pool = 4;
+  int api_workers = 4;
+
+  // -- chunking --------------------------------------------------------------
+  int chunk_size = 1000;
+  int chunk_overlap = 150;
+  std::string chunk_unit = "characters";
+
+  // -- pools and retries -----------------------------------------------------
+  int chunker_pool = 2;
+  int embedder_pool = 4;
+  int max_attempts = 5;
+
+  // -- outbox relay and reconciler -------------------------------------------
+  std::chrono::milliseconds relay_interval{200};
+  int relay_batch = 200;
+  std::chrono::milliseconds stuck_after{120000};
+  std::chrono::milliseconds reconcile_interval{15000};
+
+  // -- embedder --------------------------------------------------------------
+  std::string embedder_kind = "hashing";
+  int embedder_dimension = 384;
+  std::string embedder_url;
+  std::string embedder_model = "text-embedding-3-small";
+  std::string embedder_api_key;
+  std::chrono::milliseconds embedder_timeout{30000};
+
+  // -- vector index ----------------------------------------------------------
+  std::string index_kind = "flat";
+  int hnsw_m = 32;
+  int hnsw_ef_search = 64;
+};
+
+void declare(config::schema& s, documents_config& cfg);
+
+/// Rules across keys (overlap below size, an URL for the HTTP embedder);
+/// throws config::config_error naming the key.
+void validate(const documents_config& cfg);
+
+} // namespace distiller::documents

@@ -1,0 +1,93 @@
+#pragma once
+
+/// The document pipeline of one node: upload → chunks → embeddings → hybrid
+/// search (docs/document-pipeline.md). Every role is an actor or a pool of
+/// them:
+///
+///   HTTP routes ─► uploader pool ─► PostgreSQL (job + file + outbox, one tx)
+///   outbox relay ─► doc-ingest-requests ─► chunker pool (source bridge)
+///       ─► chunk rows + chunk-processing ─► embedder pool (source bridge)
+///       ─► vectors + fan-in + chunk-embedded ─► indexer (per-node group,
+///          FAISS replica) ◄─ query pool ◄─ HTTP routes
+///   every state change ─► job-updates ─► follower (per-node group)
+///       ─► job hub ─► SSE streams;  reconciler re-drives stuck jobs
+///
+/// Which parts run follows the node's roles (`pipeline_roles`): `api`
+/// (uploader, reader and query pools, job follower), `ingest` (chunkers,
+/// outbox relay, reconciler), `embed` (embedders), `index` (indexer, needed
+/// by queries).
+///
+/// Threads: `prepare`, `children`, `stop` are called by the node's start and
+/// stop sequence (one thread); `service()` may be used from any thread.
+/// Ownership: the pipeline owns the store, the embedder, the index, the hub
+/// and the task pools; the actors in `children()` run under the node's root
+/// supervisor and share that state (it outlives them: stop the supervisor
+/// before destroying the pipeline).
+/// Failure: `prepare` throws when the store cannot connect or the index
+/// cannot be rebuilt; at run time a stage's failure is retried by its
+/// bridge and dead-lettered after documents.max_attempts.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+
+#include "actors/documents/documents_config.hpp"
+#include "actors/documents/service.hpp"
+#include "runtime/inspect/registry.hpp"
+#include "runtime/metrics/metrics.hpp"
+#include "runtime/supervision/supervisor.hpp"
+
+namespace distiller::documents {
+
+struct pipeline_roles {
+  bool api = true;
+  bool ingest = true;
+  bool embed = true;
+  bool index = true;
+};
+
+struct pipeline_deps {
+  std::string brokers;
+  std::string dsn;
+  std::string node_name;
+  inspect::registry* actors = nullptr;
+  metrics::node_metrics* metrics = nullptr;
+  pipeline_roles roles;
+};
+
+struct pipeline_state;
+
+class pipeline {
+ public:
+  pipeline(caf::actor_system& sys, documents_config cfg, pipeline_deps deps);
+  ~pipeline();
+  pipeline(const pipeline&) = delete;
+  pipeline& operator=(const pipeline&) = delete;
+
+  /// Connects the store, builds the embedder and (index role) rebuilds the
+  /// vector index from PostgreSQL.
+  void prepare();
+
+  /// The actors to start under the node's root supervisor, in start order:
+  /// the sink first, then relay, reconciler and the source bridges.
+  std::vector<supervision::child_spec> children();
+
+  /// The API's view (null without the api role).
+  std::shared_ptr<document_service> service();
+
+  /// Extensions the chunker extracts text from (".txt", …).
+  std::vector<std::string> supported_extensions() const;
+
+  /// Vectors in this node's index (0 without the index role).
+  size_t index_size() const;
+
+  /// Stops the task pools (the supervisor stops the actors).
+  void stop();
+
+ private:
+  std::shared_ptr<pipeline_state> state_;
+};
+
+} // namespace distiller::documents

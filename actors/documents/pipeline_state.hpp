@@ -1,0 +1,141 @@
+#pragma once
+
+/// The state the document pipeline's actors share (internal to
+/// actors/documents): configuration, store, embedder, index, the current
+/// sink handle, the job hub, the task pools, and helpers every stage uses
+/// (publishing job updates, producing and waiting for durability).
+///
+/// Threads: every member is safe to use from the stages' worker threads; the
+/// sink handle is swapped under a mutex when its supervisor restarts it.
+/// Ownership: held by `pipeline` and by every actor factory (shared_ptr), so
+/// it outlives the actors that use it.
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/error.hpp>
+
+#include "actors/documents/document_store.hpp"
+#include "actors/documents/documents_config.hpp"
+#include "actors/documents/embedder.hpp"
+#include "actors/documents/pipeline.hpp"
+#include "actors/documents/search/vector_index.hpp"
+#include "actors/documents/task_pool.hpp"
+#include "bridges/http/event_hub.hpp"
+#include "bridges/kafka/in_record.hpp"
+#include "bridges/kafka/record.hpp"
+
+namespace distiller::documents {
+
+/// Subscribers of one job's changes (fed by the job-updates follower).
+using job_hub = http::event_hub<job_row>;
+
+struct pipeline_state {
+  caf::actor_system& sys;
+  documents_config cfg;
+  pipeline_deps deps;
+
+  std::shared_ptr<document_store> store;
+  embedder_ptr model;
+  std::unique_ptr<search::vector_index> index;
+  job_hub hub;
+  std::unique_ptr<task_pool> uploads;
+  std::unique_ptr<task_pool> reads;
+  std::unique_ptr<task_pool> queries;
+
+  /// Jobs someone watches (SSE streams) → number of watchers; the job
+  /// watcher re-reads them from the database every second, so a stream
+  /// sees the end of its job even when a job-updates record is late or
+  /// lost.
+  std::mutex watch_mtx;
+  std::map<std::string, int> watched;
+
+  /// The outbox relay (to wake it after an upload).
+  std::mutex relay_mtx;
+  caf::actor relay;
+
+  pipeline_state(caf::actor_system& s, documents_config c, pipeline_deps d)
+      : sys(s), cfg(std::move(c)), deps(std::move(d)) {}
+
+  // -- the sink ---------------------------------------------------------------
+
+  void set_sink(caf::actor sink);
+  caf::actor sink();
+
+  /// Produces `records` and waits until every one is durable (acks=all) or
+  /// one failed; returns the error then. Blocks: call from worker threads
+  /// only.
+  caf::error produce(std::vector<kafka::out_record> records);
+
+  /// The job-updates record for `job`.
+  kafka::out_record job_update(const job_row& job) const;
+
+  /// Publishes `job`'s new state on job-updates; a failure is logged, not
+  /// returned (the database has the truth and the SSE route polls it).
+  void announce(const job_row& job);
+
+  /// Wakes the outbox relay.
+  void wake_relay();
+
+ private:
+  std::mutex sink_mtx_;
+  caf::actor sink_;
+};
+
+// -- stage handlers (stages.cpp) ----------------------------------------------
+
+/// doc-ingest-requests: extract, chunk, store chunks, fan out.
+caf::error handle_ingest(pipeline_state& st, const kafka::in_record& rec);
+
+/// chunk-processing: embed, store (fan-in once), publish chunk-embedded.
+caf::error handle_chunk(pipeline_state& st, const kafka::in_record& rec);
+
+/// chunk-embedded: add the vector to this node's index (once).
+caf::error handle_embedded(pipeline_state& st, const kafka::in_record& rec);
+
+/// job-updates: hand the job to this node's subscribers.
+caf::error handle_job_update(pipeline_state& st, const kafka::in_record& rec);
+
+/// Rebuilds the index from the embedded chunks in PostgreSQL; returns the
+/// number of vectors added.
+size_t rebuild_index(pipeline_state& st);
+
+// -- background actors (relay.cpp) --------------------------------------------
+
+/// The outbox relay: leases unsent outbox rows, produces them through the
+/// sink, marks them sent (or failed, due again after a backoff).
+caf::actor spawn_outbox_relay(caf::actor_system& sys,
+                              std::shared_ptr<pipeline_state> st,
+                              inspect::actor_entry_ptr entry);
+
+/// The reconciler: every reconcile_interval, re-drives jobs stuck in a
+/// non-final state for stuck_after.
+caf::actor spawn_reconciler(caf::actor_system& sys,
+                            std::shared_ptr<pipeline_state> st,
+                            inspect::actor_entry_ptr entry);
+
+/// One reconciler round (exposed for tests): returns the jobs re-driven.
+int reconcile_once(pipeline_state& st);
+
+/// The job watcher: every second, reads the watched jobs and hands them to
+/// the hub (subscribers drop states they have already seen).
+caf::actor spawn_job_watcher(caf::actor_system& sys,
+                             std::shared_ptr<pipeline_state> st,
+                             inspect::actor_entry_ptr entry);
+
+// -- the API (service.cpp)
+// -----------------------------------------------------
+
+std::shared_ptr<document_service>
+make_service(std::shared_ptr<pipeline_state> st);
+
+} // namespace distiller::documents

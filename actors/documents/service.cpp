@@ -1,0 +1,261 @@
+// The document API as the node implements it (pipeline_state.hpp): each
+// call becomes a task for the uploader, reader or query pool, whose actors
+// answer through the caller's callback.
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+#include <caf/all.hpp>
+
+#include "actors/documents/pipeline_state.hpp"
+#include "actors/documents/records.hpp"
+#include "actors/documents/search/hybrid.hpp"
+#include "runtime/core/ids.hpp"
+#include "runtime/logging/log.hpp"
+
+namespace distiller::documents {
+
+namespace {
+
+using namespace std::chrono_literals;
+using watch_tick_atom = caf::atom_constant<caf::atom("watchtick")>;
+
+service_error store_failure(const store_error& e) {
+  return {e.retryable() ? service_error::kind::unavailable
+                        : service_error::kind::internal,
+          e.retryable() ? "database unavailable" : "database error", e.what()};
+}
+
+service_error not_found(const std::string& job_id) {
+  return {service_error::kind::not_found, "job not found",
+          "no job with id " + job_id};
+}
+
+/// Runs `work` on `pool`, answering `done` with its value or error; answers
+/// 503 at once when the pool no longer takes work (node stopping).
+template <class T, class Work>
+void run_on(task_pool* pool, reply<T> done, Work work) {
+  auto shared = std::make_shared<reply<T>>(std::move(done));
+  auto task = [shared, work = std::move(work)]() mutable {
+    try {
+      (*shared)(work());
+    } catch (const store_error& e) {
+      (*shared)(store_failure(e));
+    } catch (const std::exception& e) {
+      (*shared)(service_error{service_error::kind::internal, "internal error",
+                              e.what()});
+    }
+  };
+  if (!pool || !pool->post(std::move(task)))
+    (*shared)(service_error{service_error::kind::unavailable,
+                            "service unavailable", "the node is stopping"});
+}
+
+class watch_registration : public watch_handle {
+ public:
+  watch_registration(std::shared_ptr<pipeline_state> st, std::string job_id,
+                     http::subscription sub)
+      : st_(std::move(st)), job_id_(std::move(job_id)), sub_(std::move(sub)) {
+    std::lock_guard<std::mutex> guard{st_->watch_mtx};
+    ++st_->watched[job_id_];
+  }
+
+  ~watch_registration() override {
+    sub_.reset();
+    std::lock_guard<std::mutex> guard{st_->watch_mtx};
+    if (auto i = st_->watched.find(job_id_);
+        i != st_->watched.end() && --i->second <= 0)
+      st_->watched.erase(i);
+  }
+
+ private:
+  std::shared_ptr<pipeline_state> st_;
+  std::string job_id_;
+  http::subscription sub_;
+};
+
+class pipeline_service : public document_service {
+ public:
+  explicit pipeline_service(std::shared_ptr<pipeline_state> st)
+      : st_(std::move(st)) {}
+
+  void upload(upload_request req, reply<job_row> done) override {
+    auto st = st_;
+    run_on<job_row>(st->uploads.get(), std::move(done), [st, req] {
+      new_upload up;
+      up.job_id = make_uuid();
+      up.filename = req.filename;
+      up.content_type = req.content_type;
+      up.content = req.content;
+      up.trace_id = req.trace_id;
+      ingest_request ingest{up.job_id, up.filename, up.content_type,
+                            static_cast<int64_t>(up.content.size()),
+                            up.trace_id};
+      outbox_message event{topics::ingest,
+                           up.job_id,
+                           encode(ingest),
+                           {{"x-trace-id", up.trace_id}}};
+      auto job = st->store->create_upload(up, event);
+      log::info("document_uploaded", {{"job_id", job.job_id},
+                                      {"filename", job.filename},
+                                      {"bytes", job.file_size},
+                                      {"trace_id", job.trace_id}});
+      st->wake_relay();
+      return outcome<job_row>{std::move(job)};
+    });
+  }
+
+  void status(std::string job_id, reply<job_row> done) override {
+    auto st = st_;
+    run_on<job_row>(st->reads.get(), std::move(done), [st, job_id] {
+      if (auto job = st->store->job(job_id))
+        return outcome<job_row>{std::move(*job)};
+      return outcome<job_row>{not_found(job_id)};
+    });
+  }
+
+  void list_jobs(int limit, int offset, std::optional<std::string> status,
+                 reply<job_page> done) override {
+    auto st = st_;
+    run_on<job_page>(
+        st->reads.get(), std::move(done), [st, limit, offset, status] {
+          return outcome<job_page>{st->store->list_jobs(limit, offset, status)};
+        });
+  }
+
+  void file(std::string job_id, reply<stored_file> done) override {
+    auto st = st_;
+    run_on<stored_file>(st->reads.get(), std::move(done), [st, job_id] {
+      if (auto f = st->store->file(job_id))
+        return outcome<stored_file>{std::move(*f)};
+      return outcome<stored_file>{not_found(job_id)};
+    });
+  }
+
+  void query(std::string question, int top_k, std::string trace,
+             reply<query_answer> done) override {
+    auto st = st_;
+    run_on<query_answer>(
+        st->queries.get(), std::move(done),
+        [st, question, top_k, trace]() -> outcome<query_answer> {
+          if (!st->index)
+            return service_error{service_error::kind::unavailable,
+                                 "search unavailable",
+                                 "this node does not run the index role"};
+          auto t0 = std::chrono::steady_clock::now();
+          // Each half contributes more candidates than asked, so fusion can
+          // promote a chunk that both rank well.
+          size_t candidates = static_cast<size_t>(std::max(top_k * 4, 20));
+          auto qv = st->model->embed({question});
+          std::vector<int64_t> dense;
+          for (auto& hit : st->index->search(qv.front(), candidates))
+            dense.push_back(hit.id);
+          auto sparse_hits = st->store->full_text_search(
+              question, static_cast<int>(candidates));
+          std::vector<int64_t> sparse;
+          std::map<int64_t, chunk_hit> by_id;
+          for (auto& h : sparse_hits) {
+            sparse.push_back(h.vector_id);
+            by_id.emplace(h.vector_id, h);
+          }
+          auto fused = search::fuse(dense, sparse);
+          if (fused.size() > static_cast<size_t>(top_k))
+            fused.resize(static_cast<size_t>(top_k));
+          std::vector<int64_t> missing;
+          for (auto& f : fused)
+            if (!by_id.count(f.id))
+              missing.push_back(f.id);
+          for (auto& h : st->store->chunks_by_vector_ids(missing))
+            by_id.emplace(h.vector_id, h);
+          query_answer answer;
+          for (auto& f : fused) {
+            auto i = by_id.find(f.id);
+            if (i == by_id.end())
+              continue; // indexed, but its job was deleted since
+            answer.sources.push_back({i->second.chunk_id, i->second.job_id,
+                                      i->second.filename, f.score,
+                                      i->second.text});
+          }
+          answer.answer = search::extract_answer(question, answer.sources);
+          log::info("query_answered",
+                    {{"top_k", top_k},
+                     {"dense", dense.size()},
+                     {"sparse", sparse.size()},
+                     {"sources", answer.sources.size()},
+                     {"duration_ms",
+                      std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now() - t0)
+                          .count()},
+                     {"trace_id", trace}});
+          return answer;
+        });
+  }
+
+  std::unique_ptr<watch_handle>
+  watch(std::string job_id,
+        std::function<void(const job_row&)> on_update) override {
+    auto sub = st_->hub.subscribe(job_id, std::move(on_update));
+    return std::make_unique<watch_registration>(st_, std::move(job_id),
+                                                std::move(sub));
+  }
+
+ private:
+  std::shared_ptr<pipeline_state> st_;
+};
+
+} // namespace
+
+std::shared_ptr<document_service>
+make_service(std::shared_ptr<pipeline_state> st) {
+  return std::make_shared<pipeline_service>(std::move(st));
+}
+
+caf::actor spawn_job_watcher(caf::actor_system& sys,
+                             std::shared_ptr<pipeline_state> st,
+                             inspect::actor_entry_ptr entry) {
+  return sys.spawn<caf::detached>(
+      [st, entry](caf::event_based_actor* self) -> caf::behavior {
+        if (entry)
+          entry->set_state("running");
+        // What the watcher last handed out per job, to publish changes only.
+        auto seen = std::make_shared<std::map<std::string, std::string>>();
+        self->delayed_send(self, 1s, watch_tick_atom::value);
+        return {
+            [self, st, entry, seen](watch_tick_atom) {
+              std::vector<std::string> ids;
+              {
+                std::lock_guard<std::mutex> guard{st->watch_mtx};
+                for (auto& [id, n] : st->watched)
+                  ids.push_back(id);
+              }
+              std::map<std::string, std::string> now;
+              for (auto& id : ids) {
+                try {
+                  auto job = st->store->job(id);
+                  if (!job)
+                    continue;
+                  auto stamp = job->status + "/" +
+                               std::to_string(job->processed_chunks) + "/" +
+                               job->updated_at;
+                  auto i = seen->find(id);
+                  if (i == seen->end() || i->second != stamp)
+                    st->hub.publish(id, *job);
+                  now[id] = std::move(stamp);
+                } catch (const store_error& e) {
+                  if (entry)
+                    entry->add_failure();
+                  log::warn("job_watch_store_error",
+                            {{"job_id", id}, {"error", e.what()}});
+                }
+              }
+              *seen = std::move(now);
+              if (entry)
+                entry->on_message(0);
+              self->delayed_send(self, 1s, watch_tick_atom::value);
+            },
+        };
+      });
+}
+
+} // namespace distiller::documents

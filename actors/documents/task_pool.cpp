@@ -1,0 +1,84 @@
+#include "actors/documents/task_pool.hpp"
+
+#include <caf/all.hpp>
+
+#include "runtime/logging/log.hpp"
+
+namespace distiller::documents {
+
+namespace {
+
+struct task {
+  std::function<void()> fn;
+};
+
+} // namespace
+
+} // namespace distiller::documents
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(distiller::documents::task)
+
+namespace distiller::documents {
+
+namespace {
+
+caf::behavior task_worker(caf::event_based_actor* self,
+                          inspect::actor_entry_ptr entry) {
+  if (entry)
+    entry->set_state("running");
+  self->attach_functor([entry] {
+    if (entry)
+      entry->set_state("stopped");
+  });
+  return {
+      [self, entry](task& t) {
+        if (entry)
+          entry->on_message(self->mailbox().size());
+        try {
+          t.fn();
+        } catch (const std::exception& e) {
+          if (entry)
+            entry->add_failure();
+          log::error("task_failed",
+                     {{"actor", self->name()}, {"error", e.what()}});
+        } catch (...) {
+          if (entry)
+            entry->add_failure();
+          log::error("task_failed", {{"error", "unknown exception"}});
+        }
+      },
+  };
+}
+
+} // namespace
+
+task_pool::task_pool(caf::actor_system& sys, std::string name, std::string role,
+                     int size, inspect::registry* actors) {
+  for (int i = 0; i < size; ++i) {
+    inspect::actor_entry_ptr entry;
+    if (actors)
+      entry = actors->enroll(name + "-" + std::to_string(i), role);
+    workers_.push_back(sys.spawn<caf::detached>(task_worker, entry));
+  }
+}
+
+task_pool::~task_pool() {
+  stop();
+}
+
+bool task_pool::post(std::function<void()> fn) {
+  if (stopped_ || workers_.empty())
+    return false;
+  auto i = next_.fetch_add(1, std::memory_order_relaxed) % workers_.size();
+  caf::anon_send(workers_[i], task{std::move(fn)});
+  return true;
+}
+
+void task_pool::stop() {
+  if (stopped_.exchange(true))
+    return;
+  for (auto& w : workers_)
+    caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+}
+
+} // namespace distiller::documents
