@@ -15,8 +15,6 @@
 #include <string_view>
 #include <vector>
 
-#include <boost/json/object.hpp>
-
 #include "actors/documents/document_store.hpp"
 
 namespace distiller::documents {
@@ -66,10 +64,9 @@ ingest_request decode_ingest(std::string_view json);
 chunk_task decode_chunk_task(std::string_view json);
 embedded_chunk decode_embedded(std::string_view json);
 
-/// The job as the API and job-updates show it: job_id, filename, status,
-/// progress, total_chunks, processed_chunks, created_at, updated_at and
-/// `error` (only when set).
-boost::json::object job_json(const job_row& job);
+/// The job-updates record: the job as the API shows it (job_id, filename,
+/// status, progress, total_chunks, processed_chunks, created_at, updated_at,
+/// `error` only when set) plus file_size, content_type and trace_id.
 std::string encode_job(const job_row& job);
 job_row decode_job(std::string_view json);
 

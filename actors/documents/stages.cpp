@@ -50,14 +50,13 @@ void fail_job(pipeline_state& st, const std::string& job_id,
       st.announce(*job);
     }
   } catch (const store_error& e) {
-    log::error("job_fail_failed", {{"job_id", job_id},
-                                   {"error", e.what()},
-                                   {"trace_id", trace}});
+    log::error("job_fail_failed",
+               {{"job_id", job_id}, {"error", e.what()}, {"trace_id", trace}});
   }
 }
 
-void advance(pipeline_state& st, const std::string& job_id,
-             const char* status, int progress) {
+void advance(pipeline_state& st, const std::string& job_id, const char* status,
+             int progress) {
   if (auto job = st.store->advance(job_id, status, progress))
     st.announce(*job);
 }
@@ -84,8 +83,7 @@ caf::error pipeline_state::produce(std::vector<kafka::out_record> records) {
     return retry("the sink is not running");
   caf::scoped_actor self{sys};
   caf::error result;
-  self
-      ->request(s, produce_timeout, atoms::produce_atom_v, std::move(records))
+  self->request(s, produce_timeout, atoms::produce_atom_v, std::move(records))
       .receive([](std::vector<kafka::delivery>&) {},
                [&](caf::error& e) { result = std::move(e); });
   return result;
@@ -106,11 +104,10 @@ void pipeline_state::announce(const job_row& job) {
   // subscribers drop states they already have).
   hub.publish(job.job_id, job);
   if (auto err = produce({job_update(job)}))
-    log::warn("job_update_not_published",
-              {{"job_id", job.job_id},
-               {"status", job.status},
-               {"error", caf::to_string(err)},
-               {"trace_id", job.trace_id}});
+    log::warn("job_update_not_published", {{"job_id", job.job_id},
+                                           {"status", job.status},
+                                           {"error", caf::to_string(err)},
+                                           {"trace_id", job.trace_id}});
 }
 
 void pipeline_state::wake_relay() {
@@ -147,8 +144,8 @@ caf::error handle_ingest(pipeline_state& st, const kafka::in_record& rec) {
     }
     std::string text;
     try {
-      text = extract_text(file->filename, file->content_type, file->content)
-                 .text;
+      text =
+          extract_text(file->filename, file->content_type, file->content).text;
     } catch (const extract_error& e) {
       fail_job(st, id, e.what(), req.trace_id);
       return {};
@@ -157,8 +154,8 @@ caf::error handle_ingest(pipeline_state& st, const kafka::in_record& rec) {
     chunk_options opts;
     opts.size = static_cast<size_t>(st.cfg.chunk_size);
     opts.overlap = static_cast<size_t>(st.cfg.chunk_overlap);
-    opts.unit = st.cfg.chunk_unit == "tokens" ? chunk_options::unit::tokens
-                                              : chunk_options::unit::characters;
+    opts.unit = st.cfg.chunk_unit == "tokens" ? chunk_unit::tokens
+                                              : chunk_unit::characters;
     auto pieces = split_into_chunks(text, opts);
     if (pieces.empty()) {
       fail_job(st, id, "no text found in " + file->filename, req.trace_id);
@@ -227,15 +224,15 @@ caf::error handle_chunk(pipeline_state& st, const kafka::in_record& rec) {
     return e.retryable() ? retry(e.what()) : permanent(e.what());
   }
   try {
-    auto outcome = st.store->store_embedding(task.chunk_id, vector,
-                                             st.model->model());
+    auto outcome =
+        st.store->store_embedding(task.chunk_id, vector, st.model->model());
     std::vector<kafka::out_record> out;
     kafka::out_record r;
     r.topic = topics::embedded;
     r.key = task.chunk_id;
-    r.value = encode(embedded_chunk{task.job_id, task.chunk_id,
-                                    outcome.vector_id, st.model->model(),
-                                    std::move(vector)});
+    r.value =
+        encode(embedded_chunk{task.job_id, task.chunk_id, outcome.vector_id,
+                              st.model->model(), std::move(vector)});
     r.trace = trace_id{task.trace_id};
     out.push_back(std::move(r));
     if (auto err = st.produce(std::move(out)))

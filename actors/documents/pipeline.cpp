@@ -26,10 +26,11 @@ using steady = std::chrono::steady_clock;
 using stage_fn = caf::error (*)(pipeline_state&, const kafka::in_record&);
 
 /// A source bridge for one stage, as a child of the node's root supervisor.
-supervision::child_spec
-bridge_child(std::shared_ptr<pipeline_state> st, std::string name,
-             std::string topic, std::string group, kafka::ordering mode,
-             int pool, stage_fn stage, std::string offset_reset = "earliest") {
+supervision::child_spec bridge_child(std::shared_ptr<pipeline_state> st,
+                                     std::string name, std::string topic,
+                                     std::string group, kafka::ordering mode,
+                                     int pool, stage_fn stage,
+                                     std::string offset_reset = "earliest") {
   kafka::source_binding b;
   b.name = name;
   b.topic = std::move(topic);
@@ -61,8 +62,8 @@ bridge_child(std::shared_ptr<pipeline_state> st, std::string name,
 
 pipeline::pipeline(caf::actor_system& sys, documents_config cfg,
                    pipeline_deps deps)
-  : state_(std::make_shared<pipeline_state>(sys, std::move(cfg),
-                                            std::move(deps))) {}
+    : state_(std::make_shared<pipeline_state>(sys, std::move(cfg),
+                                              std::move(deps))) {}
 
 pipeline::~pipeline() {
   stop();
@@ -96,23 +97,22 @@ void pipeline::prepare() {
     ic.hnsw_ef_search = st.cfg.hnsw_ef_search;
     st.index = std::make_unique<search::vector_index>(ic);
     auto added = rebuild_index(st);
-    log::info("index_rebuilt",
-              {{"vectors", added},
-               {"kind", st.cfg.index_kind},
-               {"dimension", ic.dimension},
-               {"duration_ms",
-                std::chrono::duration_cast<std::chrono::milliseconds>(
-                    steady::now() - t0)
-                    .count()}});
+    log::info(
+        "index_rebuilt",
+        {{"vectors", added},
+         {"kind", st.cfg.index_kind},
+         {"dimension", ic.dimension},
+         {"duration_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                             steady::now() - t0)
+                             .count()}});
   }
   if (st.deps.roles.api) {
     auto* reg = st.deps.actors;
     int n = st.cfg.api_workers;
-    st.uploads = std::make_unique<task_pool>(st.sys, "uploader", "uploader",
-                                             n, reg);
+    st.uploads =
+        std::make_unique<task_pool>(st.sys, "uploader", "uploader", n, reg);
     st.reads = std::make_unique<task_pool>(st.sys, "reader", "reader", n, reg);
-    st.queries =
-        std::make_unique<task_pool>(st.sys, "query", "query", n, reg);
+    st.queries = std::make_unique<task_pool>(st.sys, "query", "query", n, reg);
   }
 }
 
@@ -154,19 +154,18 @@ std::vector<supervision::child_spec> pipeline::children() {
                                st->cfg.embedder_pool, handle_chunk));
   if (roles.index)
     // Every query-serving node keeps a full replica: a group of its own.
-    out.push_back(bridge_child(
-        st, "indexer", topics::embedded,
-        "distiller-indexer-" + st->deps.node_name, kafka::ordering::unordered,
-        1, handle_embedded));
+    out.push_back(bridge_child(st, "indexer", topics::embedded,
+                               "distiller-indexer-" + st->deps.node_name,
+                               kafka::ordering::unordered, 1, handle_embedded));
   if (roles.api) {
     // Every API node sees every job's updates: a fresh group of its own
     // from the latest offset (the job watcher covers the time before its
     // first assignment).
-    out.push_back(bridge_child(
-        st, "job-follower", topics::job_updates,
-        "distiller-job-updates-" + st->deps.node_name + "-" +
-            make_uuid().substr(0, 8),
-        kafka::ordering::key, 1, handle_job_update, "latest"));
+    out.push_back(bridge_child(st, "job-follower", topics::job_updates,
+                               "distiller-job-updates-" + st->deps.node_name +
+                                   "-" + make_uuid().substr(0, 8),
+                               kafka::ordering::key, 1, handle_job_update,
+                               "latest"));
     out.push_back({"job-watcher", "watcher",
                    [st](caf::actor_system& sys, inspect::actor_entry_ptr e) {
                      return spawn_job_watcher(sys, st, std::move(e));
