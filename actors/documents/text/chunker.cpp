@@ -27,6 +27,8 @@ size_t closer_length(std::string_view s, size_t pos) {
   const char c = s[pos];
   if (c == '"' || c == '\'' || c == ')' || c == ']')
     return 1;
+  if (static_cast<unsigned char>(c) < 0x80)
+    return 0;
   // ” ’ » 」 』 ）
   static constexpr std::array<std::string_view, 6> closers = {
       "\xE2\x80\x9D", "\xE2\x80\x99", "\xC2\xBB",
@@ -42,6 +44,8 @@ size_t opener_length(std::string_view s, size_t pos) {
   const char c = s[pos];
   if (c == '"' || c == '\'' || c == '(' || c == '[')
     return 1;
+  if (static_cast<unsigned char>(c) < 0x80)
+    return 0;
   // “ ‘ « ¿ ¡ 「 『
   static constexpr std::array<std::string_view, 7> openers = {
       "\xE2\x80\x9C", "\xE2\x80\x98", "\xC2\xAB",    "\xC2\xBF",
@@ -54,6 +58,9 @@ size_t opener_length(std::string_view s, size_t pos) {
 
 /// Length of '。', '！' or '？' at `pos`, or 0.
 size_t cjk_terminator_length(std::string_view s, size_t pos) {
+  const auto lead = static_cast<unsigned char>(s[pos]);
+  if (lead != 0xE3 && lead != 0xEF) // the hot path: every byte asks
+    return 0;
   static constexpr std::array<std::string_view, 3> marks = {
       "\xE3\x80\x82", "\xEF\xBC\x81", "\xEF\xBC\x9F"};
   for (auto mark : marks)
