@@ -46,8 +46,16 @@ supervision::child_spec bridge_child(std::shared_ptr<pipeline_state> st,
   b.max_in_flight = 200;
   b.max_in_flight_per_partition = 100;
   b.max_batch = 16;
-  b.worker = kafka::record_worker_factory(
+  auto factory = kafka::record_worker_factory(
       [st, stage](const kafka::in_record& rec) { return stage(*st, rec); });
+  b.worker = [st, name, factory](caf::actor_system& sys,
+                                 inspect::actor_entry_ptr entry) {
+    auto key = entry ? entry->name() : name;
+    auto worker = factory(sys, std::move(entry));
+    std::lock_guard<std::mutex> guard{st->workers_mtx};
+    st->workers[name][key] = worker;
+    return worker;
+  };
   return supervision::child_spec{
       name + "-bridge", "bridge",
       [st, b](caf::actor_system& sys, inspect::actor_entry_ptr) {
@@ -182,6 +190,21 @@ std::shared_ptr<document_service> pipeline::service() {
 
 std::vector<std::string> pipeline::supported_extensions() const {
   return documents::supported_extensions();
+}
+
+size_t pipeline::kill_stage_workers(const std::string& stage) {
+  std::vector<caf::actor> victims;
+  {
+    std::lock_guard<std::mutex> guard{state_->workers_mtx};
+    if (auto i = state_->workers.find(stage); i != state_->workers.end())
+      for (auto& [name, worker] : i->second)
+        victims.push_back(worker);
+  }
+  for (auto& w : victims)
+    caf::anon_send_exit(w, caf::exit_reason::kill);
+  log::warn("stage_workers_killed",
+            {{"stage", stage}, {"workers", victims.size()}});
+  return victims.size();
 }
 
 size_t pipeline::index_size() const {

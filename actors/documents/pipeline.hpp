@@ -80,6 +80,12 @@ class pipeline {
   /// Extensions the chunker extracts text from (".txt", …).
   std::vector<std::string> supported_extensions() const;
 
+  /// Kills every worker actor of a stage ("chunker", "embedder", "indexer",
+  /// "job-follower") at once, as a crash would (exit_reason::kill): their
+  /// supervisor restarts them and the bridge retries their records. An
+  /// operator's (and the crash tests') tool; returns the workers killed.
+  size_t kill_stage_workers(const std::string& stage);
+
   /// Vectors in this node's index (0 without the index role).
   size_t index_size() const;
 

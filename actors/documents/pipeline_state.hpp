@@ -59,6 +59,11 @@ struct pipeline_state {
   std::mutex watch_mtx;
   std::map<std::string, int> watched;
 
+  /// The current worker actors of each stage ("chunker", "embedder", …)
+  /// by registry name, replaced when a supervisor restarts one.
+  std::mutex workers_mtx;
+  std::map<std::string, std::map<std::string, caf::actor>> workers;
+
   /// The outbox relay (to wake it after an upload).
   std::mutex relay_mtx;
   caf::actor relay;

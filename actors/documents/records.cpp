@@ -234,7 +234,7 @@ job_row decode_job(std::string_view text) {
   j.job_id = str(o, "job_id", t);
   j.filename = str(o, "filename", t, false);
   j.status = str(o, "status", t);
-  if (status_rank(j.status) < 0)
+  if (status_order(j.status) < 0)
     throw record_error(std::string{t} + ": unknown status " + j.status);
   j.progress = static_cast<int>(num(o, "progress", t));
   j.total_chunks = static_cast<int>(num(o, "total_chunks", t));
@@ -251,7 +251,7 @@ job_row decode_job(std::string_view text) {
   return j;
 }
 
-int status_rank(std::string_view s) {
+int status_order(std::string_view s) {
   static constexpr std::string_view order[] = {
       "pending", "processing", "chunking", "embedding", "completed", "failed"};
   for (int i = 0; i < 6; ++i)

@@ -72,7 +72,7 @@ job_row decode_job(std::string_view json);
 
 /// Position of a status in the forward order (pending 0 … completed 4,
 /// failed 5); -1 for an unknown text.
-int status_rank(std::string_view status);
+int status_order(std::string_view status);
 bool is_final(std::string_view status);
 
 /// Base64 (RFC 4648, with padding) of little-endian float32 values.

@@ -15,12 +15,17 @@
 #include <caf/io/all.hpp>
 #include <pqxx/pqxx>
 
+#include "actors/documents/document_routes.hpp"
+#include "actors/documents/pipeline.hpp"
 #include "bridges/embedded/kafka_cluster.hpp"
 #include "bridges/embedded/pg_cluster.hpp"
 #include "bridges/http/router.hpp"
 #include "bridges/http/server.hpp"
 #include "bridges/kafka/catalog.hpp"
+#include "bridges/kafka/handles.hpp"
+#include "bridges/kafka/in_record.hpp"
 #include "bridges/kafka/metadata.hpp"
+#include "bridges/kafka/type_ids.hpp"
 #include "bridges/postgres/connection.hpp"
 #include "bridges/postgres/migrations.hpp"
 #include "runtime/core/errc.hpp"
@@ -112,6 +117,7 @@ struct node::impl {
   std::string bootstrap;
   std::string dsn;
   caf::actor root;
+  std::unique_ptr<documents::pipeline> docs;
   std::shared_ptr<http::router> routes;
   std::unique_ptr<http::server> web;
   uint16_t port = 0;
@@ -126,7 +132,10 @@ struct node::impl {
   void start_actor_system() {
     sys_cfg = std::make_unique<caf::actor_system_config>();
     sys_cfg->add_message_types<caf::id_block::distiller_runtime>();
+    sys_cfg->add_message_types<caf::id_block::distiller_bridges>();
     add_runtime_error_category(*sys_cfg);
+    kafka::add_kafka_error_category(*sys_cfg);
+    kafka::add_record_error_category(*sys_cfg);
     if (cfg.runtime.node.scheduler_threads > 0)
       sys_cfg->set("scheduler.max-threads",
                    static_cast<size_t>(cfg.runtime.node.scheduler_threads));
@@ -197,6 +206,27 @@ struct node::impl {
                {"duration_ms", ms_since(t0)}});
   }
 
+  /// The document pipeline's shared state (store, embedder, index rebuilt
+  /// from PostgreSQL) for the roles this node runs.
+  void start_documents() {
+    documents::pipeline_roles roles;
+    roles.api = has_role(cfg, "api");
+    roles.ingest = has_role(cfg, "ingest");
+    roles.embed = has_role(cfg, "embed");
+    roles.index = has_role(cfg, "index");
+    if (!roles.api && !roles.ingest && !roles.embed && !roles.index)
+      return;
+    documents::pipeline_deps deps;
+    deps.brokers = bootstrap;
+    deps.dsn = dsn;
+    deps.node_name = cfg.runtime.node.name;
+    deps.actors = &actors;
+    deps.metrics = &metrics;
+    deps.roles = roles;
+    docs = std::make_unique<documents::pipeline>(*sys, cfg.documents, deps);
+    docs->prepare();
+  }
+
   void start_supervisor() {
     std::vector<supervision::child_spec> children;
     auto probe_child = [this](std::string component, health::check_fn check) {
@@ -211,6 +241,9 @@ struct node::impl {
     children.push_back(probe_child(
         "kafka", kafka_check(bootstrap, cfg.kafka.client_id, topics)));
     children.push_back(probe_child("postgres", postgres_check(dsn)));
+    if (docs)
+      for (auto& child : docs->children())
+        children.push_back(std::move(child));
     supervision::restart_policy policy{cfg.runtime.supervision.max_restarts,
                                        cfg.runtime.supervision.window};
     root = supervision::spawn_supervisor(
@@ -222,6 +255,12 @@ struct node::impl {
     routes = std::make_shared<http::router>();
     http::add_node_routes(*routes, {cfg.runtime.node.name, DISTILLER_VERSION,
                                     &board, &actors, &metrics});
+    if (auto service = docs ? docs->service() : nullptr) {
+      documents::document_routes_config rc;
+      rc.supported_extensions = docs->supported_extensions();
+      rc.max_file_bytes = cfg.documents.max_upload_bytes;
+      documents::add_document_routes(*routes, service, rc);
+    }
     web = std::make_unique<http::server>(cfg.http, routes, &metrics);
     port = web->start();
     board.set("http", health::state::up,
@@ -263,6 +302,7 @@ struct node::impl {
     start_actor_system();
     start_kafka();
     start_postgres();
+    start_documents();
     start_supervisor();
     start_http();
     write_node_file();
@@ -284,12 +324,16 @@ struct node::impl {
       web->stop();
       board.set("http", health::state::stopped);
     }
+    if (docs)
+      docs->stop();
     if (root) {
       caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
       root = nullptr;
     }
     if (sys) {
       sys->await_all_actors_done();
+      // The pipeline's state (store connections, index) outlives its actors.
+      docs.reset();
       sys.reset();
     }
     web.reset();
@@ -377,6 +421,14 @@ uint16_t node::http_port() const noexcept {
 
 const std::string& node::kafka_bootstrap() const noexcept {
   return impl_->bootstrap;
+}
+
+documents::pipeline* node::documents() noexcept {
+  return impl_->docs.get();
+}
+
+embedded::kafka_cluster* node::kafka_mock() noexcept {
+  return impl_->kafka_mock.get();
 }
 
 const std::string& node::pg_dsn() const noexcept {

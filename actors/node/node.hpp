@@ -28,6 +28,14 @@ namespace distiller::inspect {
 class registry;
 } // namespace distiller::inspect
 
+namespace distiller::documents {
+class pipeline;
+} // namespace distiller::documents
+
+namespace distiller::embedded {
+class kafka_cluster;
+} // namespace distiller::embedded
+
 namespace distiller::node {
 
 class node {
@@ -58,6 +66,13 @@ class node {
   const std::string& pg_dsn() const noexcept;
   health::health_board& health() noexcept;
   inspect::registry& actors() noexcept;
+
+  /// The document pipeline (null before start or when no role runs it).
+  documents::pipeline* documents() noexcept;
+
+  /// The embedded Kafka cluster (null when kafka.brokers is set), e.g. for
+  /// tests that take its brokers down.
+  embedded::kafka_cluster* kafka_mock() noexcept;
 
  private:
   struct impl;

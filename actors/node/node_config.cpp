@@ -10,6 +10,7 @@ void declare(config::schema& s, node_config& cfg) {
   kafka::declare(s, cfg.kafka);
   postgres::declare(s, cfg.postgres);
   http::declare(s, cfg.http);
+  documents::declare(s, cfg.documents);
 }
 
 const std::vector<std::string>& known_roles() {
@@ -50,6 +51,7 @@ void validate(const node_config& cfg) {
                                                    "\", expected " + allowed);
   if (cfg.runtime.node.name.empty())
     throw config::config_error("node.name", "must not be empty");
+  documents::validate(cfg.documents);
 }
 
 } // namespace distiller::node

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/documents/documents_config.hpp"
 #include "bridges/http/http_config.hpp"
 #include "bridges/kafka/kafka_config.hpp"
 #include "bridges/postgres/pg_config.hpp"
@@ -15,6 +16,7 @@ struct node_config {
   kafka::kafka_config kafka;
   postgres::pg_config postgres;
   http::http_config http;
+  documents::documents_config documents;
 };
 
 /// Declares every key of a node into `s`, bound to `cfg`'s fields.
