@@ -1,0 +1,543 @@
+#include "actors/documents/document_routes.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <exception>
+#include <optional>
+#include <utility>
+
+#include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
+
+#include "actors/documents/job_event_stream.hpp"
+#include "actors/documents/text/utf8.hpp"
+#include "bridges/http/multipart.hpp"
+#include "bridges/http/openapi.hpp"
+#include "bridges/http/router.hpp"
+#include "runtime/logging/log.hpp"
+
+namespace distiller::documents {
+
+namespace bhttp = boost::beast::http;
+namespace json = boost::json;
+
+namespace {
+
+constexpr const char* job_states[] = {"pending",   "processing", "chunking",
+                                      "embedding", "completed",  "failed"};
+
+constexpr int default_limit = 20;
+constexpr int max_limit = 100;
+constexpr int default_top_k = 5;
+constexpr int max_top_k = 100;
+
+std::string to_lower(std::string_view s) {
+  std::string out{s};
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
+    return static_cast<char>(std::tolower(c));
+  });
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  auto space = [](char c) {
+    return std::isspace(static_cast<unsigned char>(c)) != 0;
+  };
+  while (!s.empty() && space(s.front()))
+    s.remove_prefix(1);
+  while (!s.empty() && space(s.back()))
+    s.remove_suffix(1);
+  return s;
+}
+
+std::string join(const std::vector<std::string>& xs) {
+  std::string out;
+  for (auto& x : xs) {
+    if (!out.empty())
+      out += ", ";
+    out += x;
+  }
+  return out;
+}
+
+// -- errors ------------------------------------------------------------------
+
+unsigned status_of(service_error::kind k) {
+  switch (k) {
+  case service_error::kind::not_found:
+    return 404;
+  case service_error::kind::invalid:
+    return 400;
+  case service_error::kind::unavailable:
+    return 503;
+  case service_error::kind::internal:
+    break;
+  }
+  return 500;
+}
+
+const char* word_of(service_error::kind k) {
+  switch (k) {
+  case service_error::kind::not_found:
+    return "not_found";
+  case service_error::kind::invalid:
+    return "invalid";
+  case service_error::kind::unavailable:
+    return "unavailable";
+  case service_error::kind::internal:
+    break;
+  }
+  return "internal";
+}
+
+http::response no_service() {
+  return http::response::error(503, "unavailable",
+                               "the document pipeline is not running on this "
+                               "node");
+}
+
+/// A service reply that answers `res`: errors mapped, values through `ok`.
+template <class T, class F>
+reply<T> answer(http::responder res, F ok) {
+  auto shared = std::make_shared<http::responder>(std::move(res));
+  return [shared, ok = std::move(ok)](outcome<T> o) {
+    if (auto* e = std::get_if<service_error>(&o))
+      shared->send(service_error_response(*e));
+    else
+      shared->send(ok(std::get<T>(o)));
+  };
+}
+
+/// Runs `call`; a service that throws answers 500 instead of the default
+/// "no answer" 500 with a better detail.
+template <class F>
+void guarded(http::responder& res, const char* what, F call) {
+  try {
+    call();
+  } catch (const std::exception& e) {
+    log::warn("document_route_failed", {{"route", what}, {"what", e.what()}});
+    if (res.pending())
+      res.send(http::response::error(500, "internal", e.what()));
+  }
+}
+
+// -- upload ------------------------------------------------------------------
+
+/// The last path component of a client's file name ("C:\a\b.txt" → "b.txt").
+std::string base_name(std::string_view name) {
+  auto slash = name.find_last_of("/\\");
+  if (slash != std::string_view::npos)
+    name.remove_prefix(slash + 1);
+  return std::string{trim(name)};
+}
+
+/// ".pdf" for "Report.PDF"; "" without an extension.
+std::string extension_of(const std::string& filename) {
+  auto dot = filename.rfind('.');
+  if (dot == std::string::npos || dot == 0)
+    return {};
+  return to_lower(std::string_view{filename}.substr(dot));
+}
+
+/// The media type without parameters, lower case.
+std::string media_type(std::string_view content_type) {
+  return to_lower(trim(content_type.substr(0, content_type.find(';'))));
+}
+
+/// The extension a content type stands for, "" when unknown.
+std::string extension_for_type(std::string_view content_type) {
+  auto t = media_type(content_type);
+  if (t == "text/plain")
+    return ".txt";
+  if (t == "text/markdown" || t == "text/x-markdown")
+    return ".md";
+  if (t == "text/html")
+    return ".html";
+  if (t == "application/pdf")
+    return ".pdf";
+  return {};
+}
+
+std::string type_for_extension(std::string_view ext) {
+  if (ext == ".txt")
+    return "text/plain";
+  if (ext == ".md")
+    return "text/markdown";
+  if (ext == ".html" || ext == ".htm")
+    return "text/html";
+  if (ext == ".pdf")
+    return "application/pdf";
+  return "application/octet-stream";
+}
+
+struct upload_check {
+  std::optional<http::response> error;
+  upload_request request;
+};
+
+/// Validates the upload; on success moves the file's bytes out of
+/// `req.body` (no copy of a 50 MiB body).
+upload_check check_upload(http::request& req,
+                          const document_routes_config& cfg) {
+  upload_check out;
+  auto fail = [&](unsigned status, const char* word, std::string detail) {
+    out.error = http::response::error(status, word, std::move(detail));
+    return std::move(out);
+  };
+  http::multipart_form form;
+  try {
+    form = http::parse_multipart(req.header("content-type"), req.body);
+  } catch (const http::multipart_error& e) {
+    return fail(400, "invalid_multipart",
+                std::string{"the body must be multipart/form-data with a "
+                            "'file' field: "} +
+                    e.what());
+  }
+  auto* part = form.find("file");
+  if (!part)
+    return fail(400, "missing_file", "the form has no 'file' field");
+  if (!part->filename)
+    return fail(400, "missing_file",
+                "the 'file' field carries no file name (send it as a file)");
+  auto name = base_name(*part->filename);
+  if (name.empty() || name == "." || name == "..")
+    return fail(400, "invalid_filename",
+                "the file name is empty once directories are removed");
+  if (name.size() > 255)
+    return fail(400, "invalid_filename",
+                "the file name is longer than 255 bytes");
+  if (!utf8::is_valid(name) ||
+      std::any_of(name.begin(), name.end(),
+                  [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
+    return fail(400, "invalid_filename",
+                "the file name must be UTF-8 without control characters");
+  auto ext = extension_of(name);
+  if (ext.empty())
+    ext = extension_for_type(part->content_type);
+  auto& exts = cfg.supported_extensions;
+  if (ext.empty() || std::find(exts.begin(), exts.end(), ext) == exts.end()) {
+    auto shown = extension_of(name);
+    out.error = http::response::error(
+        415, "unsupported_media_type",
+        (shown.empty() ? "files without an extension"
+                       : "'" + shown + "' files") +
+            " are not supported; supported extensions: " + join(exts));
+    // The list as data too, for clients that offer a file picker filter.
+    auto body = json::parse(out.error->body).as_object();
+    json::array list;
+    for (auto& x : exts)
+      list.emplace_back(x);
+    body["supported_extensions"] = std::move(list);
+    out.error = http::response::json(415, body);
+    return out;
+  }
+  if (part->content.empty())
+    return fail(400, "empty_file", "the file '" + name + "' is empty");
+  if (part->content.size() > cfg.max_file_bytes)
+    return fail(413, "file_too_large",
+                "the file has " + std::to_string(part->content.size()) +
+                    " bytes; the limit is " +
+                    std::to_string(cfg.max_file_bytes));
+  auto type = media_type(part->content_type);
+  out.request.content_type = type.empty() || type == "application/octet-stream"
+                                 ? type_for_extension(ext)
+                                 : std::string{trim(part->content_type)};
+  out.request.filename = std::move(name);
+  out.request.trace_id = req.trace.value();
+  // The part is a view into the body: cut the body down to it in place.
+  auto offset = static_cast<size_t>(part->content.data() - req.body.data());
+  auto length = part->content.size();
+  out.request.content = std::move(req.body);
+  out.request.content.erase(offset + length);
+  out.request.content.erase(0, offset);
+  return out;
+}
+
+// -- listing -----------------------------------------------------------------
+
+/// A whole decimal integer, else nullopt ("", "1x", "1.0", overflow).
+std::optional<int64_t> parse_int(std::string_view s) {
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc{} || end != s.data() + s.size())
+    return std::nullopt;
+  return v;
+}
+
+// -- query -------------------------------------------------------------------
+
+/// top_k from the body: absent or null → default; an integer in 1..100;
+/// anything else is an error message.
+std::variant<int, std::string> read_top_k(const json::object& body) {
+  auto i = body.find("top_k");
+  if (i == body.end() || i->value().is_null())
+    return default_top_k;
+  auto& v = i->value();
+  std::optional<int64_t> n;
+  if (v.is_int64())
+    n = v.as_int64();
+  else if (v.is_uint64()) // only above INT64_MAX
+    return "top_k must be from 1 to 100, not " + std::to_string(v.as_uint64());
+  if (!n)
+    return std::string{"top_k must be an integer from 1 to 100"};
+  if (*n < 1 || *n > max_top_k)
+    return "top_k must be from 1 to 100, not " + std::to_string(*n);
+  return static_cast<int>(*n);
+}
+
+json::object answer_json(const query_answer& a) {
+  json::array sources;
+  for (auto& s : a.sources)
+    sources.emplace_back(json::object{{"chunk_id", s.chunk_id},
+                                      {"job_id", s.job_id},
+                                      {"filename", s.filename},
+                                      {"score", s.score},
+                                      {"text", s.text}});
+  return json::object{{"answer", a.answer}, {"sources", std::move(sources)}};
+}
+
+/// `attachment; filename="<ASCII>"; filename*=UTF-8''<percent-encoded>`.
+std::string attachment(const std::string& filename) {
+  std::string ascii;
+  std::string encoded;
+  static constexpr char hex[] = "0123456789ABCDEF";
+  for (unsigned char c : filename) {
+    bool plain = std::isalnum(c) ||
+                 std::string_view{"-._~"}.find(c) != std::string_view::npos;
+    ascii += c >= 0x20 && c < 0x7f && c != '"' && c != '\\'
+                 ? static_cast<char>(c)
+                 : '_';
+    if (plain) {
+      encoded += static_cast<char>(c);
+    } else {
+      encoded += '%';
+      encoded += hex[c >> 4];
+      encoded += hex[c & 0xf];
+    }
+  }
+  return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
+}
+
+} // namespace
+
+// -- shared helpers ----------------------------------------------------------
+
+http::response service_error_response(const service_error& e) {
+  return http::response::error(status_of(e.code),
+                               e.message.empty() ? word_of(e.code) : e.message,
+                               e.detail);
+}
+
+int status_rank(std::string_view status) {
+  for (int i = 0; i < 6; ++i)
+    if (status == job_states[i])
+      return i == 5 ? 4 : i;
+  return -1;
+}
+
+bool is_final_status(std::string_view status) {
+  return status == "completed" || status == "failed";
+}
+
+json::object job_json(const job_row& job) {
+  json::object o{{"job_id", job.job_id},
+                 {"filename", job.filename},
+                 {"status", job.status},
+                 {"progress", job.progress},
+                 {"total_chunks", job.total_chunks},
+                 {"processed_chunks", job.processed_chunks},
+                 {"created_at", job.created_at},
+                 {"updated_at", job.updated_at}};
+  if (job.error)
+    o["error"] = *job.error;
+  return o;
+}
+
+// -- routes ------------------------------------------------------------------
+
+void add_document_routes(http::router& r,
+                         std::shared_ptr<document_service> service,
+                         document_routes_config config) {
+  auto cfg = std::make_shared<const document_routes_config>(std::move(config));
+  auto svc = std::move(service);
+
+  r.add(bhttp::verb::post, "/api/v2/documents/upload",
+        [svc, cfg](http::request&& req, http::responder res) {
+          if (!svc) {
+            res.send(no_service());
+            return;
+          }
+          auto check = check_upload(req, *cfg);
+          if (check.error) {
+            res.send(std::move(*check.error));
+            return;
+          }
+          guarded(res, "upload", [&] {
+            svc->upload(
+                std::move(check.request),
+                answer<job_row>(std::move(res), [](const job_row& j) {
+                  auto out = http::response::json(
+                      202, json::object{{"job_id", j.job_id},
+                                        {"status", j.status},
+                                        {"message", "Document upload accepted"},
+                                        {"filename", j.filename},
+                                        {"file_size", j.file_size}});
+                  out.with_header("Location",
+                                  "/api/v2/documents/status/" + j.job_id);
+                  return out;
+                }));
+          });
+        },
+        {.max_body_bytes = cfg->max_file_bytes + cfg->multipart_overhead_bytes,
+         .timeout = cfg->upload_timeout});
+
+  r.add(bhttp::verb::get, "/api/v2/documents/status/{job_id}",
+        [svc](http::request&& req, http::responder res) {
+          if (!svc) {
+            res.send(no_service());
+            return;
+          }
+          guarded(res, "status", [&] {
+            svc->status(req.param("job_id"),
+                        answer<job_row>(std::move(res), [](const job_row& j) {
+                          return http::response::json(200, job_json(j));
+                        }));
+          });
+        });
+
+  r.add(bhttp::verb::get, "/api/v2/documents/jobs",
+        [svc](http::request&& req, http::responder res) {
+          if (!svc) {
+            res.send(no_service());
+            return;
+          }
+          int64_t limit = default_limit;
+          if (auto s = req.query_or("limit"); !s.empty()) {
+            auto v = parse_int(s);
+            if (!v || *v < 1 || *v > max_limit) {
+              res.send(http::response::error(
+                  422, "invalid_limit",
+                  "limit must be an integer from 1 to 100, not '" + s + "'"));
+              return;
+            }
+            limit = *v;
+          }
+          int64_t offset = 0;
+          if (auto s = req.query_or("offset"); !s.empty()) {
+            auto v = parse_int(s);
+            if (!v || *v < 0 || *v > INT32_MAX) {
+              res.send(http::response::error(
+                  422, "invalid_offset",
+                  "offset must be a non-negative integer, not '" + s + "'"));
+              return;
+            }
+            offset = *v;
+          }
+          std::optional<std::string> status;
+          if (auto s = req.query_or("status"); !s.empty()) {
+            if (status_rank(s) < 0) {
+              res.send(http::response::error(
+                  400, "invalid_status",
+                  "status must be one of pending, processing, chunking, "
+                  "embedding, completed, failed; not '" +
+                      s + "'"));
+              return;
+            }
+            status = s;
+          }
+          guarded(res, "jobs", [&] {
+            svc->list_jobs(
+                static_cast<int>(limit), static_cast<int>(offset), status,
+                answer<job_page>(
+                    std::move(res), [limit, offset](const job_page& p) {
+                      json::array jobs;
+                      for (auto& j : p.jobs)
+                        jobs.emplace_back(job_json(j));
+                      return http::response::json(
+                          200, json::object{{"jobs", std::move(jobs)},
+                                            {"total", p.total},
+                                            {"limit", limit},
+                                            {"offset", offset}});
+                    }));
+          });
+        });
+
+  r.add(bhttp::verb::get, "/api/v2/documents/{job_id}/events",
+        [svc, cfg](http::request&& req, http::responder res) {
+          if (!svc) {
+            res.send(no_service());
+            return;
+          }
+          guarded(res, "events", [&] {
+            job_event_stream::start(svc, req.param("job_id"), std::move(res),
+                                    cfg->sse_heartbeat);
+          });
+        });
+
+  r.add(
+      bhttp::verb::get, "/api/v2/documents/{job_id}/file",
+      [svc](http::request&& req, http::responder res) {
+        if (!svc) {
+          res.send(no_service());
+          return;
+        }
+        guarded(res, "file", [&] {
+          svc->file(
+              req.param("job_id"),
+              answer<stored_file>(std::move(res), [](const stored_file& f) {
+                auto out = http::response::text(200, f.content,
+                                                f.content_type.empty()
+                                                    ? "application/octet-stream"
+                                                    : f.content_type);
+                out.with_header("Content-Disposition", attachment(f.filename));
+                out.with_header("X-Content-Type-Options", "nosniff");
+                return out;
+              }));
+        });
+      });
+
+  r.add(bhttp::verb::post, "/api/v2/query",
+        [svc](http::request&& req, http::responder res) {
+          if (!svc) {
+            res.send(no_service());
+            return;
+          }
+          boost::system::error_code ec;
+          auto v = json::parse(req.body, ec);
+          if (ec || !v.is_object()) {
+            res.send(http::response::error(
+                400, "invalid_json",
+                ec ? "the body is not valid JSON: " + ec.message()
+                   : std::string{"the body must be a JSON object"}));
+            return;
+          }
+          auto& body = v.as_object();
+          auto q = body.find("question");
+          if (q == body.end() || !q->value().is_string() ||
+              trim(q->value().as_string()).empty()) {
+            res.send(
+                http::response::error(400, "invalid_question",
+                                      "question must be a non-empty string"));
+            return;
+          }
+          auto top_k = read_top_k(body);
+          if (auto* msg = std::get_if<std::string>(&top_k)) {
+            res.send(http::response::error(422, "invalid_top_k", *msg));
+            return;
+          }
+          std::string question{trim(q->value().as_string())};
+          guarded(res, "query", [&] {
+            svc->query(
+                std::move(question), std::get<int>(top_k), req.trace.value(),
+                answer<query_answer>(std::move(res), [](const query_answer& a) {
+                  return http::response::json(200, answer_json(a));
+                }));
+          });
+        });
+
+  if (cfg->api_docs)
+    describe_document_routes(*cfg->api_docs, *cfg);
+}
+
+} // namespace distiller::documents
