@@ -30,7 +30,7 @@ namespace distiller::documents {
 class store_error : public std::runtime_error {
  public:
   store_error(const std::string& what, bool retryable)
-    : std::runtime_error(what), retryable_(retryable) {}
+      : std::runtime_error(what), retryable_(retryable) {}
   bool retryable() const noexcept { return retryable_; }
 
  private:
@@ -105,6 +105,8 @@ struct chunk_row {
 /// What `store_embedding` did.
 struct embed_outcome {
   /// True the first time this chunk's embedding was stored (and counted).
+  /// The job's counters move only while it is not final: a failed job keeps
+  /// its counters, though the embedding is stored.
   bool counted = false;
   int64_t vector_id = 0;
   /// The job after the update (completed when this was its last chunk).
