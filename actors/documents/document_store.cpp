@@ -1,16 +1,11 @@
 #include "actors/documents/document_store.hpp"
 
 #include <algorithm>
-#include <cctype>
-#include <charconv>
-#include <cmath>
-#include <cstdio>
-#include <string_view>
 
-#include <boost/json.hpp>
 #include <pqxx/binarystring>
 #include <pqxx/pqxx>
 
+#include "actors/documents/store_codec.hpp"
 #include "actors/documents/store_pool.hpp"
 
 namespace distiller::documents {
@@ -235,20 +230,6 @@ void prepare_statements(pqxx::connection& conn) {
 
 // -- conversions --------------------------------------------------------------
 
-/// The canonical 8-4-4-4-12 form, any case. Other spellings PostgreSQL
-/// would accept are treated as unknown ids like any other non-UUID.
-bool is_uuid(std::string_view text) {
-  if (text.size() != 36)
-    return false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? text[i] != '-'
-             : !std::isxdigit(static_cast<unsigned char>(text[i])))
-      return false;
-  }
-  return true;
-}
-
 std::optional<std::string> opt_text(const pqxx::field& f) {
   if (f.is_null())
     return std::nullopt;
@@ -304,93 +285,11 @@ std::string bytes_of(const pqxx::field& f) {
   return bytes.str();
 }
 
-/// A real[] literal; %.9g keeps every float exact.
-std::string real_array(const char* op, const std::vector<float>& values) {
-  std::string text = "{";
-  char buf[32];
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (!std::isfinite(values[i]))
-      throw store_error(std::string{"document_store."} + op +
-                            ": embedding value " + std::to_string(i) +
-                            " is not finite",
-                        false);
-    if (i > 0)
-      text += ',';
-    std::snprintf(buf, sizeof(buf), "%.9g", static_cast<double>(values[i]));
-    text += buf;
-  }
-  text += '}';
-  return text;
-}
-
-/// Parses PostgreSQL's text form of a real[] ("{0.5,-1e-05}").
-std::vector<float> parse_real_array(std::string_view text) {
-  std::vector<float> values;
-  if (text.size() < 2 || text.front() != '{' || text.back() != '}')
-    throw std::runtime_error("malformed real[] '" + std::string{text} + "'");
-  text = text.substr(1, text.size() - 2);
-  while (!text.empty()) {
-    auto comma = text.find(',');
-    auto item = text.substr(0, comma);
-    float value = 0;
-    auto [end, ec] =
-        std::from_chars(item.data(), item.data() + item.size(), value);
-    if (ec != std::errc{} || end != item.data() + item.size())
-      throw std::runtime_error("malformed real '" + std::string{item} + "'");
-    values.push_back(value);
-    if (comma == std::string_view::npos)
-      break;
-    text.remove_prefix(comma + 1);
-  }
-  return values;
-}
-
-template <class Int>
-std::string bigint_array(const std::vector<Int>& ids) {
-  std::string text = "{";
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (i > 0)
-      text += ',';
-    text += std::to_string(ids[i]);
-  }
-  text += '}';
-  return text;
-}
-
-std::string headers_json(const outbox_message& msg) {
-  boost::json::object obj;
-  for (const auto& [key, value] : msg.headers)
-    obj[key] = value;
-  return boost::json::serialize(obj);
-}
-
-std::vector<std::pair<std::string, std::string>>
-parse_headers(const std::string& json) {
-  std::vector<std::pair<std::string, std::string>> headers;
-  auto doc = boost::json::parse(json); // the loop must not outlive it
-  for (const auto& [key, value] : doc.as_object())
-    headers.emplace_back(std::string{key}, value.is_string()
-                                               ? std::string{value.get_string()}
-                                               : boost::json::serialize(value));
-  return headers;
-}
-
-std::string chunks_json(const std::vector<chunk_input>& chunks) {
-  boost::json::array arr;
-  arr.reserve(chunks.size());
-  for (const auto& c : chunks) {
-    auto& obj = arr.emplace_back(boost::json::object{}).as_object();
-    obj["chunk_index"] = c.chunk_index;
-    obj["text"] = c.text;
-    obj["token_count"] = c.token_count;
-  }
-  return boost::json::serialize(arr);
-}
-
 void insert_outbox(pqxx::work& tx, const outbox_message& msg) {
   tx.exec_prepared0("insert_outbox", msg.topic, msg.key.has_value(),
                     pqxx::binarystring{msg.key.value_or(std::string{})},
-                    pqxx::binarystring{msg.payload}, headers_json(msg));
+                    pqxx::binarystring{msg.payload},
+                    headers_to_json(msg.headers));
 }
 
 long long millis(std::chrono::milliseconds d) {
@@ -504,7 +403,7 @@ document_store::store_chunks(const std::string& job_id,
     invalid("store_chunks", "no chunks for job " + job_id);
   if (!is_uuid(job_id))
     invalid("store_chunks", "unknown job '" + job_id + "'");
-  auto json = chunks_json(chunks);
+  auto json = chunks_to_json(chunks);
   return impl_->pool.run("store_chunks", [&](pqxx::work& tx) {
     if (tx.exec_prepared("lock_job", job_id).empty())
       invalid("store_chunks", "unknown job " + job_id);
@@ -525,7 +424,13 @@ document_store::store_embedding(const std::string& chunk_id,
     invalid("store_embedding", "unknown chunk '" + chunk_id + "'");
   if (embedding.empty())
     invalid("store_embedding", "empty embedding for chunk " + chunk_id);
-  auto vector = real_array("store_embedding", embedding);
+  std::string vector;
+  try {
+    vector = real_array_literal(embedding);
+  } catch (const std::invalid_argument& e) {
+    invalid("store_embedding",
+            "embedding of chunk " + chunk_id + ": " + e.what());
+  }
   return impl_->pool.run("store_embedding", [&](pqxx::work& tx) {
     auto found = tx.exec_prepared("lock_chunk_job", chunk_id);
     if (found.empty())
@@ -567,7 +472,7 @@ std::vector<chunk_hit>
 document_store::chunks_by_vector_ids(const std::vector<int64_t>& ids) {
   if (ids.empty())
     return {};
-  auto array = bigint_array(ids);
+  auto array = bigint_array_literal(ids);
   return impl_->pool.run("chunks_by_vector_ids", [&](pqxx::work& tx) {
     std::vector<chunk_hit> hits;
     for (const auto& r : tx.exec_prepared("by_vector_ids", array))
@@ -638,7 +543,7 @@ document_store::lease_outbox(int limit, std::chrono::milliseconds lease) {
       if (!r[2].is_null())
         row.message.key = bytes_of(r[2]);
       row.message.payload = bytes_of(r[3]);
-      row.message.headers = parse_headers(r[4].as<std::string>());
+      row.message.headers = headers_from_json(r[4].as<std::string>());
       row.attempts = r[5].as<int>();
       rows.push_back(std::move(row));
     }
@@ -652,7 +557,7 @@ document_store::lease_outbox(int limit, std::chrono::milliseconds lease) {
 void document_store::mark_sent(const std::vector<int64_t>& ids) {
   if (ids.empty())
     return;
-  auto array = bigint_array(ids);
+  auto array = bigint_array_literal(ids);
   impl_->pool.run("mark_sent", [&](pqxx::work& tx) {
     tx.exec_prepared0("mark_sent", array);
   });
