@@ -65,7 +65,8 @@ std::unique_ptr<pqxx::connection> store_pool::acquire(const char* op) {
       --open_;
     }
     freed_.notify_one();
-    throw store_error(message(op, e.what()), true);
+    throw store_error(message(op, std::string{"cannot connect: "} + e.what()),
+                      true);
   }
 }
 
@@ -98,7 +99,8 @@ void store_pool::translate_current(const char* op, lease& held) {
     held.drop = true;
     log::warn("pg_store_connection_lost",
               {{"op", op}, {"error", trimmed(e.what())}});
-    throw store_error(message(op, e.what()), true);
+    throw store_error(message(op, std::string{"connection lost: "} + e.what()),
+                      true);
   } catch (const pqxx::in_doubt_error& e) {
     // The connection broke during COMMIT, so the outcome is unknown. A
     // repeat finds the work done (a job id exists, a chunk is embedded) or
