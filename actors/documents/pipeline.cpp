@@ -211,6 +211,22 @@ size_t pipeline::index_size() const {
   return state_->index ? state_->index->size() : 0;
 }
 
+void pipeline::release_actors() {
+  auto& st = *state_;
+  st.set_sink(caf::actor{});
+  {
+    std::lock_guard<std::mutex> guard{st.relay_mtx};
+    st.relay = caf::actor{};
+  }
+  {
+    std::lock_guard<std::mutex> guard{st.workers_mtx};
+    st.workers.clear();
+  }
+  st.uploads.reset();
+  st.reads.reset();
+  st.queries.reset();
+}
+
 void pipeline::stop() {
   if (state_->uploads)
     state_->uploads->stop();

@@ -92,6 +92,12 @@ class pipeline {
   /// Stops the task pools (the supervisor stops the actors).
   void stop();
 
+  /// Drops every actor handle the pipeline keeps (sink, relay, workers,
+  /// task pools). Call after the actor system's actors are done: a detached
+  /// actor's thread ends only when the last handle to it is gone, and the
+  /// actor system's destructor waits for those threads.
+  void release_actors();
+
  private:
   std::shared_ptr<pipeline_state> state_;
 };

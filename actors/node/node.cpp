@@ -19,6 +19,7 @@
 #include "actors/documents/pipeline.hpp"
 #include "bridges/embedded/kafka_cluster.hpp"
 #include "bridges/embedded/pg_cluster.hpp"
+#include "bridges/http/openapi.hpp"
 #include "bridges/http/router.hpp"
 #include "bridges/http/server.hpp"
 #include "bridges/kafka/catalog.hpp"
@@ -255,12 +256,17 @@ struct node::impl {
     routes = std::make_shared<http::router>();
     http::add_node_routes(*routes, {cfg.runtime.node.name, DISTILLER_VERSION,
                                     &board, &actors, &metrics});
+    auto api =
+        std::make_shared<http::openapi_spec>("Distiller", DISTILLER_VERSION);
+    http::describe_node_routes(*api);
     if (auto service = docs ? docs->service() : nullptr) {
       documents::document_routes_config rc;
+      rc.api_docs = api;
       rc.supported_extensions = docs->supported_extensions();
       rc.max_file_bytes = cfg.documents.max_upload_bytes;
       documents::add_document_routes(*routes, service, rc);
     }
+    http::add_openapi_routes(*routes, api);
     web = std::make_unique<http::server>(cfg.http, routes, &metrics);
     port = web->start();
     board.set("http", health::state::up,
@@ -332,7 +338,12 @@ struct node::impl {
     }
     if (sys) {
       sys->await_all_actors_done();
-      // The pipeline's state (store connections, index) outlives its actors.
+      // The pipeline's state (store connections, index) outlives its
+      // actors; the handles it and the routes keep go before the actor
+      // system, whose destructor waits for every detached actor's thread.
+      if (docs)
+        docs->release_actors();
+      routes.reset();
       docs.reset();
       sys.reset();
     }
