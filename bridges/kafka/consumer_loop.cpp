@@ -51,20 +51,20 @@ uint64_t mix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-/// The trace id of a record that carries none: 32 hex digits derived from
-/// its topic, partition and offset, so that every delivery of the record
-/// (retries, redelivery after a crash, its dead letter) shares one id —
-/// and cheap, unlike a random id per record.
-trace_id derived_trace(uint64_t topic_hash, int32_t partition, int64_t offset) {
+/// Writes the trace id of a record that carries none into `out`: 32 hex
+/// digits derived from its topic, partition and offset, so that every
+/// delivery of the record (retries, redelivery after a crash, its dead
+/// letter) shares one id — and cheap, unlike a random id per record.
+void derive_trace(uint64_t topic_hash, int32_t partition, int64_t offset,
+                  std::string& out) {
   static constexpr char digits[] = "0123456789abcdef";
   auto hi = mix64(topic_hash ^ (static_cast<uint64_t>(partition) << 32));
   auto lo = mix64(hi ^ static_cast<uint64_t>(offset));
-  std::string out(32, '0');
+  out.resize(32);
   for (int i = 0; i < 16; ++i) {
     out[15 - i] = digits[(hi >> (4 * i)) & 0xf];
     out[31 - i] = digits[(lo >> (4 * i)) & 0xf];
   }
-  return trace_id{std::move(out)};
 }
 
 uint64_t fnv1a(const std::string& s) {
@@ -74,38 +74,53 @@ uint64_t fnv1a(const std::string& s) {
   return h;
 }
 
-/// Converts one fetched message; the message is still owned by the caller.
-in_record to_record(const std::string& topic, uint64_t topic_hash,
-                    const rd_kafka_message_t* m) {
-  in_record r;
+/// Overwrites every field of `r` with fetched message `m` (still owned by
+/// the caller). `r` may be a spare record from the pool: assigning into its
+/// strings reuses their capacity.
+void fill_record(in_record& r, const std::string& topic, uint64_t topic_hash,
+                 const rd_kafka_message_t* m) {
   r.topic = topic;
   r.partition = m->partition;
   r.offset = m->offset;
-  if (m->key != nullptr)
+  r.attempt = 1;
+  if (m->key == nullptr)
+    r.key.reset();
+  else if (r.key)
+    r.key->assign(static_cast<const char*>(m->key), m->key_len);
+  else
     r.key.emplace(static_cast<const char*>(m->key), m->key_len);
   if (m->payload != nullptr)
     r.value.assign(static_cast<const char*>(m->payload), m->len);
+  else
+    r.value.clear();
   rd_kafka_timestamp_type_t tstype;
   r.timestamp_ms = rd_kafka_message_timestamp(m, &tstype);
+  auto& trace = r.trace.value();
+  trace.clear();
+  size_t count = 0;
   rd_kafka_headers_t* hdrs = nullptr;
   if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
     const char* name = nullptr;
     const void* val = nullptr;
     size_t size = 0;
-    for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &size) ==
-                       RD_KAFKA_RESP_ERR_NO_ERROR;
-         ++i) {
-      auto& h = r.headers.emplace_back();
-      h.key = name;
+    for (; rd_kafka_header_get_all(hdrs, count, &name, &val, &size) ==
+           RD_KAFKA_RESP_ERR_NO_ERROR;
+         ++count) {
+      if (count == r.headers.size())
+        r.headers.emplace_back();
+      auto& h = r.headers[count];
+      h.key.assign(name);
       if (val != nullptr)
         h.value.assign(static_cast<const char*>(val), size);
-      if (r.trace.value().empty() && h.key == trace_header && !h.value.empty())
-        r.trace = trace_id{h.value};
+      else
+        h.value.clear();
+      if (trace.empty() && h.key == trace_header && !h.value.empty())
+        trace.assign(h.value);
     }
   }
-  if (r.trace.value().empty())
-    r.trace = derived_trace(topic_hash, r.partition, r.offset);
-  return r;
+  r.headers.resize(count);
+  if (trace.empty())
+    derive_trace(topic_hash, r.partition, r.offset, trace);
 }
 
 std::vector<int32_t>
@@ -319,7 +334,10 @@ void consumer_loop::poll_once() {
     return;
   }
   std::vector<in_record> records;
-  records.reserve(static_cast<size_t>(n));
+  if (n > 0 && cfg_.pool)
+    records = cfg_.pool->take_buffer(static_cast<size_t>(n));
+  else
+    records.reserve(static_cast<size_t>(n));
   for (ssize_t i = 0; i < n; ++i) {
     message_ptr m{batch_[static_cast<size_t>(i)]};
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -339,10 +357,20 @@ void consumer_loop::poll_once() {
     // forgotten the partition, and whoever owns it now re-reads them.
     if (!fetching_ || revoked_in_poll_.count(m->partition) != 0)
       continue;
-    records.push_back(to_record(cfg_.topic, topic_hash_, m.get()));
+    if (spare_.empty() && cfg_.pool)
+      spare_ = cfg_.pool->take();
+    if (spare_.empty()) {
+      fill_record(records.emplace_back(), cfg_.topic, topic_hash_, m.get());
+    } else {
+      records.push_back(std::move(spare_.back()));
+      spare_.pop_back();
+      fill_record(records.back(), cfg_.topic, topic_hash_, m.get());
+    }
   }
   if (!records.empty())
     events_->on_records(std::move(records), polled);
+  else if (cfg_.pool)
+    cfg_.pool->give_buffer(std::move(records));
   if (steady::now() >= next_lag_update_) {
     next_lag_update_ = steady::now() + std::chrono::seconds{1};
     update_lag();

@@ -51,6 +51,7 @@
 
 #include "bridges/kafka/handles.hpp"
 #include "bridges/kafka/in_record.hpp"
+#include "bridges/kafka/in_record_pool.hpp"
 #include "bridges/kafka/source_binding.hpp"
 
 namespace distiller::kafka {
@@ -108,6 +109,8 @@ class consumer_loop {
     std::chrono::milliseconds poll_timeout{50};
     /// Label for logs.
     std::string bridge_name;
+    /// Spent records to refill instead of allocating new ones (optional).
+    std::shared_ptr<in_record_pool> pool;
   };
 
   /// Creates the consumer and subscribes; throws std::runtime_error naming a
@@ -205,6 +208,8 @@ class consumer_loop {
   std::map<int32_t, int64_t> unconfirmed_final_;
   std::chrono::steady_clock::time_point next_lag_update_{};
   std::vector<rd_kafka_message_t*> batch_;
+  /// Records from the pool, refilled by the next polls.
+  std::vector<in_record> spare_;
   uint64_t topic_hash_ = 0;
 
   /// Read by `assignment()` from other threads.

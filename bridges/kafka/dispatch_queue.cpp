@@ -44,11 +44,88 @@ dispatch_queue::lane_id dispatch_queue::lane_of(uint64_t seq, int32_t partition,
   return {partition, solo | seq};
 }
 
+uint32_t dispatch_queue::part_of(int32_t partition) {
+  if (auto* found = part_index_.find(partition))
+    return *found;
+  auto idx = static_cast<uint32_t>(parts_.size());
+  parts_.emplace_back().id = partition;
+  part_index_.insert(partition, idx);
+  return idx;
+}
+
+void dispatch_queue::schedule(uint32_t idx) {
+  auto& pq = parts_[idx];
+  if (!pq.scheduled) {
+    pq.scheduled = true;
+    rr_.push_back(idx);
+  }
+}
+
+void dispatch_queue::make_ready(uint32_t slot, bool front) {
+  auto& l = lanes_[slot];
+  auto& pq = parts_[l.part];
+  if (front)
+    pq.lanes.push_front(slot);
+  else
+    pq.lanes.push_back(slot);
+  schedule(l.part);
+}
+
+bool dispatch_queue::has_ready(uint32_t idx) {
+  auto& pq = parts_[idx];
+  if (mode_ == ordering::unordered)
+    return !pq.records.empty();
+  while (!pq.lanes.empty()) {
+    auto& l = lanes_[pq.lanes.front()];
+    if (l.live && l.part == idx && !l.busy() && l.waiting() > 0)
+      return true;
+    pq.lanes.pop_front(); // stale: dropped by a revoke, or already taken
+  }
+  return false;
+}
+
+size_t dispatch_queue::take(uint32_t idx, size_t room,
+                            std::vector<uint64_t>& out) {
+  auto& pq = parts_[idx];
+  if (mode_ == ordering::unordered) {
+    auto limit = limit_after(pq.records.front());
+    size_t n = 0;
+    while (n < room && !pq.records.empty() &&
+           (n == 0 || pq.records.front() < limit)) {
+      auto seq = pq.records.front();
+      pq.records.pop_front();
+      running_.insert(seq, {no_lane, idx});
+      out.push_back(seq);
+      ++n;
+    }
+    waiting_ -= n;
+    return n;
+  }
+  auto slot = pq.lanes.front();
+  pq.lanes.pop_front();
+  auto& l = lanes_[slot];
+  auto limit = limit_after(l.queue[l.head]);
+  auto most = std::min(room, l.waiting());
+  size_t n = 0;
+  for (; n < most; ++n) {
+    auto seq = l.queue[l.head + n];
+    if (n > 0 && seq >= limit)
+      break;
+    running_.insert(seq, {slot, idx});
+    out.push_back(seq);
+  }
+  l.running = static_cast<uint32_t>(n);
+  waiting_ -= n;
+  return n;
+}
+
 void dispatch_queue::push(uint64_t seq, int32_t partition, std::string_view key,
                           bool has_key) {
+  auto part = part_of(partition);
   if (mode_ == ordering::unordered) {
-    unordered_.push_back({seq, partition});
+    parts_[part].records.push_back(seq);
     ++waiting_;
+    schedule(part);
     return;
   }
   auto id = lane_of(seq, partition, key, has_key);
@@ -65,69 +142,94 @@ void dispatch_queue::push(uint64_t seq, int32_t partition, std::string_view key,
     }
     auto& fresh = lanes_[slot];
     fresh.id = id;
+    fresh.part = part;
     fresh.live = true;
     index_.insert(id, slot);
   }
   auto& l = lanes_[slot];
   l.queue.push_back(seq);
   ++waiting_;
-  if (!l.busy && l.waiting() == 1)
-    ready_.push_back(slot);
+  if (!l.busy() && l.waiting() == 1)
+    make_ready(slot, false);
 }
 
 std::optional<uint64_t> dispatch_queue::pop_ready() {
-  if (mode_ == ordering::unordered) {
-    if (unordered_.empty())
-      return std::nullopt;
-    auto seq = unordered_.front().seq;
-    unordered_.pop_front();
-    running_.insert(seq, no_lane);
-    --waiting_;
-    return seq;
+  std::vector<uint64_t> one;
+  if (pop_run(1, one) == 0)
+    return std::nullopt;
+  return one.front();
+}
+
+void dispatch_queue::on_idle(uint32_t slot) {
+  auto& l = lanes_[slot];
+  if (l.waiting() == 0) {
+    release_if_empty(slot);
+    return;
   }
-  while (!ready_.empty()) {
-    auto slot = ready_.front();
-    ready_.pop_front();
-    auto& l = lanes_[slot];
-    if (!l.live || l.busy || l.waiting() == 0)
-      continue; // stale: dropped by a revoke, or already taken
-    auto seq = l.queue[l.head];
-    l.busy = true;
-    running_.insert(seq, slot);
-    --waiting_;
-    return seq;
+  // Keep the vector from growing without bound on a lane that never
+  // empties.
+  if (l.head >= 64 && l.head * 2 >= l.queue.size()) {
+    l.queue.erase(l.queue.begin(), l.queue.begin() + l.head);
+    l.head = 0;
   }
-  return std::nullopt;
+  make_ready(slot, false);
 }
 
 bool dispatch_queue::finish(uint64_t seq) {
   auto* found = running_.find(seq);
   if (found == nullptr)
     return false;
-  auto slot = *found;
+  auto slot = found->slot;
   running_.erase(seq);
   if (slot == no_lane)
     return true;
   auto& l = lanes_[slot];
-  ++l.head;
-  l.busy = false;
-  if (l.waiting() > 0) {
-    // Keep the vector from growing without bound on a lane that never
-    // empties.
-    if (l.head >= 64 && l.head * 2 >= l.queue.size()) {
-      l.queue.erase(l.queue.begin(), l.queue.begin() + l.head);
-      l.head = 0;
-    }
-    ready_.push_back(slot);
+  if (l.queue[l.head] == seq) {
+    ++l.head;
   } else {
-    release_if_empty(slot);
+    // Out of order (a revoke forgets a record behind a running one).
+    auto first = l.queue.begin() + l.head;
+    l.queue.erase(std::find(first, first + l.running, seq));
   }
+  if (--l.running == 0)
+    on_idle(slot);
   return true;
+}
+
+bool dispatch_queue::unstart(uint64_t seq) {
+  auto* found = running_.find(seq);
+  if (found == nullptr)
+    return false;
+  auto e = *found;
+  if (e.slot == no_lane) {
+    running_.erase(seq);
+    parts_[e.part].records.push_front(seq);
+    ++waiting_;
+    schedule(e.part);
+    return true;
+  }
+  auto& l = lanes_[e.slot];
+  if (l.running == 0 || l.queue[l.head + l.running - 1] != seq)
+    return false;
+  running_.erase(seq);
+  ++waiting_;
+  if (--l.running == 0)
+    // It was running: it goes before lanes that have waited less.
+    make_ready(e.slot, true);
+  return true;
+}
+
+bool dispatch_queue::follows(uint64_t seq) const {
+  auto* found = running_.find(seq);
+  if (found == nullptr || found->slot == no_lane)
+    return false;
+  auto& l = lanes_[found->slot];
+  return l.queue[l.head] != seq;
 }
 
 void dispatch_queue::release_if_empty(uint32_t slot) {
   auto& l = lanes_[slot];
-  if (l.busy || l.waiting() > 0)
+  if (l.busy() || l.waiting() > 0)
     return;
   index_.erase(l.id);
   l.queue.clear();
@@ -137,14 +239,16 @@ void dispatch_queue::release_if_empty(uint32_t slot) {
 }
 
 size_t dispatch_queue::drop_partition(int32_t partition, uint64_t from_seq) {
+  auto* part = part_index_.find(partition);
+  if (part == nullptr)
+    return 0;
   size_t dropped = 0;
   if (mode_ == ordering::unordered) {
-    auto keep = std::remove_if(
-        unordered_.begin(), unordered_.end(), [&](const free_record& r) {
-          return r.partition == partition && r.seq >= from_seq;
-        });
-    dropped = static_cast<size_t>(unordered_.end() - keep);
-    unordered_.erase(keep, unordered_.end());
+    auto& q = parts_[*part].records;
+    auto keep = std::remove_if(q.begin(), q.end(),
+                               [&](uint64_t seq) { return seq >= from_seq; });
+    dropped = static_cast<size_t>(q.end() - keep);
+    q.erase(keep, q.end());
     waiting_ -= dropped;
     return dropped;
   }
@@ -152,9 +256,9 @@ size_t dispatch_queue::drop_partition(int32_t partition, uint64_t from_seq) {
     auto& l = lanes_[slot];
     if (!l.live || l.id.partition != partition)
       continue;
-    // A lane's queue is in sequence order and its busy record is the front:
-    // drop from the back while the records are new enough.
-    size_t keep = l.head + (l.busy ? 1 : 0);
+    // A lane's queue is in sequence order and its running records are the
+    // front: drop from the back while the records are new enough.
+    size_t keep = l.head + l.running;
     while (l.queue.size() > keep && l.queue.back() >= from_seq) {
       l.queue.pop_back();
       ++dropped;

@@ -1,7 +1,9 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -19,6 +21,14 @@
 /// Records are identified by a caller-chosen sequence number; the bridge keeps
 /// the payloads. Plain data, single-threaded, no allocation per record beyond
 /// the lane's queue entry.
+///
+/// A lane may hand out a *run*: several of its consecutive records at once
+/// (`pop_run`), which the caller sends to one worker that runs them in
+/// order. The lane stays busy until every record of the run is finished or
+/// given back (`unstart`, from the back), so a lane never has records at two
+/// workers. Partitions take turns (round robin), and the caller may limit
+/// how many records a partition gets now (its in-flight cap): a partition at
+/// its limit is skipped, not scanned, until it has room again.
 namespace distiller::kafka {
 
 enum class ordering { partition, key, unordered };
@@ -28,7 +38,13 @@ std::optional<ordering> parse_ordering(std::string_view text);
 
 class dispatch_queue {
  public:
-  explicit dispatch_queue(ordering mode) : mode_(mode) {}
+  /// A run spans less than `max_span` sequence numbers (its first record's
+  /// plus max_span is the bound), so that it does not reach far ahead of the
+  /// partition's other records: a revoke runs everything below the highest
+  /// started record before it lets go.
+  explicit dispatch_queue(
+      ordering mode, uint64_t max_span = std::numeric_limits<uint64_t>::max())
+      : mode_(mode), max_span_(max_span) {}
 
   /// Adds a polled record. `key` is empty for records without a key.
   void push(uint64_t seq, int32_t partition, std::string_view key,
@@ -37,9 +53,58 @@ class dispatch_queue {
   /// Takes the next record that may start now, or nullopt.
   std::optional<uint64_t> pop_ready();
 
-  /// Marks a started record finished; its lane's next record becomes ready.
-  /// Returns false if `seq` is not running.
+  /// Takes the next ready run of the next partition in turn whose
+  /// `room_of(partition)` is not 0 — up to `min(max, room_of(partition))`
+  /// consecutive waiting records of one lane, in order — and appends them to
+  /// `out`; returns how many (0: nothing may start now). In unordered mode
+  /// the records taken are independent records of one partition.
+  template <class RoomOf>
+  size_t pop_run(size_t max, std::vector<uint64_t>& out, RoomOf&& room_of) {
+    for (auto turns = rr_.size(); turns > 0 && !rr_.empty(); --turns) {
+      auto idx = rr_.front();
+      rr_.pop_front();
+      if (!has_ready(idx)) {
+        parts_[idx].scheduled = false;
+        continue;
+      }
+      auto room = std::min<size_t>(max, room_of(parts_[idx].id));
+      if (room == 0) {
+        rr_.push_back(idx); // its turn comes again when it has room
+        continue;
+      }
+      auto n = take(idx, room, out);
+      if (has_ready(idx))
+        rr_.push_back(idx);
+      else
+        parts_[idx].scheduled = false;
+      return n;
+    }
+    return 0;
+  }
+
+  /// pop_run without a per-partition limit.
+  size_t pop_run(size_t max, std::vector<uint64_t>& out) {
+    return pop_run(max, out,
+                   [](int32_t) { return std::numeric_limits<size_t>::max(); });
+  }
+
+  /// Marks a started record finished. Normally the first running record of
+  /// its lane (workers run a run in order); any running record may be
+  /// finished (a revoke forgets records out of order). When the lane has
+  /// nothing running any more, its next record becomes ready. Returns false
+  /// if `seq` is not running.
   bool finish(uint64_t seq);
+
+  /// Gives back a started record that did not run: it waits again at the
+  /// front of its lane, in order. It must be the last running record of its
+  /// lane (give a run back from its end); returns false otherwise or if
+  /// `seq` is not running.
+  bool unstart(uint64_t seq);
+
+  /// True if `seq` runs behind an earlier running record of its lane (same
+  /// run), false for a lane's first running record, records of unordered
+  /// mode and records not running.
+  bool follows(uint64_t seq) const;
 
   /// Forgets the records of `partition` that have not started and whose
   /// sequence number is at least `from_seq` (revoke); returns how many were
@@ -68,36 +133,74 @@ class dispatch_queue {
   struct seq_hash {
     uint64_t operator()(uint64_t x) const noexcept { return mix64(x); }
   };
-  /// A lane's records in order: queue[head, size). Lanes are pooled: an
-  /// emptied lane keeps its vector's capacity for the next key.
+  struct partition_hash {
+    uint64_t operator()(int32_t x) const noexcept {
+      return mix64(static_cast<uint32_t>(x));
+    }
+  };
+  /// A lane's records in order: queue[head, size), of which the first
+  /// `running` are started. Lanes are pooled: an emptied lane keeps its
+  /// vector's capacity for the next key.
   struct lane {
     lane_id id;
     std::vector<uint64_t> queue;
     uint32_t head = 0;
-    bool busy = false;
+    uint32_t running = 0;
+    uint32_t part = 0;
     bool live = false;
-    size_t waiting() const noexcept { return queue.size() - head; }
+    bool busy() const noexcept { return running > 0; }
+    size_t waiting() const noexcept { return queue.size() - head - running; }
+  };
+  /// A partition's turn in the round robin: its lanes that may have a run to
+  /// start (stale entries are skipped), or in unordered mode its waiting
+  /// records.
+  struct partition_queue {
+    int32_t id = 0;
+    std::deque<uint32_t> lanes;
+    std::deque<uint64_t> records;
+    /// In rr_.
+    bool scheduled = false;
+  };
+  /// Where a running record belongs: its lane slot (no_lane in unordered
+  /// mode) and partition queue.
+  struct running_entry {
+    uint32_t slot = 0;
+    uint32_t part = 0;
   };
 
   lane_id lane_of(uint64_t seq, int32_t partition, std::string_view key,
                   bool has_key) const;
+  uint32_t part_of(int32_t partition);
+  /// Drops stale lane entries at the front; true if `idx` has work ready.
+  bool has_ready(uint32_t idx);
+  /// Takes up to `room` records of partition queue `idx` (has_ready).
+  size_t take(uint32_t idx, size_t room, std::vector<uint64_t>& out);
+  /// Lane `slot` may start its next run.
+  void make_ready(uint32_t slot, bool front);
+  void schedule(uint32_t idx);
   /// Frees lane `slot` if it has nothing left.
   void release_if_empty(uint32_t slot);
+  /// Lane `slot` has nothing running any more.
+  void on_idle(uint32_t slot);
+
+  /// The run's bound past its first sequence number.
+  uint64_t limit_after(uint64_t first) const noexcept {
+    return first > std::numeric_limits<uint64_t>::max() - max_span_
+               ? std::numeric_limits<uint64_t>::max()
+               : first + max_span_;
+  }
 
   ordering mode_;
+  uint64_t max_span_;
   std::vector<lane> lanes_;
   std::vector<uint32_t> free_lanes_;
   flat_map<lane_id, uint32_t, lane_hash> index_;
-  /// Lane slots that may have a record to start (stale entries are skipped).
-  std::deque<uint32_t> ready_;
-  /// Running record → its lane slot (no_lane in unordered mode).
-  flat_map<uint64_t, uint32_t, seq_hash> running_;
-  /// Unordered mode needs no lanes: every record is ready at once.
-  struct free_record {
-    uint64_t seq;
-    int32_t partition;
-  };
-  std::deque<free_record> unordered_;
+  std::vector<partition_queue> parts_;
+  flat_map<int32_t, uint32_t, partition_hash> part_index_;
+  /// Partition queues in turn (each at most once).
+  std::deque<uint32_t> rr_;
+  /// Running record → its lane.
+  flat_map<uint64_t, running_entry, seq_hash> running_;
   static constexpr uint32_t no_lane = UINT32_MAX;
   size_t waiting_ = 0;
 };

@@ -24,6 +24,10 @@ template <class K, class V, class Hash>
 class flat_map {
  public:
   V* find(const K& key) noexcept {
+    return const_cast<V*>(std::as_const(*this).find(key));
+  }
+
+  const V* find(const K& key) const noexcept {
     if (size_ == 0)
       return nullptr;
     for (auto i = home(key);; i = (i + 1) & mask_) {

@@ -13,9 +13,17 @@ bool offset_tracker::track(int64_t offset) {
 }
 
 bool offset_tracker::complete(int64_t offset) {
-  auto i =
-      std::lower_bound(window_.begin(), window_.end(), offset,
-                       [](const slot& s, int64_t x) { return s.offset < x; });
+  if (window_.empty() || offset < window_.front().offset)
+    return false;
+  // Offsets are usually consecutive: try the slot they would have without
+  // gaps before searching.
+  auto guess = static_cast<uint64_t>(offset - window_.front().offset);
+  auto i = window_.end();
+  if (guess < window_.size() && window_[guess].offset == offset)
+    i = window_.begin() + static_cast<std::ptrdiff_t>(guess);
+  else
+    i = std::lower_bound(window_.begin(), window_.end(), offset,
+                         [](const slot& s, int64_t x) { return s.offset < x; });
   if (i == window_.end() || i->offset != offset || i->done)
     return false;
   i->done = true;

@@ -39,9 +39,15 @@ caf::behavior record_worker(caf::event_based_actor* self,
         std::vector<caf::error> results;
         results.reserve(batch.size());
         for (auto& rec : batch) {
-          results.push_back(handler(rec));
-          if (entry)
-            entry->on_message(self->mailbox().size());
+          auto& err = results.emplace_back(handler(rec));
+          if (err)
+            break; // the rest waits behind the failed record (see header)
+        }
+        if (entry) {
+          // One mailbox sample per batch: counting it walks the queue.
+          auto depth = self->mailbox().size();
+          for (size_t k = 0; k < results.size(); ++k)
+            entry->on_message(depth);
         }
         return results;
       },

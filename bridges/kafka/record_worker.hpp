@@ -2,16 +2,22 @@
 
 /// A worker for a source bridge written as a plain function.
 ///
-/// Accepts: `std::vector<in_record>` (a batch the bridge may run now; the
-/// records are on distinct lanes, so their order does not matter) and replies
-/// `std::vector<caf::error>`, one per record, default-constructed = success.
-/// The handler runs once per record, in batch order.
+/// Accepts: `std::vector<in_record>` (a batch the bridge may run now) and
+/// replies `std::vector<caf::error>`, one per record that ran,
+/// default-constructed = success. The handler runs once per record, strictly
+/// in batch order: several records of one lane (partition or key, by the
+/// bridge's ordering mode) may share a batch, in their offset order.
 ///
 /// Failures: a returned error is the record's failure — `record_errc` sends
 /// it to the dead-letter topic at once, anything else is retried with
-/// backoff. An exception thrown by the handler crashes the worker; its
-/// supervisor restarts it and the bridge retries each record of the batch on
-/// its own (one attempt counted).
+/// backoff. The first failure ends the batch: the reply stops with that
+/// error, and the bridge gives the records after it back to their lanes
+/// without counting an attempt, so a record never runs before an earlier
+/// record of its lane has succeeded (the bridge ignores results after the
+/// first error and runs those records again). An exception thrown by the
+/// handler crashes the worker; its supervisor restarts it and the bridge
+/// retries the first record of each lane in the batch on its own (one
+/// attempt counted), the others behind it in order.
 ///
 /// Where it runs: its own thread by default (`detached`), because handlers
 /// usually block (HTTP calls, databases, sleeps in tests); pass

@@ -1,5 +1,6 @@
 #include "bridges/kafka/source_bridge.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <utility>
 
@@ -106,7 +107,11 @@ caf::behavior source_bridge_actor(src_actor self, std::string brokers,
   st.binding = std::move(binding);
   st.deps = std::move(deps);
   st.dlq_topic = st.binding.dlq_topic();
-  st.queue = dispatch_queue{st.binding.mode};
+  // A run covers at most max_batch consecutive records of its partition, so
+  // a revoke, which lets everything below the highest started record finish,
+  // waits for little more than what is at the workers.
+  st.queue = dispatch_queue{st.binding.mode, uint64_t{st.binding.max_batch}
+                                                 << pending_table::slot_bits};
   st.entry_name = st.binding.name + "-source";
   st.entry = st.deps.actors->enroll(st.entry_name, "bridge");
   st.entry->set_state("starting");
@@ -152,6 +157,9 @@ caf::behavior source_bridge_actor(src_actor self, std::string brokers,
   lc.properties = st.binding.consumer_properties;
   lc.revoke_timeout = st.binding.drain_timeout + std::chrono::seconds{5};
   lc.bridge_name = st.binding.name;
+  // Resized with the assignment (source_drain.cpp).
+  st.record_pool = std::make_shared<in_record_pool>(4096);
+  lc.pool = st.record_pool;
   st.loop = std::make_unique<consumer_loop>(
       std::move(lc), std::make_shared<bridge_events>(me), st.metrics.get(),
       st.deps.on_commit);

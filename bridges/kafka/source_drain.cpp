@@ -50,12 +50,29 @@ size_t abandon_where(src_actor self, const std::vector<int32_t>& parts,
   return victims.size();
 }
 
+/// Spare records the poll thread may reuse: while back-pressure pauses
+/// polls, finished batches keep coming back; up to half the buffer limit of
+/// every owned partition (what a resume takes in again) is memory the bridge
+/// already allows itself.
+void size_record_pool(src_actor self) {
+  auto& st = self->state;
+  if (st.record_pool)
+    st.record_pool->set_capacity(
+        std::max<size_t>(4096, st.partitions.size() *
+                                   st.binding.max_buffered_per_partition / 2));
+}
+
 void finish_drain(src_actor self, drain_job job, bool timed_out) {
   auto& st = self->state;
   size_t abandoned_running = 0;
-  if (timed_out)
+  if (timed_out) {
+    // Records still waiting in their lanes (below keep_below) leave the
+    // queue first; abandon then forgets every record of the partitions.
+    for (auto p : job.partitions)
+      st.queue.drop_partition(p, 0);
     abandoned_running = abandon_where(
         self, job.partitions, [](const pending_record&) { return true; });
+  }
   std::vector<partition_offset> offsets;
   for (auto p : job.partitions) {
     auto i = st.partitions.find(p);
@@ -64,9 +81,8 @@ void finish_drain(src_actor self, drain_job job, bool timed_out) {
     if (!job.lost && i->second.tracker)
       offsets.push_back({p, i->second.tracker->committable()});
     st.partitions.erase(i);
-    auto& sp = st.staged_partitions;
-    sp.erase(std::remove(sp.begin(), sp.end(), p), sp.end());
   }
+  size_record_pool(self);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                 steady::now() - job.started)
                 .count();
@@ -128,6 +144,7 @@ void on_assigned(src_actor self, const std::vector<int32_t>& partitions) {
   auto& st = self->state;
   for (auto p : partitions)
     st.partitions[p] = partition_state{};
+  size_record_pool(self);
   ++st.stats.assigns;
   st.metrics->rebalances_assign->Increment();
   log::info("partitions_assigned", {{"bridge", st.binding.name},
@@ -300,6 +317,7 @@ source_stats make_stats(src_actor self) {
     s.assigned.push_back(p);
   }
   std::sort(s.assigned.begin(), s.assigned.end());
+  st.flush_acks();
   s.ack_p50_ns = st.ack_latency.quantile(0.5);
   s.ack_p99_ns = st.ack_latency.quantile(0.99);
   s.processing_p50_ns = st.processing.quantile(0.5);

@@ -43,13 +43,14 @@ const std::vector<double>& latency_bucket_bounds() {
 histogram_batch::histogram_batch(const std::vector<double>& bounds)
     : bounds_(bounds), counts_(bounds.size() + 1, 0.0) {}
 
-void histogram_batch::observe(double value) noexcept {
+void histogram_batch::observe(double value, uint64_t count) noexcept {
   // Same rule as prometheus::Histogram::Observe: the first bucket whose
   // upper bound is >= value, else +Inf.
   auto i = std::lower_bound(bounds_.begin(), bounds_.end(), value);
-  counts_[static_cast<size_t>(i - bounds_.begin())] += 1;
-  sum_ += value;
-  empty_ = false;
+  auto n = static_cast<double>(count);
+  counts_[static_cast<size_t>(i - bounds_.begin())] += n;
+  sum_ += value * n;
+  empty_ = empty_ && count == 0;
 }
 
 void histogram_batch::flush(prometheus::Histogram& h) {
@@ -150,10 +151,10 @@ uint64_t latency_recorder::upper_of(int index) noexcept {
   return ((base + 1) << shift) - 1;
 }
 
-void latency_recorder::record(int64_t ns) noexcept {
+void latency_recorder::record(int64_t ns, uint64_t count) noexcept {
   auto i = index_of(static_cast<uint64_t>(std::max<int64_t>(ns, 0)));
-  ++counts_[std::min(i, buckets - 1)];
-  ++count_;
+  counts_[std::min(i, buckets - 1)] += count;
+  count_ += count;
 }
 
 int64_t latency_recorder::quantile(double q) const noexcept {

@@ -69,7 +69,8 @@ struct source_metrics {
 class histogram_batch {
  public:
   explicit histogram_batch(const std::vector<double>& bounds);
-  void observe(double value) noexcept;
+  /// `count` observations of `value`.
+  void observe(double value, uint64_t count = 1) noexcept;
   /// Adds what was collected to `h` and starts over.
   void flush(prometheus::Histogram& h);
 
@@ -88,7 +89,8 @@ const std::vector<double>& latency_bucket_bounds();
 /// report. Not thread-safe; cheap enough to record every record.
 class latency_recorder {
  public:
-  void record(int64_t ns) noexcept;
+  /// `count` records of `ns`.
+  void record(int64_t ns, uint64_t count = 1) noexcept;
   /// The `q`-quantile (0..1) in nanoseconds; 0 when empty.
   int64_t quantile(double q) const noexcept;
   uint64_t count() const noexcept { return count_; }
@@ -112,6 +114,8 @@ struct source_stats {
   uint64_t failed_attempts = 0;
   /// Records polled for partitions no longer owned, or redelivered.
   uint64_t dropped = 0;
+  /// Batches sent to workers (processed / batches: records per batch).
+  uint64_t batches = 0;
   uint64_t in_flight = 0;
   /// The most records ever at workers at once.
   uint64_t max_in_flight = 0;
@@ -134,7 +138,7 @@ struct source_stats {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, source_stats& x) {
   return f(caf::meta::type_name("source_stats"), x.consumed, x.processed,
-           x.retried, x.dead_lettered, x.failed_attempts, x.dropped,
+           x.retried, x.dead_lettered, x.failed_attempts, x.dropped, x.batches,
            x.in_flight, x.max_in_flight, x.buffered, x.paused_partitions,
            x.pauses, x.resumes, x.assigns, x.revokes, x.commits, x.assigned,
            x.ack_p50_ns, x.ack_p99_ns, x.processing_p50_ns, x.processing_p99_ns,

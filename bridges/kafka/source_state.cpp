@@ -53,15 +53,21 @@ double seconds(int64_t ns) {
   return static_cast<double>(ns) / 1e9;
 }
 
+} // namespace
+
+void source_state::flush_acks() noexcept {
+  if (ack_run_count == 0)
+    return;
+  ack_latency.record(ack_run_ns, ack_run_count);
+  ack_histogram.observe(seconds(ack_run_ns), ack_run_count);
+  ack_run_count = 0;
+}
+
+namespace {
+
 partition_state* find_partition(src_actor self, int32_t p) {
   auto i = self->state.partitions.find(p);
   return i != self->state.partitions.end() ? &i->second : nullptr;
-}
-
-void note_staged(src_actor self, int32_t partition) {
-  auto& sp = self->state.staged_partitions;
-  if (std::find(sp.begin(), sp.end(), partition) == sp.end())
-    sp.push_back(partition);
 }
 
 /// Finished for good (processed, or dead letter acknowledged): the lane
@@ -76,9 +82,7 @@ void finish(src_actor self, uint64_t seq, pending_record& p,
     --ps.buffered;
   --ps.pending;
   ps.max_finished_seq = std::max(ps.max_finished_seq, seq);
-  auto ack = t - p.polled_ns;
-  st.ack_latency.record(ack);
-  st.ack_histogram.observe(seconds(ack));
+  st.note_ack(t - p.polled_ns);
   if (ps.paused && !ps.revoking &&
       ps.buffered < st.binding.max_buffered_per_partition / 2) {
     ps.paused = false;
@@ -107,8 +111,9 @@ void produce_dead_letter(src_actor self, uint64_t seq) {
 }
 
 /// One failed attempt of `seq`: retry with backoff, or dead-letter.
-void fail(src_actor self, uint64_t seq, pending_record& p, partition_state& ps,
-          const caf::error& err, bool solo) {
+/// Counts a failed attempt of `p` with `err`.
+void note_failure(src_actor self, pending_record& p, const caf::error& err,
+                  bool solo) {
   auto& st = self->state;
   ++st.stats.failed_attempts;
   st.metrics->failed_attempts->Increment();
@@ -119,6 +124,12 @@ void fail(src_actor self, uint64_t seq, pending_record& p, partition_state& ps,
   p.last_failure_ms = ms;
   p.last_error = self->system().render(err);
   p.solo = p.solo || solo;
+}
+
+void fail(src_actor self, uint64_t seq, pending_record& p, partition_state& ps,
+          const caf::error& err, bool solo) {
+  auto& st = self->state;
+  note_failure(self, p, err, solo);
   if (ps.revoking) {
     // The revoke does not wait for backoff timers.
     // Its partition is going away: the next owner processes it again.
@@ -178,6 +189,7 @@ void send_batch(src_actor self, size_t worker, std::vector<uint64_t> seqs,
     recs.push_back(std::move(p.rec));
   }
   st.in_flight += seqs.size();
+  ++st.stats.batches;
   st.stats.max_in_flight =
       std::max<uint64_t>(st.stats.max_in_flight, st.in_flight);
   w.batches += 1;
@@ -225,43 +237,91 @@ int pick_idle_worker(src_actor self) {
   return -1;
 }
 
+/// Hands the records of finished batch `b` to the poll thread for reuse, if
+/// the worker has let go of the message (else they are freed with it).
+void recycle(src_actor self, batch_info& b) {
+  auto& st = self->state;
+  auto& msg = b.records;
+  if (!st.record_pool || msg.empty() || !msg.cvals()->unique())
+    return;
+  st.record_pool->give(
+      std::move(msg.content().get_mutable_as<std::vector<in_record>>(0)));
+}
+
 /// Copies record `k` of batch `b` back into `p` (it moved into the batch).
 void restore(pending_record& p, const batch_info& b, size_t k) {
   const auto& recs = b.records.get_as<std::vector<in_record>>(0);
   p.rec = recs[k];
 }
 
-/// Puts record `k` of batch `b`, sent but never started, back in front of
-/// the dispatch order, without counting an attempt.
-void requeue(src_actor self, const batch_info& b, size_t k) {
+/// Running record `seq` (its record restored from its batch) goes back to
+/// wait at the front of its lane, or is forgotten if its partition is being
+/// revoked.
+void return_to_lane(src_actor self, uint64_t seq, pending_record& p) {
   auto& st = self->state;
-  auto seq = b.seqs[k];
-  auto* i = st.pending.find(seq);
-  if (i == nullptr || (*i).ph != phase::running)
-    return;
-  auto& p = (*i);
-  restore(p, b, k);
   auto& ps = *find_partition(self, p.rec.partition);
-  --ps.running;
   if (ps.revoking) {
+    // Its partition is going away: the next owner processes it.
     abandon(self, seq);
     return;
   }
+  --ps.running;
+  if (st.queue.unstart(seq)) {
+    p.ph = phase::waiting;
+    if (p.solo)
+      ++st.suspects;
+    return;
+  }
+  // Cannot happen (a lane's running records are all in one batch, given
+  // back from the end); keep the record anyway, holding its lane.
+  log::error("record_give_back_failed", {{"bridge", st.binding.name},
+                                         {"partition", p.rec.partition},
+                                         {"offset", p.rec.offset}});
   p.ph = phase::staged;
   st.retry_ready.push_front(seq);
 }
 
-/// Every record of `b` failed one attempt with `cause`.
+/// Record `k` of batch `b` was sent but did not run (its worker died before
+/// it, or stopped the batch at an earlier failure): it goes back to wait at
+/// the front of its lane, without counting an attempt. Called for a batch's
+/// records from the last to the first, so that each is the last running
+/// record of its lane when it is given back.
+void give_back(src_actor self, const batch_info& b, size_t k) {
+  auto& st = self->state;
+  auto seq = b.seqs[k];
+  auto* i = st.pending.find(seq);
+  if (i == nullptr || i->ph != phase::running)
+    return;
+  restore(*i, b, k);
+  return_to_lane(self, seq, *i);
+}
+
+/// The worker running `b` failed (crashed, timed out, or does not speak the
+/// protocol) with `cause`; which record did it is unknown, so each counts one
+/// attempt (`solo`: and runs alone from now on, so that the next crash is
+/// its own fault). The first record of each lane in the batch is retried
+/// after its backoff; the records behind it go back to wait behind it in
+/// their lane and run after it, in order (a record whose attempts are used
+/// up still gets one more, alone, when its turn comes: dead-lettering it
+/// now would finish it before the records ahead of it).
 void fail_batch(src_actor self, const batch_info& b, const caf::error& cause,
                 bool solo) {
   auto& st = self->state;
   auto t = now_ns();
-  for (size_t k = 0; k < b.seqs.size(); ++k) {
+  for (size_t k = b.seqs.size(); k-- > 0;) {
     auto seq = b.seqs[k];
     auto* i = st.pending.find(seq);
-    if (i == nullptr || (*i).ph != phase::running)
+    if (i == nullptr || i->ph != phase::running)
       continue;
-    auto& p = (*i);
+    if (st.queue.follows(seq)) {
+      restore(*i, b, k);
+      note_failure(self, *i, cause, solo);
+      i->rec.attempt =
+          std::min(i->rec.attempt + 1, st.binding.retry.max_attempts);
+      return_to_lane(self, seq, *i);
+      continue;
+    }
+    auto& p = *i;
     auto& ps = *find_partition(self, p.rec.partition);
     --ps.running;
     st.processing.record(t - p.dispatched_ns);
@@ -281,8 +341,14 @@ void on_records(src_actor self, std::vector<in_record>& records,
   std::vector<int32_t> to_pause;
   st.stats.consumed += records.size();
   st.metrics->consumed->Increment(static_cast<double>(records.size()));
+  int32_t last_part = -1;
+  partition_state* ps = nullptr;
   for (auto& r : records) {
-    auto* ps = find_partition(self, r.partition);
+    // A poll's records come in runs of one partition.
+    if (ps == nullptr || r.partition != last_part) {
+      last_part = r.partition;
+      ps = find_partition(self, last_part);
+    }
     if (st.life != lifecycle::running || ps == nullptr || ps->revoking) {
       // Not ours (any more): not tracked, so never committed past.
       ++st.stats.dropped;
@@ -297,10 +363,7 @@ void on_records(src_actor self, std::vector<in_record>& records,
                                         {"offset", r.offset}});
       continue;
     }
-    pending_record fresh;
-    fresh.rec = std::move(r);
-    fresh.polled_ns = polled_ns;
-    auto seq = st.pending.insert(ps->next_seq++, std::move(fresh));
+    auto seq = st.pending.insert(ps->next_seq++, std::move(r), polled_ns);
     ++ps->pending;
     auto& p = *st.pending.find(seq);
     if (p.rec.key)
@@ -322,6 +385,10 @@ void on_records(src_actor self, std::vector<in_record>& records,
                                      {"buffered", st.partitions[p].buffered}});
     st.loop->pause(std::move(to_pause));
   }
+  // The records moved into the pending table; their vector goes back to the
+  // poll thread for the next poll.
+  if (st.record_pool)
+    st.record_pool->give_buffer(std::move(records));
   dispatch(self);
 }
 
@@ -339,17 +406,21 @@ void dispatch(src_actor self) {
     auto used = st.in_flight + reserved;
     return used < b.max_in_flight ? b.max_in_flight - used : size_t{0};
   };
+  // What goes to workers now, as runs: consecutive records of one lane that
+  // must go to one worker, in order. Retried and staged records are runs of
+  // one.
+  std::vector<uint64_t> normal;
+  std::vector<size_t> runs;
   // 1. Retries whose backoff elapsed (and records sent to a worker that died
   //    before starting them). Suspects run alone on an idle worker.
-  std::vector<uint64_t> normal;
   std::deque<uint64_t> later;
   while (!st.retry_ready.empty()) {
     auto seq = st.retry_ready.front();
     st.retry_ready.pop_front();
     auto* i = st.pending.find(seq);
-    if (i == nullptr || (*i).ph != phase::staged)
+    if (i == nullptr || i->ph != phase::staged)
       continue;
-    auto& p = (*i);
+    auto& p = *i;
     auto* ps = find_partition(self, p.rec.partition);
     if (ps == nullptr)
       continue;
@@ -373,6 +444,7 @@ void dispatch(src_actor self) {
       ++ps->running;
       ++reserved;
       normal.push_back(seq);
+      runs.push_back(1);
     }
   }
   st.retry_ready = std::move(later);
@@ -380,77 +452,125 @@ void dispatch(src_actor self) {
   for (auto& w : st.workers)
     if (available(st, w))
       slots += b.max_batches_per_worker - w.batches;
+  auto capacity = slots * b.max_batch;
   auto room = [&] {
-    return budget() > 0 && normal.size() < slots * b.max_batch;
+    return std::min(budget(),
+                    capacity > normal.size() ? capacity - normal.size() : 0);
   };
-  auto take = [&](uint64_t seq, partition_state& ps) {
-    if (ps.running >= b.max_in_flight_per_partition)
-      return false;
-    ++ps.running;
-    ++reserved;
-    normal.push_back(seq);
-    return true;
+  // A suspect (a batch-mate of a crash) popped with new records runs alone on
+  // an idle worker, or waits for one with the retries, holding its lane.
+  auto run_alone = [&](uint64_t seq, pending_record& p, partition_state& ps) {
+    auto w = pick_idle_worker(self);
+    if (w >= 0) {
+      ++ps.running;
+      send_batch(self, static_cast<size_t>(w), {seq}, true);
+      return;
+    }
+    p.ph = phase::staged;
+    st.retry_ready.push_back(seq);
   };
-  // 2. Records held back by their partition's in-flight cap.
-  for (size_t k = 0; k < st.staged_partitions.size() && room();) {
-    auto part = st.staged_partitions[k];
+  // 2. New records: a lane's waiting records at once, partitions taking
+  //    turns, each within its in-flight cap.
+  auto room_of = [&](int32_t part) {
     auto* ps = find_partition(self, part);
-    while (ps != nullptr && !ps->staged.empty() && room()) {
-      auto seq = ps->staged.front();
-      auto* i = st.pending.find(seq);
-      if (i == nullptr || (*i).ph != phase::staged) {
-        ps->staged.pop_front();
+    if (ps == nullptr || ps->running >= b.max_in_flight_per_partition)
+      return size_t{0};
+    return b.max_in_flight_per_partition - ps->running;
+  };
+  std::vector<uint64_t> run;
+  while (room() > 0) {
+    run.clear();
+    if (st.queue.pop_run(std::min(room(), b.max_batch), run, room_of) == 0)
+      break;
+    auto& first = *st.pending.find(run.front());
+    auto& ps = *find_partition(self, first.rec.partition);
+    // Suspects are rare: look for them only when some exist.
+    size_t clean = run.size();
+    if (st.suspects > 0)
+      for (size_t k = 0; k < run.size(); ++k)
+        if (st.pending.find(run[k])->solo) {
+          clean = k;
+          break;
+        }
+    if (clean < run.size()) {
+      if (st.queue.mode() == ordering::unordered) {
+        // Independent records: the suspects go alone, the rest as usual.
+        size_t kept = 0;
+        for (auto seq : run) {
+          auto& p = *st.pending.find(seq);
+          if (p.solo) {
+            --st.suspects;
+            run_alone(seq, p, ps);
+          } else {
+            run[kept++] = seq;
+          }
+        }
+        run.resize(kept);
+      } else {
+        // The run stops before the suspect; it starts the lane's next run.
+        for (auto k = run.size(); k-- > std::max<size_t>(clean, 1);)
+          st.queue.unstart(run[k]);
+        run.resize(std::max<size_t>(clean, 1));
+        if (clean == 0) {
+          --st.suspects;
+          run_alone(run.front(), first, ps);
+          run.clear();
+        }
+      }
+      if (run.empty())
         continue;
-      }
-      if (!take(seq, *ps))
-        break;
-      ps->staged.pop_front();
     }
-    if (ps == nullptr || ps->staged.empty())
-      st.staged_partitions.erase(st.staged_partitions.begin() +
-                                 static_cast<std::ptrdiff_t>(k));
-    else
-      ++k;
+    ps.running += run.size();
+    reserved += run.size();
+    normal.insert(normal.end(), run.begin(), run.end());
+    runs.push_back(run.size());
   }
-  // 3. New records whose lane is free.
-  while (room()) {
-    auto seq = st.queue.pop_ready();
-    if (!seq)
-      break;
-    auto& p = *st.pending.find(*seq);
-    auto* ps = find_partition(self, p.rec.partition);
-    if (!take(*seq, *ps)) {
-      p.ph = phase::staged;
-      ps->staged.push_back(*seq);
-      note_staged(self, p.rec.partition);
+  // As few batches as max_batch allows, but at least one per idle worker
+  // while there are runs for them, so that a few ready lanes still run in
+  // parallel; a run is never split. Each batch goes to the least-loaded
+  // worker.
+  size_t idle = 0;
+  slots = 0;
+  for (auto& w : st.workers)
+    if (available(st, w)) {
+      slots += b.max_batches_per_worker - w.batches;
+      idle += w.batches == 0 ? 1 : 0;
     }
-  }
-  // Spread evenly over the least-loaded workers, so that a few ready lanes
-  // still run in parallel and many fill batches of up to max_batch.
+  auto wanted = std::max((normal.size() + b.max_batch - 1) / b.max_batch,
+                         std::min(idle, runs.size()));
+  auto batches = std::max<size_t>(std::min(slots, wanted), 1);
+  auto target = std::min(b.max_batch, (normal.size() + batches - 1) / batches);
   size_t pos = 0;
-  while (pos < normal.size()) {
-    size_t free_workers = 0;
-    for (auto& w : st.workers)
-      if (available(st, w))
-        ++free_workers;
+  size_t r = 0;
+  size_t sent = 0;
+  while (r < runs.size()) {
     auto w = pick_worker(self);
-    if (w < 0) {
-      // Cannot happen (room() counted the slots); keep the records anyway.
-      for (; pos < normal.size(); ++pos) {
-        auto& p = *st.pending.find(normal[pos]);
-        --find_partition(self, p.rec.partition)->running;
-        p.ph = phase::staged;
-        st.retry_ready.push_back(normal[pos]);
-      }
+    if (w < 0)
       break;
-    }
-    auto left = normal.size() - pos;
-    auto n = std::min(b.max_batch, (left + free_workers - 1) / free_workers);
+    // Runs do not always pack to the target exactly: the last batch there
+    // is room for takes the rest, up to max_batch.
+    auto limit = ++sent >= batches || sent >= slots ? b.max_batch : target;
+    auto n = runs[r++];
+    while (r < runs.size() && n + runs[r] <= limit)
+      n += runs[r++];
     std::vector<uint64_t> chunk(
         normal.begin() + static_cast<std::ptrdiff_t>(pos),
         normal.begin() + static_cast<std::ptrdiff_t>(pos + n));
     pos += n;
     send_batch(self, static_cast<size_t>(w), std::move(chunk), false);
+  }
+  // Runs that did not fit into the free batches (they do not always pack
+  // into max_batch): back to their lanes, from the end, for the next round.
+  for (auto k = normal.size(); k-- > pos;) {
+    auto seq = normal[k];
+    auto& p = *st.pending.find(seq);
+    --find_partition(self, p.rec.partition)->running;
+    if (st.queue.unstart(seq)) {
+      p.ph = phase::waiting;
+    } else {
+      p.ph = phase::staged;
+      st.retry_ready.push_front(seq);
+    }
   }
 }
 
@@ -464,36 +584,64 @@ void on_batch_done(src_actor self, uint64_t id,
   if (!b)
     return;
   auto t = now_ns();
+  auto n = b->seqs.size();
+  // The worker stops at the first failure (record_worker.hpp); results after
+  // it are ignored and those records run again. A reply shorter than the
+  // batch without a failure is a failure of its first missing record.
+  auto stop = n;
+  for (size_t k = 0; k < std::min(n, results.size()); ++k)
+    if (results[k]) {
+      stop = k;
+      break;
+    }
+  if (stop == n && results.size() < n) {
+    stop = results.size();
+    results.resize(stop + 1);
+    results[stop] =
+        caf::make_error(caf::sec::invalid_argument,
+                        "worker answered fewer results than records");
+  }
   auto mailbox = self->mailbox().size();
   uint64_t ok = 0;
-  for (size_t k = 0; k < b->seqs.size(); ++k) {
+  auto ran = std::min(n, stop + 1);
+  // The records of a batch were dispatched together: one processing time.
+  uint64_t timed = 0;
+  int64_t took = 0;
+  int32_t last_part = -1;
+  partition_state* last_ps = nullptr;
+  for (size_t k = 0; k < ran; ++k) {
     auto seq = b->seqs[k];
     auto* i = st.pending.find(seq);
-    if (i == nullptr || (*i).ph != phase::running)
+    if (i == nullptr || i->ph != phase::running)
       continue; // abandoned by a revoke meanwhile
-    auto& p = (*i);
-    auto& ps = *find_partition(self, p.rec.partition);
+    auto& p = *i;
+    if (last_ps == nullptr || p.rec.partition != last_part) {
+      last_part = p.rec.partition;
+      last_ps = find_partition(self, last_part);
+    }
+    auto& ps = *last_ps;
     --ps.running;
-    auto took = t - p.dispatched_ns;
-    st.processing.record(took);
-    st.processing_histogram.observe(seconds(took));
-    caf::error err;
-    if (k < results.size())
-      err = std::move(results[k]);
-    else
-      err = caf::make_error(caf::sec::invalid_argument,
-                            "worker answered fewer results than records");
-    if (err) {
+    took = t - p.dispatched_ns;
+    ++timed;
+    if (k == stop) {
       restore(p, *b, k);
-      fail(self, seq, p, ps, err, false);
+      fail(self, seq, p, ps, results[k], false);
       continue;
     }
     ++ok;
     st.entry->on_message(mailbox);
     finish(self, seq, p, ps, t);
   }
+  if (timed > 0) {
+    st.processing.record(took, timed);
+    st.processing_histogram.observe(seconds(took), timed);
+  }
+  for (auto k = n; k-- > ran;)
+    give_back(self, *b, k);
+  recycle(self, *b);
   st.stats.processed += ok;
   st.metrics->processed->Increment(static_cast<double>(ok));
+  st.flush_acks();
   st.processing_histogram.flush(*st.metrics->processing);
   st.ack_histogram.flush(*st.metrics->ack_latency);
   dispatch(self);
@@ -560,8 +708,8 @@ void on_worker_failed(src_actor self, const caf::actor_addr& who,
   fail_batch(self, *running, cause, true);
   for (size_t k = 1; k < ids.size(); ++k) {
     auto queued = release_batch(self, ids[k]);
-    for (size_t r = 0; r < queued->seqs.size(); ++r)
-      requeue(self, *queued, r);
+    for (size_t r = queued->seqs.size(); r-- > 0;)
+      give_back(self, *queued, r);
   }
   dispatch(self);
   check_drains(self);
@@ -699,6 +847,7 @@ void on_commit_tick(src_actor self) {
     st.loop->commit(std::move(offsets));
   st.stats.buffered = buffered;
   st.stats.paused_partitions = paused;
+  st.flush_acks();
   st.processing_histogram.flush(*st.metrics->processing);
   st.ack_histogram.flush(*st.metrics->ack_latency);
   st.metrics->in_flight->Set(static_cast<double>(st.in_flight));

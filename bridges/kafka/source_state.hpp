@@ -72,8 +72,9 @@ int64_t wall_ms();
 enum class phase : uint8_t {
   /// In the dispatch queue, its lane busy or not yet popped.
   waiting,
-  /// Popped (its lane is busy) but held back by the partition's in-flight
-  /// cap, or a retry whose backoff elapsed.
+  /// Holds its lane, waiting to be sent: a retry whose backoff elapsed (or
+  /// one held back by an in-flight cap), or a suspect waiting for an idle
+  /// worker.
   staged,
   /// At a worker.
   running,
@@ -105,22 +106,15 @@ class pending_table {
   static constexpr int slot_bits = 26;
   static constexpr uint64_t slot_mask = (uint64_t{1} << slot_bits) - 1;
 
-  /// Stores `rec` under sequence number `seq` (> 0, increasing per
-  /// partition); returns its id.
-  uint64_t insert(uint64_t seq, pending_record&& rec) {
-    uint32_t slot;
-    if (!free_.empty()) {
-      slot = free_.back();
-      free_.pop_back();
-    } else {
-      slot = static_cast<uint32_t>(slots_.size());
-      slots_.emplace_back();
-    }
-    auto id = (seq << slot_bits) | slot;
-    slots_[slot].rec = std::move(rec);
-    slots_[slot].id = id;
-    ++size_;
-    return id;
+  /// Stores freshly polled `rec` under sequence number `seq` (> 0,
+  /// increasing per partition); returns its id.
+  uint64_t insert(uint64_t seq, in_record&& rec, int64_t polled_ns) {
+    auto slot = claim();
+    auto& p = slots_[slot].rec; // bookkeeping fields reset by erase
+    p.rec = std::move(rec);
+    p.polled_ns = polled_ns;
+    p.dispatched_ns = 0;
+    return attach(seq, slot);
   }
 
   pending_record* find(uint64_t id) noexcept {
@@ -135,7 +129,14 @@ class pending_table {
     if (slot >= slots_.size() || slots_[slot].id != id)
       return;
     slots_[slot].id = 0;
-    slots_[slot].rec = pending_record{};
+    // The record's strings usually moved to a worker already; whatever is
+    // left is overwritten when the slot is used again.
+    auto& p = slots_[slot].rec;
+    p.ph = phase::waiting;
+    p.solo = false;
+    p.first_failure_ms = 0;
+    p.last_failure_ms = 0;
+    p.last_error.clear();
     free_.push_back(static_cast<uint32_t>(slot));
     --size_;
   }
@@ -151,6 +152,23 @@ class pending_table {
   size_t size() const noexcept { return size_; }
 
  private:
+  uint32_t claim() {
+    if (!free_.empty()) {
+      auto slot = free_.back();
+      free_.pop_back();
+      return slot;
+    }
+    slots_.emplace_back();
+    return static_cast<uint32_t>(slots_.size() - 1);
+  }
+
+  uint64_t attach(uint64_t seq, uint32_t slot) {
+    auto id = (seq << slot_bits) | slot;
+    slots_[slot].id = id;
+    ++size_;
+    return id;
+  }
+
   struct slot_t {
     uint64_t id = 0; // 0 = free (sequence numbers start at 1)
     pending_record rec;
@@ -180,7 +198,6 @@ struct partition_state {
   /// fill the holes below finished records, so the final commit covers
   /// them); the rest was dropped.
   uint64_t keep_below = 0;
-  std::deque<uint64_t> staged;
   /// An async commit of this offset is under way.
   std::optional<int64_t> committing;
 };
@@ -238,8 +255,9 @@ struct source_state {
   pending_table pending;
   /// Retries whose backoff elapsed, dispatched before new records.
   std::deque<uint64_t> retry_ready;
-  /// Partitions with staged records.
-  std::vector<int32_t> staged_partitions;
+  /// Suspects (records that shared a batch with a crash) given back to
+  /// their lanes: they must run alone when their turn comes.
+  size_t suspects = 0;
 
   caf::actor pool;
   std::vector<worker_slot> workers;
@@ -252,6 +270,8 @@ struct source_state {
   uint64_t next_drain = 1;
 
   std::unique_ptr<consumer_loop> loop;
+  /// Records of finished batches, refilled by the poll thread.
+  std::shared_ptr<in_record_pool> record_pool;
   std::unique_ptr<dead_letter_producer> dlq_producer;
 
   lifecycle life = lifecycle::running;
@@ -265,6 +285,21 @@ struct source_state {
   latency_recorder processing;
   histogram_batch ack_histogram{latency_bucket_bounds()};
   histogram_batch processing_histogram{latency_bucket_bounds()};
+  /// Equal ack latencies in a row (records of one poll finishing in one
+  /// answer), recorded at once by flush_acks.
+  int64_t ack_run_ns = 0;
+  uint64_t ack_run_count = 0;
+
+  void note_ack(int64_t ns) noexcept {
+    if (ack_run_count > 0 && ns == ack_run_ns) {
+      ++ack_run_count;
+      return;
+    }
+    flush_acks();
+    ack_run_ns = ns;
+    ack_run_count = 1;
+  }
+  void flush_acks() noexcept;
 
   source_state() = default;
   source_state(const source_state&) = delete;

@@ -15,14 +15,18 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <caf/all.hpp>
 
@@ -183,6 +187,66 @@ void produce_all(const std::string& brokers, const std::string& topic,
 // -- (a) raw consumer
 // -------------------------------------------------------------
 
+/// CPU seconds of each thread of this process, by thread id, with its name
+/// (/proc/self/task/<tid>/stat; clock-tick resolution).
+std::map<int, std::pair<std::string, double>> thread_times() {
+  std::map<int, std::pair<std::string, double>> out;
+  static const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  for (auto& entry : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in{entry.path() / "stat"};
+    std::string line;
+    if (!std::getline(in, line))
+      continue;
+    // pid (comm) state ppid … utime(14) stime(15): comm may hold spaces.
+    auto open = line.find('(');
+    auto close = line.rfind(')');
+    if (open == std::string::npos || close == std::string::npos)
+      continue;
+    auto comm = line.substr(open + 1, close - open - 1);
+    std::istringstream rest{line.substr(close + 2)};
+    std::string field;
+    double utime = 0;
+    double stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+      if (i == 14)
+        utime = std::stod(field);
+      if (i == 15)
+        stime = std::stod(field);
+    }
+    out[std::stoi(entry.path().filename().string())] = {comm,
+                                                        (utime + stime) / tick};
+  }
+  return out;
+}
+
+/// Where the CPU went between two thread_times() snapshots, in seconds:
+/// CAF's scheduler threads (the bridge and its workers), the bridge's poll
+/// thread, librdkafka's threads (brokers, mock cluster) and the rest.
+struct cpu_split {
+  double actors = 0;
+  double poll = 0;
+  double rdkafka = 0;
+  double other = 0;
+};
+
+cpu_split split_since(const std::map<int, std::pair<std::string, double>>& t0) {
+  cpu_split out;
+  for (auto& [tid, now] : thread_times()) {
+    auto i = t0.find(tid);
+    auto d = now.second - (i != t0.end() ? i->second.second : 0.0);
+    auto& name = now.first;
+    if (name.rfind("caf", 0) == 0)
+      out.actors += d;
+    else if (name.rfind("poll:", 0) == 0)
+      out.poll += d;
+    else if (name.rfind("rdk:", 0) == 0)
+      out.rdkafka += d;
+    else
+      out.other += d;
+  }
+  return out;
+}
+
 struct result {
   std::string name;
   double rate = 0;
@@ -190,6 +254,18 @@ struct result {
   double p99_us = 0;
   /// CPU cores the whole process used while the records flowed.
   double cores = 0;
+  /// Records per batch sent to a worker (bridge runs only).
+  double per_batch = 0;
+  uint64_t pauses = 0;
+  /// CPU microseconds per record by thread group.
+  cpu_split us_per_record;
+  /// records/s over the raw loop's of the same run.
+  double ratio = 1;
+  double us_total() const {
+    return us_per_record.actors + us_per_record.poll + us_per_record.rdkafka +
+           us_per_record.other;
+  }
+  double us_bridge() const { return us_per_record.actors + us_per_record.poll; }
 };
 
 /// Process CPU time (user + system) in seconds.
@@ -200,6 +276,13 @@ double cpu_seconds() {
     return t.tv_sec + t.tv_usec / 1e6;
   };
   return tv(ru.ru_utime) + tv(ru.ru_stime);
+}
+
+cpu_split per_record(cpu_split x, long records) {
+  auto us = [&](double secs) {
+    return secs * 1e6 / static_cast<double>(records);
+  };
+  return {us(x.actors), us(x.poll), us(x.rdkafka), us(x.other)};
 }
 
 result run_raw(const std::string& brokers, const std::string& topic,
@@ -225,6 +308,7 @@ result run_raw(const std::string& brokers, const std::string& topic,
   long count = 0;
   steady::time_point first;
   double cpu0 = 0;
+  std::map<int, std::pair<std::string, double>> threads0;
   auto next_commit = steady::now() + 1s;
   auto deadline = steady::now() + 600s;
   while (count < o.records && steady::now() < deadline) {
@@ -237,6 +321,7 @@ result run_raw(const std::string& brokers, const std::string& topic,
       if (count++ == 0) {
         first = steady::now();
         cpu0 = cpu_seconds();
+        threads0 = thread_times();
       }
     }
     if (steady::now() >= next_commit) {
@@ -247,12 +332,13 @@ result run_raw(const std::string& brokers, const std::string& topic,
   }
   auto elapsed = std::chrono::duration<double>(steady::now() - first).count();
   auto cores = (cpu_seconds() - cpu0) / elapsed;
+  auto split = per_record(split_since(threads0), count);
   rd_kafka_commit(rk.get(), nullptr, 0);
   q.reset();
   rd_kafka_consumer_close(rk.get());
   if (count < o.records)
     throw std::runtime_error("raw consumer read only " + std::to_string(count));
-  return {"raw librdkafka", count / elapsed, 0, 0, cores};
+  return {"raw librdkafka", count / elapsed, 0, 0, cores, 0, 0, split};
 }
 
 // -- (b), (c) the bridge
@@ -303,10 +389,12 @@ result run_bridge(caf::actor_system& sys, inspect::registry& actors,
   while (prog->done.load() == 0 && steady::now() < deadline)
     std::this_thread::sleep_for(1ms);
   auto cpu0 = cpu_seconds();
+  auto threads0 = thread_times();
   auto wall0 = steady::now();
   while (prog->done.load() < o.records && steady::now() < deadline)
     std::this_thread::sleep_for(5ms);
   auto cores = (cpu_seconds() - cpu0) / seconds_since(wall0);
+  auto split = per_record(split_since(threads0), o.records);
   if (prog->done.load() < o.records)
     throw std::runtime_error(mode + ": only " +
                              std::to_string(prog->done.load()) + " processed");
@@ -322,9 +410,22 @@ result run_bridge(caf::actor_system& sys, inspect::registry& actors,
   self->send_exit(bridge, caf::exit_reason::user_shutdown);
   self->wait_for(bridge);
   auto elapsed = static_cast<double>(prog->last_ns - prog->first_ns) / 1e9;
-  return {"bridge " + mode, o.records / elapsed,
+  return {"bridge " + mode,
+          o.records / elapsed,
           static_cast<double>(s.ack_p50_ns) / 1e3,
-          static_cast<double>(s.ack_p99_ns) / 1e3, cores};
+          static_cast<double>(s.ack_p99_ns) / 1e3,
+          cores,
+          s.batches > 0 ? static_cast<double>(s.processed) /
+                              static_cast<double>(s.batches)
+                        : 0.0,
+          s.pauses,
+          split};
+}
+
+void print_split(const cpu_split& x) {
+  std::printf("        cpu us/record by thread: actors %.2f  poll thread %.2f  "
+              "librdkafka %.2f  other %.2f\n",
+              x.actors, x.poll, x.rdkafka, x.other);
 }
 
 double median(std::vector<double> xs) {
@@ -360,15 +461,20 @@ int main(int argc, char** argv) {
                   "us/record)\n",
                   run, raw.name.c_str(), raw.rate, raw.cores,
                   raw.cores / raw.rate * 1e6);
+      print_split(raw.us_per_record);
       std::fflush(stdout);
       results["raw"].push_back(raw);
       for (auto& mode : o.modes) {
         auto r = run_bridge(sys, actors, m, cluster.bootstrap(), topic, o, mode,
                             run);
+        r.ratio = r.rate / raw.rate;
         std::printf("run %d: %-18s %10.0f records/s  ratio %.2f  ack p50 "
-                    "%.0f us  p99 %.0f us  cpu %.2f cores (%.2f us/record)\n",
+                    "%.0f us  p99 %.0f us  cpu %.2f cores (%.2f us/record)  "
+                    "%.1f records/batch  %llu pauses\n",
                     run, r.name.c_str(), r.rate, r.rate / raw.rate, r.p50_us,
-                    r.p99_us, r.cores, r.cores / r.rate * 1e6);
+                    r.p99_us, r.cores, r.cores / r.rate * 1e6, r.per_batch,
+                    static_cast<unsigned long long>(r.pauses));
+        print_split(r.us_per_record);
         std::fflush(stdout);
         results[mode].push_back(r);
       }
@@ -388,16 +494,26 @@ int main(int argc, char** argv) {
               o.detached ? "detached" : "scheduled", o.max_in_flight,
               o.max_batch, o.scheduler.c_str());
   std::printf("| consumer | records/s | ratio to raw | ack p50 | ack p99 | CPU "
-              "cores used |\n");
-  std::printf("|---|---:|---:|---:|---:|---:|\n");
-  std::printf("| raw librdkafka loop | %.0f | 1.00 | – | – | %.2f |\n",
-              raw_rate, med("raw", &result::cores));
-  for (auto& mode : o.modes) {
-    auto rate = med(mode, &result::rate);
-    std::printf(
-        "| bridge, %s mode | %.0f | %.2f | %.2f ms | %.2f ms | %.2f |\n",
-        mode.c_str(), rate, rate / raw_rate, med(mode, &result::p50_us) / 1e3,
-        med(mode, &result::p99_us) / 1e3, med(mode, &result::cores));
-  }
+              "cores | CPU us/record | of which bridge (actors + poll "
+              "thread) |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+  auto us = [&](const std::string& k, double (result::*f)() const) {
+    std::vector<double> xs;
+    for (auto& r : results[k])
+      xs.push_back((r.*f)());
+    return median(xs);
+  };
+  std::printf("| raw librdkafka loop | %.0f | 1.00 | – | – | %.2f | %.2f | – "
+              "|\n",
+              raw_rate, med("raw", &result::cores),
+              us("raw", &result::us_total));
+  for (auto& mode : o.modes)
+    std::printf("| bridge, %s mode | %.0f | %.2f | %.2f ms | %.2f ms | %.2f | "
+                "%.2f | %.2f |\n",
+                mode.c_str(), med(mode, &result::rate),
+                med(mode, &result::ratio), med(mode, &result::p50_us) / 1e3,
+                med(mode, &result::p99_us) / 1e3, med(mode, &result::cores),
+                us(mode, &result::us_total), us(mode, &result::us_bridge));
+  std::printf("(ratio: median over runs of bridge/raw within a run)\n");
   return 0;
 }

@@ -1,6 +1,6 @@
 // Unit tests of the source bridge's plain parts: binding validation, dead
-// letters, latency percentiles, batched histograms, the flat map, and
-// in_record's inspect overload.
+// letters, latency percentiles, batched histograms, the flat map, the
+// record pool, and in_record's inspect overload.
 
 #include <gtest/gtest.h>
 
@@ -17,6 +17,7 @@
 
 #include "bridges/kafka/flat_map.hpp"
 #include "bridges/kafka/in_record.hpp"
+#include "bridges/kafka/in_record_pool.hpp"
 #include "bridges/kafka/source_binding.hpp"
 #include "bridges/kafka/source_dead_letter.hpp"
 #include "bridges/kafka/source_metrics.hpp"
@@ -243,6 +244,45 @@ TEST(InRecord, RoundTripsThroughCafSerialization) {
   EXPECT_TRUE(is_permanent(caf::make_error(record_errc::undecodable)));
   EXPECT_FALSE(is_permanent(caf::make_error(caf::sec::runtime_error)));
   EXPECT_FALSE(is_permanent(caf::error{}));
+}
+
+// -- in_record_pool
+// --------------------------------------------------------------
+
+TEST(InRecordPool, HandsBackSpentRecordsWithTheirStorageUpToItsCapacity) {
+  in_record_pool pool{3};
+  std::vector<in_record> spent(2);
+  spent[0].value.assign(500, 'x');
+  auto* storage = spent[0].value.data();
+  EXPECT_TRUE(pool.give(std::move(spent)));
+  EXPECT_TRUE(spent.empty());
+  EXPECT_EQ(pool.size(), 2u);
+  std::vector<in_record> more(2);
+  EXPECT_FALSE(pool.give(std::move(more))); // 4 > 3: left to the caller
+  EXPECT_EQ(more.size(), 2u);
+  auto back = pool.take();
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(pool.size(), 0u);
+  EXPECT_TRUE(pool.take().empty());
+  // Refilling reuses the string's allocation.
+  back[0].value.assign(400, 'y');
+  EXPECT_EQ(back[0].value.data(), storage);
+  pool.set_capacity(10);
+  EXPECT_TRUE(pool.give(std::move(more)));
+  EXPECT_EQ(pool.size(), 2u);
+}
+
+TEST(InRecordPool, KeepsTheStorageOfPollVectors) {
+  in_record_pool pool;
+  std::vector<in_record> used(100);
+  auto* storage = used.data();
+  pool.give_buffer(std::move(used));
+  auto again = pool.take_buffer(50);
+  EXPECT_TRUE(again.empty());
+  EXPECT_GE(again.capacity(), 100u);
+  EXPECT_EQ(again.data(), storage);
+  auto fresh = pool.take_buffer(10);
+  EXPECT_GE(fresh.capacity(), 10u);
 }
 
 } // namespace
