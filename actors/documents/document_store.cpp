@@ -150,7 +150,14 @@ constexpr const char* full_text_sql =
     "SELECT c.vector_id, c.chunk_id::text, c.job_id::text, j.filename,"
     " c.text, ts_rank_cd(c.tsv, q)::float8 AS score"
     " FROM document_chunks c JOIN document_jobs j ON j.job_id = c.job_id"
-    " CROSS JOIN websearch_to_tsquery('english', $1) AS q"
+    // Any word of the question may match: the AND of every word rarely
+    // finds a chunk for a natural-language question, and ts_rank_cd ranks
+    // chunks that cover more of the words, closer together, first. A query
+    // that excludes words ("-word") keeps the web-search meaning (AND).
+    // Phrases ("…") stay phrases either way.
+    " CROSS JOIN LATERAL (SELECT CASE WHEN strpos(w::text, '!') > 0 THEN w"
+    " ELSE to_tsquery('simple', replace(w::text, ' & ', ' | ')) END AS q"
+    " FROM websearch_to_tsquery('english', $1) AS w) AS question"
     " WHERE c.status = 'embedded' AND c.tsv @@ q"
     " ORDER BY score DESC, c.vector_id LIMIT $2";
 

@@ -567,9 +567,13 @@ TEST_F(document_store_test, full_text_search_ranks_the_best_chunk_first) {
   for (int i = 0; i < 3; ++i)
     store->store_embedding(chunks[i].chunk_id, {1.0f}, "m");
 
+  // Any word matches (chunk 2 has "consumer" only); more of the words rank
+  // higher; chunk 3 matches best but is not embedded.
   auto hits = store->full_text_search("kafka consumer offsets", 10);
-  ASSERT_EQ(hits.size(), 1u); // chunk 3 matches better but is not embedded
+  ASSERT_EQ(hits.size(), 2u);
   EXPECT_EQ(hits[0].chunk_id, chunks[1].chunk_id);
+  EXPECT_EQ(hits[1].chunk_id, chunks[2].chunk_id);
+  EXPECT_GT(hits[0].score, hits[1].score);
   EXPECT_EQ(hits[0].job_id, job.job_id);
   EXPECT_EQ(hits[0].filename, "kafka-notes.md");
   EXPECT_EQ(hits[0].vector_id, chunks[1].vector_id);
