@@ -148,9 +148,7 @@ class pipeline_service : public document_service {
           // promote a chunk that both rank well.
           size_t candidates = static_cast<size_t>(std::max(top_k * 4, 20));
           auto qv = st->model->embed({question});
-          std::vector<int64_t> dense;
-          for (auto& hit : st->index->search(qv.front(), candidates))
-            dense.push_back(hit.id);
+          auto dense_hits = st->index->search(qv.front(), candidates);
           auto sparse_hits = st->store->full_text_search(
               question, static_cast<int>(candidates));
           std::vector<int64_t> sparse;
@@ -159,6 +157,34 @@ class pipeline_service : public document_service {
             sparse.push_back(h.vector_id);
             by_id.emplace(h.vector_id, h);
           }
+          // A chunk embedded a moment ago may not have reached this node's
+          // index yet (the indexer follows chunk-embedded): score such
+          // full-text candidates against the question directly, so a job
+          // that reads `completed` is searchable at once.
+          std::vector<std::string> texts;
+          std::vector<int64_t> unindexed;
+          for (auto& h : sparse_hits)
+            if (!st->index->contains(h.vector_id)) {
+              texts.push_back(h.text);
+              unindexed.push_back(h.vector_id);
+            }
+          if (!texts.empty()) {
+            auto vs = st->model->embed(texts);
+            for (size_t i = 0; i < vs.size() && i < unindexed.size(); ++i) {
+              float dot = 0;
+              for (size_t d = 0; d < vs[i].size() && d < qv.front().size(); ++d)
+                dot += vs[i][d] * qv.front()[d];
+              dense_hits.push_back({unindexed[i], dot});
+            }
+            std::stable_sort(
+                dense_hits.begin(), dense_hits.end(),
+                [](const auto& a, const auto& b) { return a.score > b.score; });
+            if (dense_hits.size() > candidates)
+              dense_hits.resize(candidates);
+          }
+          std::vector<int64_t> dense;
+          for (auto& hit : dense_hits)
+            dense.push_back(hit.id);
           auto fused = search::fuse(dense, sparse);
           if (fused.size() > static_cast<size_t>(top_k))
             fused.resize(static_cast<size_t>(top_k));

@@ -1,0 +1,307 @@
+// The document pipeline end to end, the way a user drives it: a whole node
+// started as a child process (`distiller up`: embedded Kafka, private
+// PostgreSQL, HTTP on a free port), documents uploaded over HTTP, their
+// progress watched over Server-Sent Events, the original bytes downloaded,
+// questions asked; and a node killed mid-job and started again.
+
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <filesystem>
+#include <set>
+
+#include <boost/json.hpp>
+#include <pqxx/pqxx>
+
+#include "tests/support/document_client.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/pdf_writer.hpp"
+#include "tests/support/testing.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace dt = distiller::testing;
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+class DocumentPipeline : public ::testing::Test {
+ protected:
+  dt::temp_dir dir{"distiller-e2e-docs"};
+
+  std::vector<std::string> args(const std::vector<std::string>& sets) const {
+    auto d = dir.path().string();
+    std::vector<std::string> out{
+        dt::distiller_binary(),
+        "up",
+        "--port",
+        "0",
+        "--name",
+        "e2e-docs",
+        "--data-dir",
+        d,
+        "--set",
+        "kafka.catalog=" +
+            (dt::source_dir() / "config" / "topics.toml").string()};
+    for (auto& s : sets) {
+      out.push_back("--set");
+      out.push_back(s);
+    }
+    return out;
+  }
+
+  /// Waits until this process (not a killed predecessor) wrote node.json.
+  uint16_t wait_for_port(dt::child_process& node) {
+    auto file = dir / "node.json";
+    auto mine = [&] {
+      try {
+        auto info = json::parse(dt::read_file(file)).as_object();
+        return info.at("pid").as_int64() == node.pid();
+      } catch (const std::exception&) {
+        return false;
+      }
+    };
+    bool written = dt::wait_until(
+        [&] { return mine() || !node.running(); }, 180s, 50ms);
+    EXPECT_TRUE(written && node.running()) << "node did not start:\n"
+                                           << node.err();
+    if (!written || !node.running())
+      return 0;
+    auto info = json::parse(dt::read_file(file)).as_object();
+    return static_cast<uint16_t>(info.at("http_port").as_int64());
+  }
+
+  /// A SIGKILLed node leaves its postmaster running; stop it.
+  void TearDown() override {
+    auto pid_file = dir / "pg" / "postmaster.pid";
+    if (!fs::exists(pid_file))
+      return;
+    auto pid = std::atoi(dt::read_file(pid_file).c_str());
+    if (pid > 0 && ::kill(pid, SIGQUIT) == 0)
+      dt::wait_until([pid] { return ::kill(pid, 0) != 0; }, 30s);
+  }
+
+  std::string dsn() const {
+    return "host=" + (dir / "run").string() +
+           " port=5432 dbname=distiller user=postgres";
+  }
+
+  int64_t scalar(const std::string& sql) {
+    pqxx::connection c{dsn()};
+    pqxx::nontransaction tx{c};
+    return tx.exec1(sql)[0].as<int64_t>();
+  }
+};
+
+struct sample {
+  std::string filename;
+  std::string content;
+  std::string question; // answered by this document only
+};
+
+std::vector<sample> samples() {
+  std::vector<std::string> pages;
+  pages.push_back("Tide pools form where the ocean retreats at low tide.\n"
+                  "Sea anemones close their tentacles when the water leaves.\n"
+                  "Hermit crabs trade shells as they grow larger.");
+  pages.push_back("Starfish pry mussels open with hundreds of tube feet.\n"
+                  "A starfish can regrow a lost arm over several months.");
+  pages.push_back("Barnacles glue themselves head first to rocks.\n"
+                  "They feed by sweeping plankton with feathery legs.");
+  return {
+      {"sourdough.txt",
+       "A sourdough starter is a culture of wild yeast and lactic acid "
+       "bacteria. Bakers feed the starter with flour and water every day. "
+       "The bacteria make the bread sour, and the yeast makes it rise.\n\n"
+       "A long cold fermentation in the refrigerator deepens the flavour. "
+       "Scoring the loaf lets steam escape in a controlled way.",
+       "What do bakers feed a sourdough starter with?"},
+      {"volcanoes.md",
+       "# Volcanoes\n\nA **stratovolcano** is built from layers of lava and "
+       "ash. Its eruptions are often explosive because the magma is thick "
+       "and traps gas.\n\n## Shield volcanoes\n\nShield volcanoes have "
+       "gentle slopes made by runny basalt lava, like those of Hawaii. See "
+       "[the survey](https://example.org/volcanoes) for maps.",
+       "Why are stratovolcano eruptions explosive?"},
+      {"chess.html",
+       "<html><head><title>Openings</title><style>p{color:red}</style>"
+       "</head><body><h1>Chess openings</h1><p>The Sicilian Defence "
+       "answers 1.e4 with c5 and fights for the centre from the side.</p>"
+       "<p>The Queen&#39;s Gambit offers a pawn to gain central control; "
+       "accepting it gives White quick development.</p><script>var x = "
+       "1;</script></body></html>",
+       "Which defence answers e4 with c5?"},
+      {"tidepools.pdf", dt::make_pdf(pages), "How do starfish open mussels?"},
+  };
+}
+
+TEST_F(DocumentPipeline, FourFormatsWalkToCompletedAndAnswerQuestions) {
+  dt::child_process node{
+      args({"documents.chunk_size=160", "documents.chunk_overlap=40"}),
+      {},
+      dir.path()};
+  auto port = wait_for_port(node);
+  ASSERT_NE(port, 0);
+  dt::document_client api{port};
+
+  std::map<std::string, std::string> job_of;
+  for (auto& s : samples()) {
+    auto r = api.upload(s.filename, s.content);
+    ASSERT_EQ(r.status, 202u) << s.filename << ": " << r.body;
+    auto body = r.json().as_object();
+    EXPECT_EQ(body.at("status"), "pending");
+    EXPECT_EQ(body.at("message"), "Document upload accepted");
+    EXPECT_EQ(body.at("filename").as_string(), s.filename);
+    EXPECT_EQ(body.at("file_size").as_int64(),
+              static_cast<int64_t>(s.content.size()));
+    std::string id{body.at("job_id").as_string()};
+    job_of[s.filename] = id;
+
+    // The job's own stream, from right after the upload to its end.
+    auto events = api.events(id, 120s);
+    ASSERT_FALSE(events.empty()) << s.filename;
+    std::vector<std::string> seen;
+    int last = -1;
+    int64_t last_processed = -1;
+    for (auto& e : events) {
+      std::string st{e.at("status").as_string()};
+      seen.push_back(st);
+      int order = dt::status_order(st);
+      EXPECT_GE(order, last)
+          << s.filename << ": " << st << " after " << seen[seen.size() - 2];
+      if (order == last && st == "embedding") {
+        EXPECT_GT(e.at("processed_chunks").as_int64(), last_processed);
+      }
+      last = order;
+      last_processed = e.at("processed_chunks").as_int64();
+    }
+    ASSERT_EQ(seen.back(), "completed")
+        << s.filename << " went to " << json::serialize(events.back());
+    auto& final = events.back();
+    EXPECT_GT(final.at("total_chunks").as_int64(), 0) << s.filename;
+    EXPECT_EQ(final.at("processed_chunks"), final.at("total_chunks"));
+    EXPECT_EQ(final.at("progress").as_int64(), 100);
+    std::string walk;
+    for (auto& st : seen)
+      walk += st + " ";
+    std::printf("%-14s %lld chunks: %s\n", s.filename.c_str(),
+                static_cast<long long>(final.at("total_chunks").as_int64()),
+                walk.c_str());
+
+    // The status route agrees, and the original bytes come back.
+    auto status = api.status(id);
+    ASSERT_TRUE(status.is_object());
+    EXPECT_EQ(status.at("status"), "completed");
+    EXPECT_EQ(status.at("filename").as_string(), s.filename);
+    dt::http_client http{port};
+    auto file = http.get("/api/v2/documents/" + id + "/file");
+    EXPECT_EQ(file.status, 200u);
+    EXPECT_EQ(file.body, s.content) << s.filename;
+  }
+  // A stream opened after the end is the final state, then closed.
+  auto late = api.events(job_of["sourdough.txt"], 10s);
+  ASSERT_EQ(late.size(), 1u);
+  EXPECT_EQ(late[0].at("status"), "completed");
+
+  // Each question finds its own document first.
+  for (auto& s : samples()) {
+    auto r = api.query(s.question, 3);
+    ASSERT_EQ(r.status, 200u) << r.body;
+    auto body = r.json().as_object();
+    auto& sources = body.at("sources").as_array();
+    ASSERT_FALSE(sources.empty()) << s.question;
+    EXPECT_EQ(sources[0].at("filename").as_string(), s.filename)
+        << s.question << " → " << r.body;
+    EXPECT_EQ(sources[0].at("job_id").as_string(), job_of[s.filename]);
+    EXPECT_NE(std::string{body.at("answer").as_string()}.find(s.filename),
+              std::string::npos)
+        << body.at("answer");
+  }
+
+  // The jobs list shows all four, newest first.
+  dt::http_client http{port};
+  auto list = http.get("/api/v2/documents/jobs?limit=10").json().as_object();
+  EXPECT_EQ(list.at("total").as_int64(), 4);
+  auto& jobs = list.at("jobs").as_array();
+  ASSERT_EQ(jobs.size(), 4u);
+  EXPECT_EQ(jobs[0].at("filename"), "tidepools.pdf");
+  EXPECT_EQ(jobs[3].at("filename"), "sourdough.txt");
+
+  // The API describes itself.
+  auto spec = http.get("/openapi.json");
+  ASSERT_EQ(spec.status, 200u);
+  auto spec_json = spec.json();
+  auto& paths = spec_json.at("paths").as_object();
+  EXPECT_TRUE(paths.contains("/api/v2/documents/upload"));
+  EXPECT_TRUE(paths.contains("/api/v2/query"));
+  EXPECT_TRUE(paths.contains("/health"));
+  auto docs = http.get("/docs");
+  EXPECT_EQ(docs.status, 200u);
+  EXPECT_NE(docs.header("content-type").find("text/html"), std::string::npos);
+
+  node.signal(SIGINT);
+  EXPECT_EQ(node.wait(60s), 0) << node.err();
+}
+
+TEST_F(DocumentPipeline, NodeKilledMidJobFinishesItAfterRestart) {
+  std::vector<std::string> sets{
+      "documents.chunk_size=120", "documents.chunk_overlap=20",
+      "documents.embedder_pool=1", "documents.stuck_after=2s",
+      "documents.reconcile_interval=500ms"};
+  std::string text;
+  for (int i = 0; i < 1500; ++i)
+    text += "Line " + std::to_string(i) + " of the long ledger records cargo " +
+            std::to_string(i * 31 % 1009) + " at dock " +
+            std::to_string(i % 17) + ". ";
+  std::string job;
+  int64_t processed_at_kill = 0;
+  {
+    dt::child_process node{args(sets), {}, dir.path()};
+    auto port = wait_for_port(node);
+    ASSERT_NE(port, 0);
+    dt::document_client api{port};
+    job = api.upload_ok("ledger.txt", text);
+    ASSERT_TRUE(dt::wait_until(
+        [&] {
+          auto s = api.status(job);
+          if (!s.is_object() || s.at("status") != "embedding")
+            return false;
+          processed_at_kill = s.at("processed_chunks").as_int64();
+          return processed_at_kill >= 5;
+        },
+        120s, 20ms))
+        << json::serialize(api.status(job));
+    node.signal(SIGKILL);
+    node.wait(30s);
+  }
+  auto total = scalar(
+      "SELECT total_chunks FROM document_jobs WHERE job_id = '" + job + "'");
+  auto done_before =
+      scalar("SELECT processed_chunks FROM document_jobs WHERE job_id = '" +
+             job + "'");
+  std::printf("killed with %lld of %lld chunks embedded\n",
+              static_cast<long long>(done_before),
+              static_cast<long long>(total));
+  ASSERT_LT(done_before, total) << "the job finished before the kill";
+
+  dt::child_process node{args(sets), {}, dir.path()};
+  auto port = wait_for_port(node);
+  ASSERT_NE(port, 0);
+  dt::document_client api{port};
+  auto final = api.wait_final(job, 240s);
+  ASSERT_TRUE(final.is_object()) << json::serialize(api.status(job));
+  EXPECT_EQ(final.at("status"), "completed") << json::serialize(final);
+  EXPECT_EQ(final.at("processed_chunks").as_int64(), total);
+  EXPECT_EQ(final.at("total_chunks").as_int64(), total);
+  EXPECT_EQ(scalar("SELECT count(*) FROM document_chunks WHERE job_id = '" +
+                   job + "'"),
+            total);
+  EXPECT_EQ(scalar("SELECT count(*) FROM document_chunks WHERE job_id = '" +
+                   job + "' AND status = 'embedded'"),
+            total);
+  node.signal(SIGINT);
+  EXPECT_EQ(node.wait(60s), 0) << node.err();
+}
+
+} // namespace
