@@ -329,31 +329,6 @@ http::response service_error_response(const service_error& e) {
                                e.detail);
 }
 
-int status_rank(std::string_view status) {
-  for (int i = 0; i < 6; ++i)
-    if (status == job_states[i])
-      return i == 5 ? 4 : i;
-  return -1;
-}
-
-bool is_final_status(std::string_view status) {
-  return status == "completed" || status == "failed";
-}
-
-json::object job_json(const job_row& job) {
-  json::object o{{"job_id", job.job_id},
-                 {"filename", job.filename},
-                 {"status", job.status},
-                 {"progress", job.progress},
-                 {"total_chunks", job.total_chunks},
-                 {"processed_chunks", job.processed_chunks},
-                 {"created_at", job.created_at},
-                 {"updated_at", job.updated_at}};
-  if (job.error)
-    o["error"] = *job.error;
-  return o;
-}
-
 // -- routes ------------------------------------------------------------------
 
 void add_document_routes(http::router& r,
@@ -436,7 +411,7 @@ void add_document_routes(http::router& r,
           }
           std::optional<std::string> status;
           if (auto s = req.query_or("status"); !s.empty()) {
-            if (status_rank(s) < 0) {
+            if (status_order(s) < 0) {
               res.send(http::response::error(
                   400, "invalid_status",
                   "status must be one of pending, processing, chunking, "

@@ -35,6 +35,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "actors/documents/records.hpp"
 #include "actors/documents/service.hpp"
 #include "bridges/http/response.hpp"
 
@@ -76,17 +77,7 @@ void describe_document_routes(http::openapi_spec& spec,
 
 // -- shared by the routes and the event streams ------------------------------
 
-/// A job as the API shows it: {job_id, filename, status, progress,
-/// total_chunks, processed_chunks, created_at, updated_at, error?} (error
-/// only when set).
-boost::json::object job_json(const job_row& job);
-
-/// The position of `status` in the job's life: pending 0, processing 1,
-/// chunking 2, embedding 3, completed and failed 4; -1 when unknown.
-int status_rank(std::string_view status);
-
-/// True for completed and failed.
-bool is_final_status(std::string_view status);
+// Jobs as JSON, status order and finality: actors/documents/records.hpp.
 
 /// A service error as the routes answer it: not_found 404, invalid 400,
 /// unavailable 503, internal 500; body {"error": message (or the kind's

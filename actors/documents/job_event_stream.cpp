@@ -84,7 +84,7 @@ void job_event_stream::on_update(const job_row& job) {
 void job_event_stream::queue_locked(const job_row& job, bool initial) {
   if (ended_)
     return;
-  int rank = status_rank(job.status);
+  int rank = status_order(job.status);
   bool newer = rank > last_rank_ ||
                (rank == last_rank_ && job.processed_chunks > last_processed_);
   if (!initial && (rank < 0 || !newer))
@@ -92,7 +92,7 @@ void job_event_stream::queue_locked(const job_row& job, bool initial) {
   last_rank_ = rank;
   last_processed_ = job.processed_chunks;
   outbox_.push_back({job.status, boost::json::serialize(job_json(job))});
-  if (is_final_status(job.status)) {
+  if (is_final(job.status)) {
     ended_ = true;
     close_requested_ = true;
   }

@@ -201,9 +201,7 @@ embedded_chunk decode_embedded(std::string_view text) {
 
 // -- jobs ---------------------------------------------------------------------
 
-namespace {
-
-json::object job_record(const job_row& job) {
+json::object job_json(const job_row& job) {
   json::object o{{"job_id", job.job_id},
                  {"filename", job.filename},
                  {"status", job.status},
@@ -217,10 +215,8 @@ json::object job_record(const job_row& job) {
   return o;
 }
 
-} // namespace
-
 std::string encode_job(const job_row& job) {
-  auto o = job_record(job);
+  auto o = job_json(job);
   o["file_size"] = job.file_size;
   o["content_type"] = job.content_type;
   o["trace_id"] = job.trace_id;

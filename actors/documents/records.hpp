@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/json/object.hpp>
+
 #include "actors/documents/document_store.hpp"
 
 namespace distiller::documents {
@@ -64,6 +66,11 @@ ingest_request decode_ingest(std::string_view json);
 chunk_task decode_chunk_task(std::string_view json);
 embedded_chunk decode_embedded(std::string_view json);
 
+/// A job as the API shows it: {job_id, filename, status, progress,
+/// total_chunks, processed_chunks, created_at, updated_at, error?} (error
+/// only when set). Shared by the routes, the event streams and job-updates.
+boost::json::object job_json(const job_row& job);
+
 /// The job-updates record: the job as the API shows it (job_id, filename,
 /// status, progress, total_chunks, processed_chunks, created_at, updated_at,
 /// `error` only when set) plus file_size, content_type and trace_id.
@@ -71,7 +78,8 @@ std::string encode_job(const job_row& job);
 job_row decode_job(std::string_view json);
 
 /// Position of a status in the forward order (pending 0 … completed 4,
-/// failed 5); -1 for an unknown text.
+/// failed 5; both final, a job reaches at most one of them); -1 for an
+/// unknown text.
 int status_order(std::string_view status);
 bool is_final(std::string_view status);
 
