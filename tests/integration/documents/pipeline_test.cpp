@@ -123,8 +123,17 @@ TEST_F(pipeline_node, killed_embedders_restart_and_the_job_counts_once) {
   ASSERT_EQ(api.wait_final(warm).at("status"), "completed");
 
   auto job = api.upload_ok("big.txt", long_text(1500));
-  // Kill the whole embedder pool several times while the job is embedding.
+  auto restarts = [&] {
+    uint64_t total = 0;
+    for (int i = 0; i < n->config().documents.embedder_pool; ++i)
+      if (auto e = n->actors().find("embedder-worker-" + std::to_string(i)))
+        total += e->restarts();
+    return total;
+  };
+  // Kill the whole embedder pool several times while the job is embedding,
+  // each time after the previous incarnations were restarted.
   int kills = 0;
+  uint64_t killed = 0;
   auto deadline = std::chrono::steady_clock::now() + 120s;
   while (kills < 3 && std::chrono::steady_clock::now() < deadline) {
     auto s = api.status(job);
@@ -135,8 +144,12 @@ TEST_F(pipeline_node, killed_embedders_restart_and_the_job_counts_once) {
       break;
     if (o.at("status") == "embedding" &&
         o.at("processed_chunks").as_int64() > 20 * (kills + 1)) {
-      EXPECT_GT(n->documents()->kill_stage_workers("embedder"), 0u);
+      auto victims = n->documents()->kill_stage_workers("embedder");
+      EXPECT_GT(victims, 0u);
+      killed += victims;
       ++kills;
+      EXPECT_TRUE(dt::wait_until([&] { return restarts() >= killed; }, 30s))
+          << restarts() << " restarts after " << killed << " kills";
     }
   }
   EXPECT_GE(kills, 1) << "the job finished before a kill could happen";
@@ -168,11 +181,7 @@ TEST_F(pipeline_node, killed_embedders_restart_and_the_job_counts_once) {
       << n->documents()->index_size() << " vectors for " << embedded
       << " chunks";
   // The restarts are visible in the inspection registry.
-  uint64_t restarts = 0;
-  for (int i = 0; i < n->config().documents.embedder_pool; ++i)
-    if (auto e = n->actors().find("embedder-worker-" + std::to_string(i)))
-      restarts += e->restarts();
-  EXPECT_GE(restarts, static_cast<uint64_t>(kills));
+  EXPECT_GE(restarts(), killed);
 }
 
 TEST_F(pipeline_node,
