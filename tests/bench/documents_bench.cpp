@@ -40,6 +40,7 @@
 #include <boost/json.hpp>
 #include <pqxx/pqxx>
 
+#include "actors/documents/document_store.hpp"
 #include "actors/documents/hashing_embedder.hpp"
 #include "actors/documents/pipeline.hpp"
 #include "actors/node/node.hpp"
@@ -578,6 +579,8 @@ struct results {
   std::optional<summary> queries;
   int query_bad = 0, query_empty = 0;
   double query_rate = 0;
+  std::optional<summary> full_text;
+  double full_text_matches = 0;
 };
 
 // -- (a) and (b) --------------------------------------------------------------
@@ -795,6 +798,13 @@ void fill_index(const std::string& dsn, const options& o,
   vacuum.exec0("VACUUM ANALYZE document_jobs");
 }
 
+/// Chunks the full-text half has to rank for a question: every embedded
+/// chunk with any of its words (as document_store::full_text_search asks).
+constexpr const char* match_count_sql =
+    "SELECT count(*) FROM document_chunks c, websearch_to_tsquery('english', "
+    "$1) AS w WHERE c.status = 'embedded' AND c.tsv @@ to_tsquery('simple', "
+    "replace(w::text, ' & ', ' | '))";
+
 void run_queries(const options& o, results& r) {
   dt::temp_dir dir{"distiller-dbench-c"};
   auto cfg = make_config(dir.path(), "bench-query-node", o);
@@ -861,6 +871,31 @@ void run_queries(const options& o, results& r) {
               "non-200: %d; answers without sources: %d; %s\n",
               o.queries, o.query_threads, describe(*r.queries).c_str(),
               r.query_rate, q.unexpected, r.query_empty, cpu.report().c_str());
+  // Where a query's time goes: its full-text half alone (the store's
+  // full_text_search, as the query route calls it, one at a time) and how
+  // many chunks match the OR of the question's words.
+  documents::store_config sc;
+  sc.dsn = n.pg_dsn();
+  sc.pool_size = 1;
+  documents::document_store store{sc};
+  db_probe db{n.pg_dsn()};
+  std::vector<double> ms;
+  double matches = 0;
+  int sample = std::min(o.queries, 100);
+  for (int i = 0; i < sample; ++i) {
+    auto question = std::string{
+        json::parse(bodies[static_cast<size_t>(i)]).at("question").as_string()};
+    auto t0 = steady::now();
+    store.full_text_search(question, 20);
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(steady::now() - t0).count());
+    matches += static_cast<double>(db.scalar(match_count_sql, question));
+  }
+  r.full_text = summarize(ms);
+  r.full_text_matches = matches / sample;
+  std::printf("  full_text_search alone (first %d questions, one at a time): "
+              "%s; %.0f matching chunks per question on average\n",
+              sample, describe(*r.full_text).c_str(), r.full_text_matches);
   n.stop();
 }
 
@@ -910,6 +945,10 @@ void print_table(const options& o, const results& r) {
                 o.query_threads, r.queries->p50, r.queries->p99);
     std::printf("| (c) queries/s | %.1f (non-200 %d, no sources %d) | – |\n",
                 r.query_rate, r.query_bad, r.query_empty);
+    if (r.full_text)
+      std::printf("| (c) of which full-text half alone (p50 / p99) | %.1f / "
+                  "%.1f ms (%.0f matching chunks per question) | – |\n",
+                  r.full_text->p50, r.full_text->p99, r.full_text_matches);
   }
 }
 
