@@ -687,7 +687,7 @@ void run_uploads(const options& o, results& r) {
     r.b_timed_out = !waited;
     r.b_failed = db.scalar(count_failed_sql, "b-%");
     r.b_completed = db.scalar(count_final_sql, "b-%") - r.b_failed;
-    std::printf("  %lld completed, %lld failed, %.2f s after the first upload "
+    std::printf("  %lld completed, %lld failed, %.2f s after the first upload"
                 "%s; %s\n",
                 static_cast<long long>(r.b_completed),
                 static_cast<long long>(r.b_failed), r.b_total_s,
