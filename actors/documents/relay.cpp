@@ -78,8 +78,11 @@ size_t relay_round(pipeline_state& st) {
 caf::actor spawn_outbox_relay(caf::actor_system& sys,
                               std::shared_ptr<pipeline_state> st,
                               inspect::actor_entry_ptr entry) {
+  // Arguments instead of captures: CAF 0.17.6 trips UBSan on function
+  // actors spawned without arguments.
   auto relay = sys.spawn<caf::detached>(
-      [st, entry](caf::event_based_actor* self) -> caf::behavior {
+      [](caf::event_based_actor* self, std::shared_ptr<pipeline_state> st,
+         inspect::actor_entry_ptr entry) -> caf::behavior {
         if (entry)
           entry->set_state("running");
         // One round; a full batch asks for another at once.
@@ -105,7 +108,8 @@ caf::actor spawn_outbox_relay(caf::actor_system& sys,
                                  relay_timer_atom::value);
             },
         };
-      });
+      },
+      st, entry);
   {
     std::lock_guard<std::mutex> guard{st->relay_mtx};
     st->relay = relay;
@@ -155,7 +159,8 @@ caf::actor spawn_reconciler(caf::actor_system& sys,
                             std::shared_ptr<pipeline_state> st,
                             inspect::actor_entry_ptr entry) {
   return sys.spawn<caf::detached>(
-      [st, entry](caf::event_based_actor* self) -> caf::behavior {
+      [](caf::event_based_actor* self, std::shared_ptr<pipeline_state> st,
+         inspect::actor_entry_ptr entry) -> caf::behavior {
         if (entry)
           entry->set_state("running");
         self->delayed_send(self, st->cfg.reconcile_interval,
@@ -175,7 +180,8 @@ caf::actor spawn_reconciler(caf::actor_system& sys,
                                  reconcile_atom::value);
             },
         };
-      });
+      },
+      std::move(st), std::move(entry));
 }
 
 } // namespace distiller::documents

@@ -240,8 +240,11 @@ make_service(std::shared_ptr<pipeline_state> st) {
 caf::actor spawn_job_watcher(caf::actor_system& sys,
                              std::shared_ptr<pipeline_state> st,
                              inspect::actor_entry_ptr entry) {
+  // Arguments instead of captures: CAF 0.17.6 trips UBSan on function
+  // actors spawned without arguments.
   return sys.spawn<caf::detached>(
-      [st, entry](caf::event_based_actor* self) -> caf::behavior {
+      [](caf::event_based_actor* self, std::shared_ptr<pipeline_state> st,
+         inspect::actor_entry_ptr entry) -> caf::behavior {
         if (entry)
           entry->set_state("running");
         // What the watcher last handed out per job, to publish changes only.
@@ -281,7 +284,8 @@ caf::actor spawn_job_watcher(caf::actor_system& sys,
               self->delayed_send(self, 1s, watch_tick_atom::value);
             },
         };
-      });
+      },
+      std::move(st), std::move(entry));
 }
 
 } // namespace distiller::documents
