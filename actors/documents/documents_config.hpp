@@ -24,8 +24,8 @@ struct documents_config {
   std::string chunk_unit = "characters";
 
   // -- pools and retries -----------------------------------------------------
-  int chunker_pool = 2;
-  int embedder_pool = 4;
+  int chunker_pool = 4;
+  int embedder_pool = 8;
   int max_attempts = 5;
 
   // -- outbox relay and reconciler -------------------------------------------

@@ -84,8 +84,10 @@ struct pipeline_state {
   /// The job-updates record for `job`.
   kafka::out_record job_update(const job_row& job) const;
 
-  /// Publishes `job`'s new state on job-updates; a failure is logged, not
-  /// returned (the database has the truth and the SSE route polls it).
+  /// Hands `job`'s new state to this node's subscribers and to the sink for
+  /// job-updates without waiting for the delivery (the database has the
+  /// truth; the sink logs a failed delivery; the job watcher re-reads
+  /// watched jobs).
   void announce(const job_row& job);
 
   /// Wakes the outbox relay.

@@ -101,12 +101,17 @@ kafka::out_record pipeline_state::job_update(const job_row& job) const {
 void pipeline_state::announce(const job_row& job) {
   // This node's own subscribers learn it at once; other nodes through the
   // topic (their follower), and so does this node again (the hub's
-  // subscribers drop states they already have).
+  // subscribers drop states they already have). The stage does not wait
+  // for the update to be durable: PostgreSQL has the state, the sink logs
+  // a failed delivery (kafka_produce_failed), and the job watcher re-reads
+  // watched jobs. Waiting here cost a produce round trip per state change.
   hub.publish(job.job_id, job);
-  if (auto err = produce({job_update(job)}))
+  if (auto s = sink())
+    caf::anon_send(s, atoms::produce_atom_v, job_update(job));
+  else
     log::warn("job_update_not_published", {{"job_id", job.job_id},
                                            {"status", job.status},
-                                           {"error", caf::to_string(err)},
+                                           {"error", "the sink is not running"},
                                            {"trace_id", job.trace_id}});
 }
 
