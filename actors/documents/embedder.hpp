@@ -22,7 +22,7 @@ namespace distiller::documents {
 class embed_error : public std::runtime_error {
  public:
   embed_error(const std::string& what, bool retryable)
-    : std::runtime_error(what), retryable_(retryable) {}
+      : std::runtime_error(what), retryable_(retryable) {}
   bool retryable() const noexcept { return retryable_; }
 
  private:

@@ -62,8 +62,8 @@ class DocumentPipeline : public ::testing::Test {
         return false;
       }
     };
-    bool written = dt::wait_until(
-        [&] { return mine() || !node.running(); }, 180s, 50ms);
+    bool written =
+        dt::wait_until([&] { return mine() || !node.running(); }, 180s, 50ms);
     EXPECT_TRUE(written && node.running()) << "node did not start:\n"
                                            << node.err();
     if (!written || !node.running())

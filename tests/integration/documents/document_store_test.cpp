@@ -20,6 +20,7 @@
 #include "bridges/postgres/connection.hpp"
 #include "bridges/postgres/migrations.hpp"
 #include "runtime/core/ids.hpp"
+#include "tests/support/private_pg.hpp"
 #include "tests/support/testing.hpp"
 
 using namespace std::chrono_literals;
@@ -47,13 +48,7 @@ constexpr const char* abc_sha256 =
     "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 
 pg::pg_config config_in(const std::filesystem::path& dir) {
-  pg::pg_config cfg;
-  cfg.data_dir = (dir / "pg").string();
-  cfg.socket_dir = (dir / "run").string();
-  cfg.port = 5432; // only names the socket in our own directory
-  cfg.database = "distiller";
-  cfg.start_timeout = 60s;
-  return cfg;
+  return dt::private_pg_config(dir);
 }
 
 outbox_message ingest_event(const std::string& job_id,

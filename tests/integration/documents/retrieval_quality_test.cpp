@@ -28,6 +28,7 @@
 #include "bridges/embedded/pg_cluster.hpp"
 #include "bridges/postgres/connection.hpp"
 #include "bridges/postgres/migrations.hpp"
+#include "tests/support/private_pg.hpp"
 #include "tests/support/testing.hpp"
 
 namespace dt = distiller::testing;
@@ -173,12 +174,7 @@ class retrieval_quality : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = std::make_unique<dt::temp_dir>("distiller-retrieval");
-    pg::pg_config cfg;
-    cfg.data_dir = (dir_->path() / "pg").string();
-    cfg.socket_dir = (dir_->path() / "run").string();
-    cfg.port = 5432; // only names the socket in our own directory
-    cfg.database = "distiller";
-    cfg.start_timeout = 60s;
+    auto cfg = dt::private_pg_config(dir_->path());
     cluster_ = std::make_unique<distiller::embedded::pg_cluster>(
         cfg, distiller::embedded::pg_cluster::options{true});
     cluster_->start();

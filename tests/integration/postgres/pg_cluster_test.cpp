@@ -18,6 +18,7 @@
 #include "bridges/postgres/migrations.hpp"
 #include "runtime/logging/log.hpp"
 #include "tests/support/log_capture.hpp"
+#include "tests/support/private_pg.hpp"
 #include "tests/support/testing.hpp"
 
 using namespace std::chrono_literals;
@@ -66,13 +67,7 @@ std::string uuid() {
 }
 
 pg::pg_config config_in(const fs::path& dir) {
-  pg::pg_config cfg;
-  cfg.data_dir = (dir / "pg").string();
-  cfg.socket_dir = (dir / "run").string();
-  cfg.port = 5432; // only names the socket in our own directory
-  cfg.database = "distiller";
-  cfg.start_timeout = 60s;
-  return cfg;
+  return distiller::testing::private_pg_config(dir);
 }
 
 using log_capture = distiller::testing::log_capture;
