@@ -161,6 +161,11 @@ consumer_loop::consumer_loop(config cfg,
       // partitions (500 ms by default) would hold back partitions that were
       // just resumed. 20 ms costs an idle consumer ~50 small requests/s.
       {"fetch.wait.max.ms", "20"},
+      // A poll returns a partition's fetched records in one run: 1 MiB per
+      // partition (librdkafka's default) is ~7,000 small records of one
+      // partition, enough to hit the per-partition limit (and pause, which
+      // throws prefetched data away) while the others get nothing.
+      {"max.partition.fetch.bytes", "1048576"},
   };
   for (auto& [k, v] : cfg_.properties)
     props[k] = v;
@@ -224,9 +229,11 @@ std::set<int32_t> consumer_loop::assignment() const {
 void consumer_loop::push(command cmd) {
   std::lock_guard<std::mutex> guard{mtx_};
   commands_.push_back(std::move(cmd));
-  // Wakes a poll that is waiting for messages.
+  // Wakes a poll that is waiting for messages, or for the gate.
   if (queue_)
     rd_kafka_queue_yield(queue_.get());
+  if (cfg_.gate)
+    cfg_.gate->wake();
 }
 
 void consumer_loop::commit(std::vector<partition_offset> offsets) {
@@ -254,6 +261,8 @@ void consumer_loop::close(std::vector<partition_offset> final_offsets) {
 
 void consumer_loop::abort() {
   abort_ = true;
+  if (cfg_.gate)
+    cfg_.gate->wake();
   std::lock_guard<std::mutex> guard{mtx_};
   if (queue_)
     rd_kafka_queue_yield(queue_.get());
@@ -272,7 +281,7 @@ void consumer_loop::run() {
   bool open = true;
   while (open && !abort_) {
     open = serve_commands();
-    if (open && !abort_)
+    if (open && !abort_ && !held_back())
       poll_once();
   }
   if (abort_) {
@@ -367,9 +376,11 @@ void consumer_loop::poll_once() {
       fill_record(records.back(), cfg_.topic, topic_hash_, m.get());
     }
   }
-  if (!records.empty())
+  if (!records.empty()) {
+    if (cfg_.gate)
+      cfg_.gate->handed(records.size());
     events_->on_records(std::move(records), polled);
-  else if (cfg_.pool)
+  } else if (cfg_.pool)
     cfg_.pool->give_buffer(std::move(records));
   if (steady::now() >= next_lag_update_) {
     next_lag_update_ = steady::now() + std::chrono::seconds{1};
@@ -444,6 +455,21 @@ consumer_loop::do_commit(const std::vector<partition_offset>& offsets,
 
 void consumer_loop::do_pause(const std::vector<int32_t>& partitions,
                              bool pause) {
+  std::vector<int32_t> change;
+  for (auto p : partitions) {
+    if (pause)
+      paused_.insert(p);
+    else
+      paused_.erase(p);
+    // A partition held by the gate stays paused until the hold ends.
+    if (pause || hold_paused_.count(p) == 0)
+      change.push_back(p);
+  }
+  set_paused(change, pause);
+}
+
+void consumer_loop::set_paused(const std::vector<int32_t>& partitions,
+                               bool pause, bool nudge) {
   if (partitions.empty())
     return;
   auto list = make_list(partitions);
@@ -454,19 +480,19 @@ void consumer_loop::do_pause(const std::vector<int32_t>& partitions,
               {{"bridge", cfg_.bridge_name},
                {"partitions", join_partitions(partitions)},
                {"error", rd_kafka_err2str(err)}});
-  bool all_were_paused = false;
+  if (pause || !nudge)
+    return;
+  bool others_paused = false;
   {
     std::lock_guard<std::mutex> guard{assignment_mtx_};
-    all_were_paused = !assigned_.empty();
+    others_paused = !assigned_.empty();
     for (auto p : assigned_)
-      all_were_paused = all_were_paused && paused_.count(p) != 0;
+      others_paused = others_paused &&
+                      (std::find(partitions.begin(), partitions.end(), p) !=
+                           partitions.end() ||
+                       paused_.count(p) != 0 || hold_paused_.count(p) != 0);
   }
-  for (auto p : partitions)
-    if (pause)
-      paused_.insert(p);
-    else
-      paused_.erase(p);
-  if (!pause && all_were_paused) {
+  if (others_paused) {
     // librdkafka 2.0.2 looks at a resumed partition again only when its
     // broker thread wakes up, which takes up to a second once every
     // partition it serves is paused (no Fetch in flight). A ListOffsets
@@ -479,6 +505,60 @@ void consumer_loop::do_pause(const std::vector<int32_t>& partitions,
                                        &hi, 10);
     }
   }
+}
+
+bool consumer_loop::held_back() {
+  auto* gate = cfg_.gate.get();
+  if (gate == nullptr || !fetching_)
+    return false;
+  if (gate->wait_open(cfg_.poll_timeout)) {
+    held_since_.reset();
+    release_hold();
+    return false;
+  }
+  auto now = steady::now();
+  if (!held_since_)
+    held_since_ = now;
+  if (now - *held_since_ < cfg_.max_hold)
+    return true;
+  // Held for long: keep serving rebalances (they run inside polls) with
+  // nothing fetched.
+  if (!holding_) {
+    holding_ = true;
+    log::info(
+        "fetching_held",
+        {{"bridge", cfg_.bridge_name},
+         {"outstanding", gate->outstanding()},
+         {"limit", gate->limit()},
+         {"held_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                         now - *held_since_)
+                         .count()}});
+    auto owned = assignment();
+    hold_partitions({owned.begin(), owned.end()});
+  }
+  return false;
+}
+
+void consumer_loop::hold_partitions(const std::vector<int32_t>& partitions) {
+  std::vector<int32_t> more;
+  for (auto p : partitions)
+    if (paused_.count(p) == 0 && hold_paused_.insert(p).second)
+      more.push_back(p);
+  set_paused(more, true);
+}
+
+void consumer_loop::release_hold() {
+  if (!holding_)
+    return;
+  holding_ = false;
+  std::vector<int32_t> resume;
+  for (auto p : hold_paused_)
+    if (paused_.count(p) == 0)
+      resume.push_back(p);
+  hold_paused_.clear();
+  log::info("fetching_resumed", {{"bridge", cfg_.bridge_name},
+                                 {"partitions", join_partitions(resume)}});
+  set_paused(resume, false);
 }
 
 void consumer_loop::do_close(
@@ -600,8 +680,13 @@ void consumer_loop::on_rebalance(rd_kafka_resp_err_t err,
     } else {
       rd_kafka_assign(rk, parts);
     }
+    // librdkafka keeps a partition's pause across unassign and assign: a
+    // fresh assignment starts resumed, unless fetching stopped or is held.
+    set_paused(partitions, false, false);
     if (!fetching_)
       do_pause(partitions, true);
+    else if (holding_)
+      hold_partitions(partitions);
     if (!restored.empty()) {
       log::info(
           "offsets_restored",
@@ -662,6 +747,7 @@ void consumer_loop::on_rebalance(rd_kafka_resp_err_t err,
   for (auto p : partitions) {
     forget_partition_metrics(p);
     paused_.erase(p);
+    hold_paused_.erase(p);
   }
 }
 

@@ -49,6 +49,7 @@
 #include <caf/error.hpp>
 #include <caf/meta/type_name.hpp>
 
+#include "bridges/kafka/flow_gate.hpp"
 #include "bridges/kafka/handles.hpp"
 #include "bridges/kafka/in_record.hpp"
 #include "bridges/kafka/in_record_pool.hpp"
@@ -111,6 +112,12 @@ class consumer_loop {
     std::string bridge_name;
     /// Spent records to refill instead of allocating new ones (optional).
     std::shared_ptr<in_record_pool> pool;
+    /// The owner's back-pressure (optional): while it is closed the thread
+    /// does not fetch. Closed for longer than `max_hold`, the thread pauses
+    /// every partition and polls again, so that rebalances are served while
+    /// the owner catches up; the partitions resume when the gate opens.
+    std::shared_ptr<flow_gate> gate;
+    std::chrono::milliseconds max_hold{1000};
   };
 
   /// Creates the consumer and subscribes; throws std::runtime_error naming a
@@ -159,6 +166,15 @@ class consumer_loop {
   /// Executes queued commands; returns false once `close` was executed.
   bool serve_commands();
   void poll_once();
+  /// True while the gate holds fetching back (after a wait of up to one
+  /// poll timeout); pauses every partition once the hold is long.
+  bool held_back();
+  void hold_partitions(const std::vector<int32_t>& partitions);
+  void release_hold();
+  /// Pauses or resumes in librdkafka, without bookkeeping; `nudge` wakes
+  /// the broker thread of a resumed partition (see the .cpp).
+  void set_paused(const std::vector<int32_t>& partitions, bool pause,
+                  bool nudge = true);
   rd_kafka_resp_err_t do_commit(const std::vector<partition_offset>& offsets,
                                 bool sync);
   void do_pause(const std::vector<int32_t>& partitions, bool pause);
@@ -203,6 +219,11 @@ class consumer_loop {
   std::map<int32_t, int64_t> committed_;
   /// Partitions paused by the owner (back-pressure or stop_fetching).
   std::set<int32_t> paused_;
+  /// The gate has been closed since then.
+  std::optional<std::chrono::steady_clock::time_point> held_since_;
+  /// A long hold: partitions paused for it (not by the owner).
+  bool holding_ = false;
+  std::set<int32_t> hold_paused_;
   /// Final offsets of a revoke whose commit the coordinator refused; used if
   /// the very next assignment gives the partition back.
   std::map<int32_t, int64_t> unconfirmed_final_;

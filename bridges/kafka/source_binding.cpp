@@ -42,6 +42,10 @@ std::vector<std::string> validate(const source_binding& b) {
     problems.push_back(
         range_error("max_buffered_per_partition", "2..65536",
                     static_cast<long long>(b.max_buffered_per_partition)));
+  if (b.max_buffered != 0 &&
+      (b.max_buffered < 2 || b.max_buffered > (size_t{1} << 24)))
+    problems.push_back(range_error("max_buffered", "0 (no limit) or 2..2^24",
+                                   static_cast<long long>(b.max_buffered)));
   if (b.max_batch < 1)
     problems.emplace_back("max_batch must be >= 1");
   if (b.max_batches_per_worker < 1)

@@ -44,8 +44,14 @@ struct source_binding {
   size_t max_in_flight = 1000;
   /// … and per partition.
   size_t max_in_flight_per_partition = 500;
+  /// Polled and unfinished records of the whole bridge, poll batches not yet
+  /// taken from its mailbox included; at this many the poll thread stops
+  /// fetching (nothing is paused or fetched twice), at half of it it goes on.
+  /// 0: no bridge-wide limit.
+  size_t max_buffered = 8192;
   /// Polled and unfinished records of one partition; at this many the
-  /// partition is paused, below half of it resumed.
+  /// partition is paused, below half of it resumed (a partition stuck behind
+  /// a slow or retried record does not hold up the others).
   size_t max_buffered_per_partition = 5000;
   /// Most records in one batch sent to one worker.
   size_t max_batch = 256;

@@ -160,6 +160,11 @@ caf::behavior source_bridge_actor(src_actor self, std::string brokers,
   // Resized with the assignment (source_drain.cpp).
   st.record_pool = std::make_shared<in_record_pool>(4096);
   lc.pool = st.record_pool;
+  if (st.binding.max_buffered > 0) {
+    st.gate = std::make_shared<flow_gate>(st.binding.max_buffered,
+                                          st.binding.max_buffered / 2);
+    lc.gate = st.gate;
+  }
   st.loop = std::make_unique<consumer_loop>(
       std::move(lc), std::make_shared<bridge_events>(me), st.metrics.get(),
       st.deps.on_commit);

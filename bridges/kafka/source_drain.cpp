@@ -248,6 +248,7 @@ void check_drains(src_actor self) {
     st.drains.erase(st.drains.begin() + static_cast<std::ptrdiff_t>(k));
     finish_drain(self, std::move(finished), false);
   }
+  publish_held(self);
 }
 
 void on_drain_timeout(src_actor self, uint64_t id) {

@@ -339,6 +339,8 @@ void on_records(src_actor self, std::vector<in_record>& records,
                 int64_t polled_ns) {
   auto& st = self->state;
   std::vector<int32_t> to_pause;
+  if (st.gate)
+    st.gate->received(records.size());
   st.stats.consumed += records.size();
   st.metrics->consumed->Increment(static_cast<double>(records.size()));
   int32_t last_part = -1;
@@ -398,6 +400,7 @@ void on_records(src_actor self, std::vector<in_record>& records,
 void dispatch(src_actor self) {
   auto& st = self->state;
   auto& b = st.binding;
+  publish_held(self);
   // While a shutdown drains, the kept records of the partitions still run.
   if (st.life != lifecycle::running && st.life != lifecycle::draining)
     return;

@@ -20,6 +20,7 @@
 
 #include "bridges/kafka/consumer_loop.hpp"
 #include "bridges/kafka/dispatch_queue.hpp"
+#include "bridges/kafka/flow_gate.hpp"
 #include "bridges/kafka/offset_tracker.hpp"
 #include "bridges/kafka/source_binding.hpp"
 #include "bridges/kafka/source_bridge.hpp"
@@ -270,6 +271,8 @@ struct source_state {
   uint64_t next_drain = 1;
 
   std::unique_ptr<consumer_loop> loop;
+  /// Bridge-wide back-pressure shared with the poll thread (may be null).
+  std::shared_ptr<flow_gate> gate;
   /// Records of finished batches, refilled by the poll thread.
   std::shared_ptr<in_record_pool> record_pool;
   std::unique_ptr<dead_letter_producer> dlq_producer;
@@ -320,6 +323,12 @@ void on_records(src_actor self, std::vector<in_record>& records,
 
 /// Hands ready records to workers within the in-flight limits.
 void dispatch(src_actor self);
+
+/// Tells the poll thread how many records the bridge holds now.
+inline void publish_held(src_actor self) {
+  if (auto& gate = self->state.gate)
+    gate->publish(self->state.pending.size());
+}
 
 /// A worker answered batch `id`.
 void on_batch_done(src_actor self, uint64_t id,

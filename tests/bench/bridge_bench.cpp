@@ -57,6 +57,7 @@ struct options {
   size_t max_in_flight = 1000;
   size_t max_batch = 256;
   size_t max_buffered = 5000;
+  size_t max_buffered_bridge = distiller::kafka::source_binding{}.max_buffered;
   bool detached = false;
   /// CAF scheduler: sharing (one queue, threads wake at once) or stealing
   /// (CAF's default; idle threads sleep up to 10 ms between polls).
@@ -69,7 +70,8 @@ struct options {
                "usage: bridge_bench [--records N] [--size BYTES] "
                "[--partitions P] [--keys K] [--pool W] [--runs R] "
                "[--modes key,partition,unordered] [--max-in-flight N] "
-               "[--max-batch N] [--max-buffered N] [--detached] "
+               "[--max-batch N] [--max-buffered N] [--max-buffered-bridge N] "
+               "[--detached] "
                "[--scheduler sharing|stealing]\n",
                why);
   std::exit(std::string{why} == "help" ? 0 : 2);
@@ -102,6 +104,8 @@ options parse(int argc, char** argv) {
       o.max_in_flight = std::stoul(next());
     else if (a == "--max-buffered")
       o.max_buffered = std::stoul(next());
+    else if (a == "--max-buffered-bridge")
+      o.max_buffered_bridge = std::stoul(next());
     else if (a == "--max-batch")
       o.max_batch = std::stoul(next());
     else if (a == "--scheduler")
@@ -370,6 +374,7 @@ result run_bridge(caf::actor_system& sys, inspect::registry& actors,
   b.max_in_flight = o.max_in_flight;
   b.max_batch = o.max_batch;
   b.max_buffered_per_partition = o.max_buffered;
+  b.max_buffered = o.max_buffered_bridge;
   b.worker = record_worker_factory(
       [prog](const in_record&) -> caf::error {
         auto t = now_ns();
