@@ -165,7 +165,7 @@ consumer_loop::consumer_loop(config cfg,
       // partition (librdkafka's default) is ~7,000 small records of one
       // partition, enough to hit the per-partition limit (and pause, which
       // throws prefetched data away) while the others get nothing.
-      {"max.partition.fetch.bytes", "1048576"},
+      {"max.partition.fetch.bytes", "262144"},
   };
   for (auto& [k, v] : cfg_.properties)
     props[k] = v;
@@ -342,11 +342,7 @@ void consumer_loop::poll_once() {
       metrics_->consumer_errors->Increment();
     return;
   }
-  std::vector<in_record> records;
-  if (n > 0 && cfg_.pool)
-    records = cfg_.pool->take_buffer(static_cast<size_t>(n));
-  else
-    records.reserve(static_cast<size_t>(n));
+  auto chunk = cfg_.pool ? cfg_.pool->take() : std::make_shared<record_chunk>();
   for (ssize_t i = 0; i < n; ++i) {
     message_ptr m{batch_[static_cast<size_t>(i)]};
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -366,22 +362,13 @@ void consumer_loop::poll_once() {
     // forgotten the partition, and whoever owns it now re-reads them.
     if (!fetching_ || revoked_in_poll_.count(m->partition) != 0)
       continue;
-    if (spare_.empty() && cfg_.pool)
-      spare_ = cfg_.pool->take();
-    if (spare_.empty()) {
-      fill_record(records.emplace_back(), cfg_.topic, topic_hash_, m.get());
-    } else {
-      records.push_back(std::move(spare_.back()));
-      spare_.pop_back();
-      fill_record(records.back(), cfg_.topic, topic_hash_, m.get());
-    }
+    fill_record(chunk->append(), cfg_.topic, topic_hash_, m.get());
   }
-  if (!records.empty()) {
+  if (chunk->size > 0) {
     if (cfg_.gate)
-      cfg_.gate->handed(records.size());
-    events_->on_records(std::move(records), polled);
-  } else if (cfg_.pool)
-    cfg_.pool->give_buffer(std::move(records));
+      cfg_.gate->handed(chunk->size);
+    events_->on_records(std::move(chunk), polled);
+  }
   if (steady::now() >= next_lag_update_) {
     next_lag_update_ = steady::now() + std::chrono::seconds{1};
     update_lag();

@@ -52,7 +52,7 @@
 #include "bridges/kafka/flow_gate.hpp"
 #include "bridges/kafka/handles.hpp"
 #include "bridges/kafka/in_record.hpp"
-#include "bridges/kafka/in_record_pool.hpp"
+#include "bridges/kafka/record_chunk.hpp"
 #include "bridges/kafka/source_binding.hpp"
 
 namespace distiller::kafka {
@@ -77,9 +77,9 @@ typename Inspector::result_type inspect(Inspector& f, partition_offset& x) {
 class consumer_events {
  public:
   virtual ~consumer_events() = default;
-  /// One poll's records, in poll order; `polled_ns` is steady_clock time.
-  virtual void on_records(std::vector<in_record> records,
-                          int64_t polled_ns) = 0;
+  /// One poll's records (`size` > 0), in poll order; `polled_ns` is
+  /// steady_clock time.
+  virtual void on_records(chunk_ptr records, int64_t polled_ns) = 0;
   virtual void on_assigned(std::vector<int32_t> partitions) = 0;
   /// Returns the offsets to commit before the partitions are released.
   virtual std::future<std::vector<partition_offset>>
@@ -110,8 +110,8 @@ class consumer_loop {
     std::chrono::milliseconds poll_timeout{50};
     /// Label for logs.
     std::string bridge_name;
-    /// Spent records to refill instead of allocating new ones (optional).
-    std::shared_ptr<in_record_pool> pool;
+    /// Spent chunks to refill instead of allocating new ones (optional).
+    std::shared_ptr<record_chunk_pool> pool;
     /// The owner's back-pressure (optional): while it is closed the thread
     /// does not fetch. Closed for longer than `max_hold`, the thread pauses
     /// every partition and polls again, so that rebalances are served while
@@ -229,8 +229,6 @@ class consumer_loop {
   std::map<int32_t, int64_t> unconfirmed_final_;
   std::chrono::steady_clock::time_point next_lag_update_{};
   std::vector<rd_kafka_message_t*> batch_;
-  /// Records from the pool, refilled by the next polls.
-  std::vector<in_record> spare_;
   uint64_t topic_hash_ = 0;
 
   /// Read by `assignment()` from other threads.

@@ -45,12 +45,15 @@ dispatch_queue::lane_id dispatch_queue::lane_of(uint64_t seq, int32_t partition,
 }
 
 uint32_t dispatch_queue::part_of(int32_t partition) {
+  // A poll's records come in runs of one partition.
+  if (last_part_ != no_lane && parts_[last_part_].id == partition)
+    return last_part_;
   if (auto* found = part_index_.find(partition))
-    return *found;
+    return last_part_ = *found;
   auto idx = static_cast<uint32_t>(parts_.size());
   parts_.emplace_back().id = partition;
   part_index_.insert(partition, idx);
-  return idx;
+  return last_part_ = idx;
 }
 
 void dispatch_queue::schedule(uint32_t idx) {

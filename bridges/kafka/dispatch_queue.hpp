@@ -82,6 +82,45 @@ class dispatch_queue {
     return 0;
   }
 
+  /// Like pop_run, but goes on with more ready lanes of the same partition
+  /// while `min(max, room_of(partition))` allows: appends their records to
+  /// `out` and each run's length to `runs`, sets `partition`, and returns
+  /// how many records it took (0: nothing may start now). With short runs
+  /// (many keys, few records each) this is one turn per partition instead of
+  /// one per lane. In unordered mode it is pop_run (one "run" of
+  /// independent records).
+  template <class RoomOf>
+  size_t pop_runs(size_t max, std::vector<uint64_t>& out,
+                  std::vector<size_t>& runs, int32_t& partition,
+                  RoomOf&& room_of) {
+    for (auto turns = rr_.size(); turns > 0 && !rr_.empty(); --turns) {
+      auto idx = rr_.front();
+      rr_.pop_front();
+      if (!has_ready(idx)) {
+        parts_[idx].scheduled = false;
+        continue;
+      }
+      auto room = std::min<size_t>(max, room_of(parts_[idx].id));
+      if (room == 0) {
+        rr_.push_back(idx); // its turn comes again when it has room
+        continue;
+      }
+      size_t total = 0;
+      do {
+        auto n = take(idx, room - total, out);
+        runs.push_back(n);
+        total += n;
+      } while (mode_ != ordering::unordered && total < room && has_ready(idx));
+      if (has_ready(idx))
+        rr_.push_back(idx);
+      else
+        parts_[idx].scheduled = false;
+      partition = parts_[idx].id;
+      return total;
+    }
+    return 0;
+  }
+
   /// pop_run without a per-partition limit.
   size_t pop_run(size_t max, std::vector<uint64_t>& out) {
     return pop_run(max, out,
@@ -202,6 +241,8 @@ class dispatch_queue {
   /// Running record → its lane.
   flat_map<uint64_t, running_entry, seq_hash> running_;
   static constexpr uint32_t no_lane = UINT32_MAX;
+  /// The partition queue part_of found last (parts_ never shrinks).
+  uint32_t last_part_ = no_lane;
   size_t waiting_ = 0;
 };
 

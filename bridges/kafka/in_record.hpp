@@ -20,10 +20,9 @@
 /// attempt number, plus the error enum workers use to say "do not retry this
 /// one" (`record_errc`).
 ///
-/// These types travel in CAF messages (`std::vector<in_record>` to a worker,
-/// `std::vector<caf::error>` back) and have `inspect` overloads so CAF can
-/// render and serialize them. They will move into the bridges' shared
-/// `record.hpp`/`type_ids.hpp` once those exist.
+/// Workers get them by reference in a `record_batch` (record_batch.hpp) and
+/// answer `std::vector<caf::error>`; the types have `inspect` overloads so
+/// CAF can render and serialize them.
 namespace distiller::kafka {
 
 /// One Kafka header. Kafka allows a null value; it arrives as an empty string.

@@ -7,6 +7,7 @@
 
 #include <caf/all.hpp>
 
+#include "bridges/kafka/record_batch.hpp"
 #include "runtime/logging/log.hpp"
 
 namespace distiller::kafka {
@@ -35,19 +36,18 @@ caf::behavior record_worker(caf::event_based_actor* self,
         return caf::make_error(caf::sec::runtime_error, what);
       });
   return {
-      [self, entry, handler](const std::vector<in_record>& batch) {
+      [self, entry, handler](const record_batch& batch) {
         std::vector<caf::error> results;
         results.reserve(batch.size());
-        for (auto& rec : batch) {
-          auto& err = results.emplace_back(handler(rec));
+        for (size_t k = 0; k < batch.size(); ++k) {
+          auto& err = results.emplace_back(handler(batch[k]));
           if (err)
             break; // the rest waits behind the failed record (see header)
         }
         if (entry) {
           // One mailbox sample per batch: counting it walks the queue.
-          auto depth = self->mailbox().size();
-          for (size_t k = 0; k < results.size(); ++k)
-            entry->on_message(depth);
+          entry->set_mailbox(self->mailbox().size());
+          entry->add_processed(results.size());
         }
         return results;
       },

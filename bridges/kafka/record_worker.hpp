@@ -2,8 +2,8 @@
 
 /// A worker for a source bridge written as a plain function.
 ///
-/// Accepts: `std::vector<in_record>` (a batch the bridge may run now) and
-/// replies `std::vector<caf::error>`, one per record that ran,
+/// Accepts: `record_batch` (records the bridge may run now, by reference)
+/// and replies `std::vector<caf::error>`, one per record that ran,
 /// default-constructed = success. The handler runs once per record, strictly
 /// in batch order: several records of one lane (partition or key, by the
 /// bridge's ordering mode) may share a batch, in their offset order.
@@ -31,6 +31,7 @@
 #include <caf/error.hpp>
 
 #include "bridges/kafka/in_record.hpp"
+#include "bridges/kafka/record_batch.hpp"
 #include "runtime/inspect/registry.hpp"
 
 namespace distiller::kafka {

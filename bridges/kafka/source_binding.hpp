@@ -47,12 +47,25 @@ struct source_binding {
   /// Polled and unfinished records of the whole bridge, poll batches not yet
   /// taken from its mailbox included; at this many the poll thread stops
   /// fetching (nothing is paused or fetched twice), at half of it it goes on.
-  /// 0: no bridge-wide limit.
-  size_t max_buffered = 8192;
+  /// Records of paused partitions do not count (they are bounded by the
+  /// per-partition limit). 0: no bridge-wide limit.
+  size_t max_buffered = 16384;
   /// Polled and unfinished records of one partition; at this many the
-  /// partition is paused, below half of it resumed (a partition stuck behind
-  /// a slow or retried record does not hold up the others).
-  size_t max_buffered_per_partition = 5000;
+  /// partition is paused, below half of it resumed, so that a partition
+  /// stuck behind a slow or retried record does not hold up the others. With
+  /// a bridge-wide limit, the limit in effect is at most 3/4 of it
+  /// (`partition_buffer_limit`).
+  size_t max_buffered_per_partition = 12288;
+  /// The per-partition limit in effect.
+  size_t partition_buffer_limit() const noexcept {
+    if (max_buffered == 0)
+      return max_buffered_per_partition;
+    auto cap = max_buffered / 4 * 3;
+    return cap < 2
+               ? 2
+               : (max_buffered_per_partition < cap ? max_buffered_per_partition
+                                                   : cap);
+  }
   /// Most records in one batch sent to one worker.
   size_t max_batch = 256;
   /// Batches a worker may have outstanding (the next one waits in its

@@ -19,7 +19,7 @@ class bridge_events : public consumer_events {
  public:
   explicit bridge_events(caf::actor bridge) : bridge_(std::move(bridge)) {}
 
-  void on_records(std::vector<in_record> records, int64_t polled_ns) override {
+  void on_records(chunk_ptr records, int64_t polled_ns) override {
     caf::anon_send(bridge_, poll_atom::value, std::move(records), polled_ns);
   }
 
@@ -158,7 +158,7 @@ caf::behavior source_bridge_actor(src_actor self, std::string brokers,
   lc.revoke_timeout = st.binding.drain_timeout + std::chrono::seconds{5};
   lc.bridge_name = st.binding.name;
   // Resized with the assignment (source_drain.cpp).
-  st.record_pool = std::make_shared<in_record_pool>(4096);
+  st.record_pool = std::make_shared<record_chunk_pool>();
   lc.pool = st.record_pool;
   if (st.binding.max_buffered > 0) {
     st.gate = std::make_shared<flow_gate>(st.binding.max_buffered,
@@ -179,7 +179,7 @@ caf::behavior source_bridge_actor(src_actor self, std::string brokers,
                                {"pool_size", st.binding.pool_size},
                                {"dlq_topic", st.dlq_topic}});
   return {
-      [self](poll_atom, std::vector<in_record>& records, int64_t polled_ns) {
+      [self](poll_atom, chunk_ptr& records, int64_t polled_ns) {
         on_records(self, records, polled_ns);
       },
       [self](assign_atom, const std::vector<int32_t>& partitions) {

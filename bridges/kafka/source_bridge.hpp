@@ -21,7 +21,7 @@
 ///                         group rebalances after session.timeout.ms); what
 ///                         was not committed is consumed again by the next
 ///                         owner. Tests use it to simulate a process crash.
-/// Sends: std::vector<in_record> batches to workers (request, answered with
+/// Sends: record_batch requests to workers (records by reference, answered with
 /// std::vector<caf::error>); dead letters through its own idempotent
 /// producer (the sink bridge, `deps.dlq_sink`, is not wired yet).
 ///

@@ -42,24 +42,12 @@ size_t abandon_where(src_actor self, const std::vector<int32_t>& parts,
   auto& st = self->state;
   std::vector<uint64_t> victims;
   st.pending.for_each([&](uint64_t seq, pending_record& p) {
-    if (contains(parts, p.rec.partition) && pred(p))
+    if (contains(parts, p.partition) && pred(p))
       victims.push_back(seq);
   });
   for (auto seq : victims)
     abandon(self, seq);
   return victims.size();
-}
-
-/// Spare records the poll thread may reuse: while back-pressure pauses
-/// polls, finished batches keep coming back; up to half the buffer limit of
-/// every owned partition (what a resume takes in again) is memory the bridge
-/// already allows itself.
-void size_record_pool(src_actor self) {
-  auto& st = self->state;
-  if (st.record_pool)
-    st.record_pool->set_capacity(
-        std::max<size_t>(4096, st.partitions.size() *
-                                   st.binding.max_buffered_per_partition / 2));
 }
 
 void finish_drain(src_actor self, drain_job job, bool timed_out) {
@@ -82,7 +70,6 @@ void finish_drain(src_actor self, drain_job job, bool timed_out) {
       offsets.push_back({p, i->second.tracker->committable()});
     st.partitions.erase(i);
   }
-  size_record_pool(self);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                 steady::now() - job.started)
                 .count();
@@ -113,7 +100,7 @@ void abandon(src_actor self, uint64_t seq) {
   if (found == nullptr)
     return;
   auto& p = *found;
-  auto pi = st.partitions.find(p.rec.partition);
+  auto pi = st.partitions.find(p.partition);
   auto* ps = pi != st.partitions.end() ? &pi->second : nullptr;
   if (ps != nullptr && ps->pending > 0)
     --ps->pending;
@@ -144,7 +131,6 @@ void on_assigned(src_actor self, const std::vector<int32_t>& partitions) {
   auto& st = self->state;
   for (auto p : partitions)
     st.partitions[p] = partition_state{};
-  size_record_pool(self);
   ++st.stats.assigns;
   st.metrics->rebalances_assign->Increment();
   log::info("partitions_assigned", {{"bridge", st.binding.name},
@@ -169,7 +155,7 @@ void start_drain(src_actor self, std::vector<int32_t> partitions, bool lost,
   if (!lost)
     st.pending.for_each([&](uint64_t seq, pending_record& p) {
       if (p.ph == phase::running || p.ph == phase::dead_lettering) {
-        auto& s = started[p.rec.partition];
+        auto& s = started[p.partition];
         s = std::max(s, seq);
       }
     });
@@ -189,9 +175,9 @@ void start_drain(src_actor self, std::vector<int32_t> partitions, bool lost,
   }
   std::vector<uint64_t> victims;
   st.pending.for_each([&](uint64_t seq, pending_record& p) {
-    if (!contains(job.partitions, p.rec.partition))
+    if (!contains(job.partitions, p.partition))
       return;
-    auto keep_below = st.partitions[p.rec.partition].keep_below;
+    auto keep_below = st.partitions[p.partition].keep_below;
     bool drop = false;
     switch (p.ph) {
     case phase::waiting:

@@ -77,20 +77,22 @@ void finish(src_actor self, uint64_t seq, pending_record& p,
   auto& st = self->state;
   st.queue.finish(seq);
   if (ps.tracker)
-    ps.tracker->complete(p.rec.offset);
+    ps.tracker->complete(p.offset);
   if (ps.buffered > 0)
     --ps.buffered;
   --ps.pending;
   ps.max_finished_seq = std::max(ps.max_finished_seq, seq);
   st.note_ack(t - p.polled_ns);
   if (ps.paused && !ps.revoking &&
-      ps.buffered < st.binding.max_buffered_per_partition / 2) {
+      ps.buffered < st.binding.partition_buffer_limit() / 2) {
     ps.paused = false;
+    if (st.paused_partitions > 0)
+      --st.paused_partitions;
     ++st.stats.resumes;
-    st.loop->resume({p.rec.partition});
+    st.loop->resume({p.partition});
     log::info("partition_resumed", {{"bridge", st.binding.name},
                                     {"topic", st.binding.topic},
-                                    {"partition", p.rec.partition},
+                                    {"partition", p.partition},
                                     {"buffered", ps.buffered}});
   }
   st.pending.erase(seq);
@@ -102,9 +104,9 @@ void produce_dead_letter(src_actor self, uint64_t seq) {
   if (i == nullptr)
     return;
   auto& p = (*i);
-  failure_info why{p.last_error, p.rec.attempt, p.first_failure_ms,
+  failure_info why{p.last_error, p.rec->attempt, p.first_failure_ms,
                    p.last_failure_ms, st.binding.name};
-  auto letter = make_dead_letter(p.rec, st.dlq_topic, why);
+  auto letter = make_dead_letter(*p.rec, st.dlq_topic, why);
   // The sink bridge (deps.dlq_sink) is not wired yet: see bridge_deps.
   if (auto err = st.dlq_producer->write(seq, letter))
     on_dead_lettered(self, seq, err);
@@ -136,24 +138,24 @@ void fail(src_actor self, uint64_t seq, pending_record& p, partition_state& ps,
     abandon(self, seq);
     return;
   }
-  if (is_permanent(err) || !st.binding.retry.may_retry(p.rec.attempt)) {
+  if (is_permanent(err) || !st.binding.retry.may_retry(p.rec->attempt)) {
     p.ph = phase::dead_lettering;
     ++ps.dead_lettering;
     produce_dead_letter(self, seq);
     return;
   }
   p.ph = phase::backoff;
-  auto delay = st.binding.retry.delay(p.rec.attempt, st.rng);
+  auto delay = st.binding.retry.delay(p.rec->attempt, st.rng);
   ++st.stats.retried;
   st.metrics->retried->Increment();
   log::debug("record_retry_scheduled", {{"bridge", st.binding.name},
-                                        {"topic", p.rec.topic},
-                                        {"partition", p.rec.partition},
-                                        {"offset", p.rec.offset},
-                                        {"attempt", p.rec.attempt},
+                                        {"topic", p.rec->topic},
+                                        {"partition", p.partition},
+                                        {"offset", p.offset},
+                                        {"attempt", p.rec->attempt},
                                         {"delay_ms", delay.count()},
                                         {"error", p.last_error},
-                                        {"trace_id", p.rec.trace}});
+                                        {"trace_id", p.rec->trace}});
   self->delayed_send(self, delay, retry_atom::value, seq);
 }
 
@@ -177,16 +179,18 @@ void send_batch(src_actor self, size_t worker, std::vector<uint64_t> seqs,
                 bool exclusive) {
   auto& st = self->state;
   auto& w = st.workers[worker];
-  std::vector<in_record> recs;
+  record_batch recs;
   recs.reserve(seqs.size());
   auto t = now_ns();
   for (auto seq : seqs) {
     auto& p = *st.pending.find(seq);
     p.ph = phase::running;
     p.dispatched_ns = t;
-    // Moved, not copied: partition, offset and attempt stay readable in
-    // `p.rec`; the rest comes back from the batch if the record runs again.
-    recs.push_back(std::move(p.rec));
+    // By reference: the batch holds the record's chunk (or own copy).
+    if (p.own)
+      recs.add(p.rec, p.own);
+    else
+      recs.add(p.rec, st.pending.chunk(p.chunk));
   }
   st.in_flight += seqs.size();
   ++st.stats.batches;
@@ -196,10 +200,9 @@ void send_batch(src_actor self, size_t worker, std::vector<uint64_t> seqs,
   w.records += seqs.size();
   w.exclusive = exclusive;
   auto id = st.next_batch++;
-  auto msg = caf::make_message(std::move(recs));
-  st.batches.emplace(
-      id, batch_info{worker, std::move(seqs), w.handle.address(), msg});
-  self->request(w.handle, st.binding.worker_timeout, std::move(msg))
+  st.batches.emplace(id,
+                     batch_info{worker, std::move(seqs), w.handle.address()});
+  self->request(w.handle, st.binding.worker_timeout, std::move(recs))
       .then(
           [self, id](std::vector<caf::error>& results) {
             on_batch_done(self, id, results);
@@ -237,29 +240,21 @@ int pick_idle_worker(src_actor self) {
   return -1;
 }
 
-/// Hands the records of finished batch `b` to the poll thread for reuse, if
-/// the worker has let go of the message (else they are freed with it).
-void recycle(src_actor self, batch_info& b) {
-  auto& st = self->state;
-  auto& msg = b.records;
-  if (!st.record_pool || msg.empty() || !msg.cvals()->unique())
-    return;
-  st.record_pool->give(
-      std::move(msg.content().get_mutable_as<std::vector<in_record>>(0)));
+/// Gives `p` a copy of its record of its own before the bridge changes it
+/// (the attempt number): a worker that timed out may still be reading the
+/// chunk's copy, or the previous own copy, which its batch keeps alive.
+in_record& writable(pending_record& p) {
+  p.own = std::make_shared<in_record>(*p.rec);
+  p.rec = p.own.get();
+  return *p.rec;
 }
 
-/// Copies record `k` of batch `b` back into `p` (it moved into the batch).
-void restore(pending_record& p, const batch_info& b, size_t k) {
-  const auto& recs = b.records.get_as<std::vector<in_record>>(0);
-  p.rec = recs[k];
-}
-
-/// Running record `seq` (its record restored from its batch) goes back to
+/// Running record `seq` goes back to
 /// wait at the front of its lane, or is forgotten if its partition is being
 /// revoked.
 void return_to_lane(src_actor self, uint64_t seq, pending_record& p) {
   auto& st = self->state;
-  auto& ps = *find_partition(self, p.rec.partition);
+  auto& ps = *find_partition(self, p.partition);
   if (ps.revoking) {
     // Its partition is going away: the next owner processes it.
     abandon(self, seq);
@@ -275,8 +270,8 @@ void return_to_lane(src_actor self, uint64_t seq, pending_record& p) {
   // Cannot happen (a lane's running records are all in one batch, given
   // back from the end); keep the record anyway, holding its lane.
   log::error("record_give_back_failed", {{"bridge", st.binding.name},
-                                         {"partition", p.rec.partition},
-                                         {"offset", p.rec.offset}});
+                                         {"partition", p.partition},
+                                         {"offset", p.offset}});
   p.ph = phase::staged;
   st.retry_ready.push_front(seq);
 }
@@ -292,7 +287,6 @@ void give_back(src_actor self, const batch_info& b, size_t k) {
   auto* i = st.pending.find(seq);
   if (i == nullptr || i->ph != phase::running)
     return;
-  restore(*i, b, k);
   return_to_lane(self, seq, *i);
 }
 
@@ -314,18 +308,17 @@ void fail_batch(src_actor self, const batch_info& b, const caf::error& cause,
     if (i == nullptr || i->ph != phase::running)
       continue;
     if (st.queue.follows(seq)) {
-      restore(*i, b, k);
       note_failure(self, *i, cause, solo);
-      i->rec.attempt =
-          std::min(i->rec.attempt + 1, st.binding.retry.max_attempts);
+      auto attempt =
+          std::min(i->rec->attempt + 1, st.binding.retry.max_attempts);
+      writable(*i).attempt = attempt;
       return_to_lane(self, seq, *i);
       continue;
     }
     auto& p = *i;
-    auto& ps = *find_partition(self, p.rec.partition);
+    auto& ps = *find_partition(self, p.partition);
     --ps.running;
     st.processing.record(t - p.dispatched_ns);
-    restore(p, b, k);
     fail(self, seq, p, ps, cause, solo);
   }
 }
@@ -335,17 +328,21 @@ void fail_batch(src_actor self, const batch_info& b, const caf::error& cause,
 // -- records in
 // -----------------------------------------------------------------------
 
-void on_records(src_actor self, std::vector<in_record>& records,
-                int64_t polled_ns) {
+void on_records(src_actor self, chunk_ptr& records, int64_t polled_ns) {
   auto& st = self->state;
   std::vector<int32_t> to_pause;
+  auto n = records->size;
   if (st.gate)
-    st.gate->received(records.size());
-  st.stats.consumed += records.size();
-  st.metrics->consumed->Increment(static_cast<double>(records.size()));
+    st.gate->received(n);
+  st.stats.consumed += n;
+  st.metrics->consumed->Increment(static_cast<double>(n));
   int32_t last_part = -1;
   partition_state* ps = nullptr;
-  for (auto& r : records) {
+  // The records stay in their chunk; the pending table keeps the chunk while
+  // any of them is pending.
+  auto chunk = st.pending.add_chunk(records);
+  for (size_t k = 0; k < n; ++k) {
+    auto& r = (*records)[k];
     // A poll's records come in runs of one partition.
     if (ps == nullptr || r.partition != last_part) {
       last_part = r.partition;
@@ -365,19 +362,19 @@ void on_records(src_actor self, std::vector<in_record>& records,
                                         {"offset", r.offset}});
       continue;
     }
-    auto seq = st.pending.insert(ps->next_seq++, std::move(r), polled_ns);
+    auto seq = st.pending.insert(ps->next_seq++, chunk, &r, polled_ns);
     ++ps->pending;
-    auto& p = *st.pending.find(seq);
-    if (p.rec.key)
-      st.queue.push(seq, p.rec.partition, *p.rec.key, true);
+    if (r.key)
+      st.queue.push(seq, r.partition, *r.key, true);
     else
-      st.queue.push(seq, p.rec.partition, {}, false);
-    if (++ps->buffered >= st.binding.max_buffered_per_partition &&
-        !ps->paused) {
+      st.queue.push(seq, r.partition, {}, false);
+    if (++ps->buffered >= st.binding.partition_buffer_limit() && !ps->paused) {
       ps->paused = true;
-      to_pause.push_back(p.rec.partition);
+      ++st.paused_partitions;
+      to_pause.push_back(r.partition);
     }
   }
+  st.pending.drop_chunk_if_unused(chunk);
   if (!to_pause.empty()) {
     st.stats.pauses += to_pause.size();
     for (auto p : to_pause)
@@ -387,15 +384,23 @@ void on_records(src_actor self, std::vector<in_record>& records,
                                      {"buffered", st.partitions[p].buffered}});
     st.loop->pause(std::move(to_pause));
   }
-  // The records moved into the pending table; their vector goes back to the
-  // poll thread for the next poll.
-  if (st.record_pool)
-    st.record_pool->give_buffer(std::move(records));
   dispatch(self);
 }
 
 // -- dispatch
 // ---------------------------------------------------------------------------
+
+void publish_held(src_actor self) {
+  auto& st = self->state;
+  if (!st.gate)
+    return;
+  size_t held = st.pending.size();
+  if (st.paused_partitions > 0)
+    for (auto& [id, ps] : st.partitions)
+      if (ps.paused)
+        held -= std::min(held, ps.pending);
+  st.gate->publish(held);
+}
 
 void dispatch(src_actor self) {
   auto& st = self->state;
@@ -424,7 +429,7 @@ void dispatch(src_actor self) {
     if (i == nullptr || i->ph != phase::staged)
       continue;
     auto& p = *i;
-    auto* ps = find_partition(self, p.rec.partition);
+    auto* ps = find_partition(self, p.partition);
     if (ps == nullptr)
       continue;
     if (ps->revoking && seq >= ps->keep_below) {
@@ -481,20 +486,33 @@ void dispatch(src_actor self) {
     return b.max_in_flight_per_partition - ps->running;
   };
   std::vector<uint64_t> run;
+  std::vector<size_t> run_sizes;
   while (room() > 0) {
     run.clear();
+    if (st.suspects == 0) {
+      // The usual case: whole turns of a partition, several lanes at once.
+      run_sizes.clear();
+      int32_t part = 0;
+      if (st.queue.pop_runs(std::min(room(), b.max_batch), run, run_sizes, part,
+                            room_of) == 0)
+        break;
+      find_partition(self, part)->running += run.size();
+      reserved += run.size();
+      normal.insert(normal.end(), run.begin(), run.end());
+      runs.insert(runs.end(), run_sizes.begin(), run_sizes.end());
+      continue;
+    }
+    // Suspects wait somewhere: one lane at a time, looking for them.
     if (st.queue.pop_run(std::min(room(), b.max_batch), run, room_of) == 0)
       break;
     auto& first = *st.pending.find(run.front());
-    auto& ps = *find_partition(self, first.rec.partition);
-    // Suspects are rare: look for them only when some exist.
+    auto& ps = *find_partition(self, first.partition);
     size_t clean = run.size();
-    if (st.suspects > 0)
-      for (size_t k = 0; k < run.size(); ++k)
-        if (st.pending.find(run[k])->solo) {
-          clean = k;
-          break;
-        }
+    for (size_t k = 0; k < run.size(); ++k)
+      if (st.pending.find(run[k])->solo) {
+        clean = k;
+        break;
+      }
     if (clean < run.size()) {
       if (st.queue.mode() == ordering::unordered) {
         // Independent records: the suspects go alone, the rest as usual.
@@ -567,7 +585,7 @@ void dispatch(src_actor self) {
   for (auto k = normal.size(); k-- > pos;) {
     auto seq = normal[k];
     auto& p = *st.pending.find(seq);
-    --find_partition(self, p.rec.partition)->running;
+    --find_partition(self, p.partition)->running;
     if (st.queue.unstart(seq)) {
       p.ph = phase::waiting;
     } else {
@@ -604,7 +622,6 @@ void on_batch_done(src_actor self, uint64_t id,
         caf::make_error(caf::sec::invalid_argument,
                         "worker answered fewer results than records");
   }
-  auto mailbox = self->mailbox().size();
   uint64_t ok = 0;
   auto ran = std::min(n, stop + 1);
   // The records of a batch were dispatched together: one processing time.
@@ -618,8 +635,8 @@ void on_batch_done(src_actor self, uint64_t id,
     if (i == nullptr || i->ph != phase::running)
       continue; // abandoned by a revoke meanwhile
     auto& p = *i;
-    if (last_ps == nullptr || p.rec.partition != last_part) {
-      last_part = p.rec.partition;
+    if (last_ps == nullptr || p.partition != last_part) {
+      last_part = p.partition;
       last_ps = find_partition(self, last_part);
     }
     auto& ps = *last_ps;
@@ -627,12 +644,10 @@ void on_batch_done(src_actor self, uint64_t id,
     took = t - p.dispatched_ns;
     ++timed;
     if (k == stop) {
-      restore(p, *b, k);
       fail(self, seq, p, ps, results[k], false);
       continue;
     }
     ++ok;
-    st.entry->on_message(mailbox);
     finish(self, seq, p, ps, t);
   }
   if (timed > 0) {
@@ -641,8 +656,10 @@ void on_batch_done(src_actor self, uint64_t id,
   }
   for (auto k = n; k-- > ran;)
     give_back(self, *b, k);
-  recycle(self, *b);
   st.stats.processed += ok;
+  // The mailbox depth is sampled by the commit tick: counting it walks the
+  // queue.
+  st.entry->add_processed(ok);
   st.metrics->processed->Increment(static_cast<double>(ok));
   st.flush_acks();
   st.processing_histogram.flush(*st.metrics->processing);
@@ -752,7 +769,8 @@ void on_retry_due(src_actor self, uint64_t seq) {
     return;
   auto& p = (*i);
   if (p.ph == phase::backoff) {
-    ++p.rec.attempt;
+    auto attempt = p.rec->attempt + 1;
+    writable(p).attempt = attempt;
     p.ph = phase::staged;
     st.retry_ready.push_back(seq);
     dispatch(self);
@@ -771,26 +789,26 @@ void on_dead_lettered(src_actor self, uint64_t seq, const caf::error& err) {
     // The record stays unfinished (the commit cannot pass it) and its
     // dead letter is produced again.
     log::warn("dead_letter_failed", {{"bridge", st.binding.name},
-                                     {"topic", p.rec.topic},
-                                     {"partition", p.rec.partition},
-                                     {"offset", p.rec.offset},
+                                     {"topic", p.rec->topic},
+                                     {"partition", p.partition},
+                                     {"offset", p.offset},
                                      {"dlq_topic", st.dlq_topic},
                                      {"error", self->system().render(err)}});
     self->delayed_send(self, std::chrono::seconds{1}, retry_atom::value, seq);
     return;
   }
-  auto& ps = *find_partition(self, p.rec.partition);
+  auto& ps = *find_partition(self, p.partition);
   --ps.dead_lettering;
   ++st.stats.dead_lettered;
   st.metrics->dead_lettered->Increment();
   log::warn("record_dead_lettered", {{"bridge", st.binding.name},
-                                     {"topic", p.rec.topic},
-                                     {"partition", p.rec.partition},
-                                     {"offset", p.rec.offset},
-                                     {"attempts", p.rec.attempt},
+                                     {"topic", p.rec->topic},
+                                     {"partition", p.partition},
+                                     {"offset", p.offset},
+                                     {"attempts", p.rec->attempt},
                                      {"error", p.last_error},
                                      {"dlq_topic", st.dlq_topic},
-                                     {"trace_id", p.rec.trace}});
+                                     {"trace_id", p.rec->trace}});
   finish(self, seq, p, ps, now_ns());
   dispatch(self);
   check_drains(self);
@@ -850,6 +868,7 @@ void on_commit_tick(src_actor self) {
     st.loop->commit(std::move(offsets));
   st.stats.buffered = buffered;
   st.stats.paused_partitions = paused;
+  st.paused_partitions = paused;
   st.flush_acks();
   st.processing_histogram.flush(*st.metrics->processing);
   st.ack_histogram.flush(*st.metrics->ack_latency);

@@ -22,6 +22,8 @@
 #include "bridges/kafka/dispatch_queue.hpp"
 #include "bridges/kafka/flow_gate.hpp"
 #include "bridges/kafka/offset_tracker.hpp"
+#include "bridges/kafka/record_batch.hpp"
+#include "bridges/kafka/record_chunk.hpp"
 #include "bridges/kafka/source_binding.hpp"
 #include "bridges/kafka/source_bridge.hpp"
 #include "bridges/kafka/source_dead_letter.hpp"
@@ -86,7 +88,16 @@ enum class phase : uint8_t {
 };
 
 struct pending_record {
-  in_record rec;
+  /// The record: in its poll chunk, or in `own` once it was copied to count
+  /// a retry (a worker that timed out may still read the chunk's copy).
+  in_record* rec = nullptr;
+  std::shared_ptr<in_record> own;
+  /// Its chunk's slot in the pending table.
+  uint32_t chunk = 0;
+  /// The record's, kept here too: the hot paths then stay in this table
+  /// instead of reaching into the chunk.
+  int32_t partition = 0;
+  int64_t offset = 0;
   phase ph = phase::waiting;
   /// Retry alone (its batch crashed or timed out).
   bool solo = false;
@@ -97,24 +108,55 @@ struct pending_record {
   std::string last_error;
 };
 
-/// Pending records by id. An id is (per-partition sequence number << 26 |
-/// slot): ids of one partition increase in poll order (what dispatch_queue
-/// and the drain compare), and finding a record is an index, not a hash
-/// lookup. Holds at most 2^26 records (64 Ki per partition, validated, times
-/// at most 1024 partitions).
+/// Pending records by id, and the poll chunks their records live in. An id
+/// is (per-partition sequence number << 26 | slot): ids of one partition
+/// increase in poll order (what dispatch_queue and the drain compare), and
+/// finding a record is an index, not a hash lookup. Holds at most 2^26
+/// records (64 Ki per partition, validated, times at most 1024 partitions).
+/// A chunk is kept while any of its records is pending.
 class pending_table {
  public:
   static constexpr int slot_bits = 26;
   static constexpr uint64_t slot_mask = (uint64_t{1} << slot_bits) - 1;
 
-  /// Stores freshly polled `rec` under sequence number `seq` (> 0,
-  /// increasing per partition); returns its id.
-  uint64_t insert(uint64_t seq, in_record&& rec, int64_t polled_ns) {
+  /// Keeps `c` for the records about to be inserted; returns its slot.
+  uint32_t add_chunk(chunk_ptr c) {
+    uint32_t slot;
+    if (!free_chunks_.empty()) {
+      slot = free_chunks_.back();
+      free_chunks_.pop_back();
+    } else {
+      slot = static_cast<uint32_t>(chunks_.size());
+      chunks_.emplace_back();
+    }
+    chunks_[slot].ptr = std::move(c);
+    chunks_[slot].live = 0;
+    return slot;
+  }
+
+  /// Lets chunk `slot` go if none of its records was inserted.
+  void drop_chunk_if_unused(uint32_t slot) {
+    if (chunks_[slot].live == 0)
+      release_chunk(slot);
+  }
+
+  const chunk_ptr& chunk(uint32_t slot) const noexcept {
+    return chunks_[slot].ptr;
+  }
+
+  /// Stores freshly polled `rec` (in chunk `chunk`) under sequence number
+  /// `seq` (> 0, increasing per partition); returns its id.
+  uint64_t insert(uint64_t seq, uint32_t chunk, in_record* rec,
+                  int64_t polled_ns) {
     auto slot = claim();
     auto& p = slots_[slot].rec; // bookkeeping fields reset by erase
-    p.rec = std::move(rec);
+    p.rec = rec;
+    p.chunk = chunk;
+    p.partition = rec->partition;
+    p.offset = rec->offset;
     p.polled_ns = polled_ns;
     p.dispatched_ns = 0;
+    ++chunks_[chunk].live;
     return attach(seq, slot);
   }
 
@@ -130,14 +172,16 @@ class pending_table {
     if (slot >= slots_.size() || slots_[slot].id != id)
       return;
     slots_[slot].id = 0;
-    // The record's strings usually moved to a worker already; whatever is
-    // left is overwritten when the slot is used again.
     auto& p = slots_[slot].rec;
+    p.rec = nullptr;
+    p.own.reset();
     p.ph = phase::waiting;
     p.solo = false;
     p.first_failure_ms = 0;
     p.last_failure_ms = 0;
     p.last_error.clear();
+    if (--chunks_[p.chunk].live == 0)
+      release_chunk(p.chunk);
     free_.push_back(static_cast<uint32_t>(slot));
     --size_;
   }
@@ -151,6 +195,10 @@ class pending_table {
   }
 
   size_t size() const noexcept { return size_; }
+  /// Poll chunks kept now.
+  size_t chunks() const noexcept {
+    return chunks_.size() - free_chunks_.size();
+  }
 
  private:
   uint32_t claim() {
@@ -170,12 +218,24 @@ class pending_table {
     return id;
   }
 
+  void release_chunk(uint32_t slot) {
+    chunks_[slot].ptr.reset();
+    free_chunks_.push_back(slot);
+  }
+
   struct slot_t {
     uint64_t id = 0; // 0 = free (sequence numbers start at 1)
     pending_record rec;
   };
+  struct chunk_slot {
+    chunk_ptr ptr;
+    /// Its records still pending.
+    uint32_t live = 0;
+  };
   std::vector<slot_t> slots_;
   std::vector<uint32_t> free_;
+  std::vector<chunk_slot> chunks_;
+  std::vector<uint32_t> free_chunks_;
   size_t size_ = 0;
 };
 
@@ -218,10 +278,6 @@ struct batch_info {
   std::vector<uint64_t> seqs;
   /// The worker incarnation it was sent to.
   caf::actor_addr incarnation;
-  /// The message sent: a std::vector<in_record>, shared with the worker,
-  /// not copied. The records moved out of `pending` into it; a record that
-  /// must run again is copied back from here.
-  caf::message records;
 };
 
 struct drain_job {
@@ -253,6 +309,9 @@ struct source_state {
 
   dispatch_queue queue{ordering::key};
   std::unordered_map<int32_t, partition_state> partitions;
+  /// Partitions paused now (kept at pause and resume, recounted by the
+  /// commit tick after revokes).
+  size_t paused_partitions = 0;
   pending_table pending;
   /// Retries whose backoff elapsed, dispatched before new records.
   std::deque<uint64_t> retry_ready;
@@ -273,8 +332,8 @@ struct source_state {
   std::unique_ptr<consumer_loop> loop;
   /// Bridge-wide back-pressure shared with the poll thread (may be null).
   std::shared_ptr<flow_gate> gate;
-  /// Records of finished batches, refilled by the poll thread.
-  std::shared_ptr<in_record_pool> record_pool;
+  /// Spent poll chunks, refilled by the poll thread.
+  std::shared_ptr<record_chunk_pool> record_pool;
   std::unique_ptr<dead_letter_producer> dlq_producer;
 
   lifecycle life = lifecycle::running;
@@ -318,17 +377,15 @@ using src_actor = caf::stateful_actor<source_state>*;
 // -----------------------------------------------
 
 /// Takes one poll's records in; pauses partitions over their buffer limit.
-void on_records(src_actor self, std::vector<in_record>& records,
-                int64_t polled_ns);
+void on_records(src_actor self, chunk_ptr& records, int64_t polled_ns);
 
 /// Hands ready records to workers within the in-flight limits.
 void dispatch(src_actor self);
 
-/// Tells the poll thread how many records the bridge holds now.
-inline void publish_held(src_actor self) {
-  if (auto& gate = self->state.gate)
-    gate->publish(self->state.pending.size());
-}
+/// Tells the poll thread how many records the bridge holds now, those of
+/// paused partitions left out (their own limit bounds them; counting them
+/// would let one stuck partition stop every other).
+void publish_held(src_actor self);
 
 /// A worker answered batch `id`.
 void on_batch_done(src_actor self, uint64_t id,

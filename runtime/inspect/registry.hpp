@@ -35,6 +35,10 @@ class actor_entry {
     processed_.fetch_add(1, std::memory_order_relaxed);
     mailbox_.store(mailbox_depth, std::memory_order_relaxed);
   }
+  /// `n` messages (or records) processed at once.
+  void add_processed(uint64_t n) noexcept {
+    processed_.fetch_add(n, std::memory_order_relaxed);
+  }
   void set_mailbox(uint64_t depth) noexcept {
     mailbox_.store(depth, std::memory_order_relaxed);
   }

@@ -56,7 +56,8 @@ struct options {
   std::vector<std::string> modes{"key", "partition", "unordered"};
   size_t max_in_flight = 1000;
   size_t max_batch = 256;
-  size_t max_buffered = 5000;
+  size_t max_buffered =
+      distiller::kafka::source_binding{}.max_buffered_per_partition;
   size_t max_buffered_bridge = distiller::kafka::source_binding{}.max_buffered;
   bool detached = false;
   /// CAF scheduler: sharing (one queue, threads wake at once) or stealing
@@ -443,7 +444,8 @@ double median(std::vector<double> xs) {
 
 int main(int argc, char** argv) {
   auto o = parse(argc, argv);
-  log::set_level(log::level::warn);
+  log::set_level(std::getenv("BENCH_LOG_INFO") ? log::level::info
+                                               : log::level::warn);
   embedded::kafka_cluster cluster{1};
   const std::string topic = "bench-records";
   cluster.create_topic(topic, o.partitions, 1);

@@ -17,7 +17,8 @@
 
 #include "bridges/kafka/flat_map.hpp"
 #include "bridges/kafka/in_record.hpp"
-#include "bridges/kafka/in_record_pool.hpp"
+#include "bridges/kafka/record_batch.hpp"
+#include "bridges/kafka/record_chunk.hpp"
 #include "bridges/kafka/source_binding.hpp"
 #include "bridges/kafka/source_dead_letter.hpp"
 #include "bridges/kafka/source_metrics.hpp"
@@ -246,43 +247,69 @@ TEST(InRecord, RoundTripsThroughCafSerialization) {
   EXPECT_FALSE(is_permanent(caf::error{}));
 }
 
-// -- in_record_pool
-// --------------------------------------------------------------
+// -- record_chunk_pool, record_batch
+// ---------------------------------------------------
 
-TEST(InRecordPool, HandsBackSpentRecordsWithTheirStorageUpToItsCapacity) {
-  in_record_pool pool{3};
-  std::vector<in_record> spent(2);
-  spent[0].value.assign(500, 'x');
-  auto* storage = spent[0].value.data();
-  EXPECT_TRUE(pool.give(std::move(spent)));
-  EXPECT_TRUE(spent.empty());
-  EXPECT_EQ(pool.size(), 2u);
-  std::vector<in_record> more(2);
-  EXPECT_FALSE(pool.give(std::move(more))); // 4 > 3: left to the caller
-  EXPECT_EQ(more.size(), 2u);
-  auto back = pool.take();
-  ASSERT_EQ(back.size(), 2u);
-  EXPECT_EQ(pool.size(), 0u);
-  EXPECT_TRUE(pool.take().empty());
-  // Refilling reuses the string's allocation.
-  back[0].value.assign(400, 'y');
-  EXPECT_EQ(back[0].value.data(), storage);
-  pool.set_capacity(10);
-  EXPECT_TRUE(pool.give(std::move(more)));
-  EXPECT_EQ(pool.size(), 2u);
+TEST(RecordChunkPool, ASpentChunkComesBackWithItsStorage) {
+  auto pool = std::make_shared<record_chunk_pool>(1);
+  record_chunk* first = nullptr;
+  const char* storage = nullptr;
+  {
+    auto c = pool->take();
+    EXPECT_EQ(c->size, 0u);
+    c->append().value.assign(500, 'x');
+    c->append().value = "y";
+    EXPECT_EQ(c->size, 2u);
+    first = c.get();
+    storage = (*c)[0].value.data();
+    EXPECT_EQ(pool->size(), 0u);
+  } // the last reference goes: back to the pool
+  EXPECT_EQ(pool->size(), 1u);
+  auto again = pool->take();
+  EXPECT_EQ(again.get(), first);
+  EXPECT_EQ(again->size, 0u); // empty, its records kept as spare storage
+  auto& r = again->append();
+  r.value.assign(400, 'z'); // refilled in place: no new allocation
+  EXPECT_EQ(r.value.data(), storage);
+  EXPECT_EQ(pool->size(), 0u);
 }
 
-TEST(InRecordPool, KeepsTheStorageOfPollVectors) {
-  in_record_pool pool;
-  std::vector<in_record> used(100);
-  auto* storage = used.data();
-  pool.give_buffer(std::move(used));
-  auto again = pool.take_buffer(50);
-  EXPECT_TRUE(again.empty());
-  EXPECT_GE(again.capacity(), 100u);
-  EXPECT_EQ(again.data(), storage);
-  auto fresh = pool.take_buffer(10);
-  EXPECT_GE(fresh.capacity(), 10u);
+TEST(RecordChunkPool, KeepsAtMostItsCapacityAndOutlivesNothing) {
+  auto pool = std::make_shared<record_chunk_pool>(1);
+  auto a = pool->take();
+  auto b = pool->take();
+  a.reset();
+  b.reset(); // the pool is full: freed
+  EXPECT_EQ(pool->size(), 1u);
+  auto c = pool->take();
+  pool.reset(); // a chunk may outlive its pool: freed when it goes
+  c->append().value = "still usable";
+  EXPECT_EQ((*c)[0].value, "still usable");
+}
+
+TEST(RecordBatch, HoldsWhatKeepsItsRecordsAlive) {
+  auto pool = std::make_shared<record_chunk_pool>();
+  auto chunk = pool->take();
+  chunk->append().offset = 7;
+  chunk->append().offset = 8;
+  auto own = std::make_shared<in_record>();
+  own->offset = 9;
+  record_batch batch;
+  batch.add(&(*chunk)[0], chunk);
+  batch.add(&(*chunk)[1], chunk);
+  batch.add(own.get(), own);
+  std::weak_ptr<record_chunk> watch = chunk;
+  chunk.reset();
+  own.reset();
+  // The batch keeps both owners: the records are still readable.
+  EXPECT_FALSE(watch.expired());
+  ASSERT_EQ(batch.size(), 3u);
+  EXPECT_EQ(batch[0].offset, 7);
+  EXPECT_EQ(batch[1].offset, 8);
+  EXPECT_EQ(batch[2].offset, 9);
+  batch = record_batch{};
+  EXPECT_TRUE(watch.expired());
+  EXPECT_EQ(pool->size(), 1u);
 }
 
 } // namespace
