@@ -46,6 +46,9 @@ std::vector<std::string> validate(const source_binding& b) {
       (b.max_buffered < 2 || b.max_buffered > (size_t{1} << 24)))
     problems.push_back(range_error("max_buffered", "0 (no limit) or 2..2^24",
                                    static_cast<long long>(b.max_buffered)));
+  if (b.max_poll_records < 1 || b.max_poll_records > 100000)
+    problems.push_back(range_error("max_poll_records", "1..100000",
+                                   static_cast<long long>(b.max_poll_records)));
   if (b.max_batch < 1)
     problems.emplace_back("max_batch must be >= 1");
   if (b.max_batches_per_worker < 1)

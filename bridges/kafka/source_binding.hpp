@@ -71,6 +71,9 @@ struct source_binding {
   /// Batches a worker may have outstanding (the next one waits in its
   /// mailbox while it works on the current one).
   size_t max_batches_per_worker = 2;
+  /// Most records one poll of the consumer returns (Kafka's
+  /// max.poll.records): the step in which the poll thread hands records over.
+  size_t max_poll_records = 2000;
   std::chrono::milliseconds commit_interval{1000};
   /// How long a revoke or a shutdown waits for records running at workers.
   std::chrono::milliseconds drain_timeout{10000};

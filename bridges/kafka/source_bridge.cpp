@@ -157,6 +157,7 @@ caf::behavior source_bridge_actor(src_actor self, std::string brokers,
   lc.properties = st.binding.consumer_properties;
   lc.revoke_timeout = st.binding.drain_timeout + std::chrono::seconds{5};
   lc.bridge_name = st.binding.name;
+  lc.max_poll_records = st.binding.max_poll_records;
   // Resized with the assignment (source_drain.cpp).
   st.record_pool = std::make_shared<record_chunk_pool>();
   lc.pool = st.record_pool;

@@ -296,6 +296,7 @@ source_stats make_stats(src_actor self) {
   auto& st = self->state;
   auto s = st.stats;
   s.in_flight = st.in_flight;
+  s.fetch_holds = st.gate ? st.gate->closings() : 0;
   s.buffered = 0;
   s.paused_partitions = 0;
   for (auto& [p, ps] : st.partitions) {

@@ -123,6 +123,8 @@ struct source_stats {
   uint64_t paused_partitions = 0;
   uint64_t pauses = 0;
   uint64_t resumes = 0;
+  /// How often the bridge-wide limit held the poll thread back.
+  uint64_t fetch_holds = 0;
   uint64_t assigns = 0;
   uint64_t revokes = 0;
   uint64_t commits = 0;
@@ -140,9 +142,9 @@ typename Inspector::result_type inspect(Inspector& f, source_stats& x) {
   return f(caf::meta::type_name("source_stats"), x.consumed, x.processed,
            x.retried, x.dead_lettered, x.failed_attempts, x.dropped, x.batches,
            x.in_flight, x.max_in_flight, x.buffered, x.paused_partitions,
-           x.pauses, x.resumes, x.assigns, x.revokes, x.commits, x.assigned,
-           x.ack_p50_ns, x.ack_p99_ns, x.processing_p50_ns, x.processing_p99_ns,
-           x.state);
+           x.pauses, x.resumes, x.fetch_holds, x.assigns, x.revokes, x.commits,
+           x.assigned, x.ack_p50_ns, x.ack_p99_ns, x.processing_p50_ns,
+           x.processing_p99_ns, x.state);
 }
 
 } // namespace distiller::kafka

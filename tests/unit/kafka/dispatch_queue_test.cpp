@@ -390,4 +390,80 @@ TEST(Ordering, ParseAndPrint) {
   EXPECT_FALSE(parse_ordering("random"));
 }
 
+TEST(DispatchQueue, PopRunsTakesSeveralLanesOfOnePartitionPerTurn) {
+  dispatch_queue q{ordering::key};
+  // Partition 0: keys a (1, 3), b (2), c (4); partition 1: key a (5, 6).
+  q.push(1, 0, "a");
+  q.push(2, 0, "b");
+  q.push(3, 0, "a");
+  q.push(4, 0, "c");
+  q.push(5, 1, "a");
+  q.push(6, 1, "a");
+  auto unlimited = [](int32_t) {
+    return size_t{100};
+  };
+  std::vector<uint64_t> out;
+  std::vector<size_t> runs;
+  int32_t part = -1;
+  // One turn: every ready lane of partition 0, each lane's records in order.
+  EXPECT_EQ(q.pop_runs(100, out, runs, part, unlimited), 4u);
+  EXPECT_EQ(part, 0);
+  EXPECT_EQ(out, (std::vector<uint64_t>{1, 3, 2, 4}));
+  EXPECT_EQ(runs, (std::vector<size_t>{2, 1, 1}));
+  // The next turn is partition 1's.
+  out.clear();
+  runs.clear();
+  EXPECT_EQ(q.pop_runs(100, out, runs, part, unlimited), 2u);
+  EXPECT_EQ(part, 1);
+  EXPECT_EQ(out, (std::vector<uint64_t>{5, 6}));
+  EXPECT_EQ(runs, (std::vector<size_t>{2}));
+  // Busy lanes give nothing until their records finish.
+  out.clear();
+  runs.clear();
+  q.push(7, 0, "a");
+  EXPECT_EQ(q.pop_runs(100, out, runs, part, unlimited), 0u);
+  EXPECT_TRUE(q.finish(1));
+  EXPECT_TRUE(q.finish(3));
+  EXPECT_EQ(q.pop_runs(100, out, runs, part, unlimited), 1u);
+  EXPECT_EQ(out, (std::vector<uint64_t>{7}));
+}
+
+TEST(DispatchQueue, PopRunsStaysWithinTheLimitAndThePartitionsRoom) {
+  dispatch_queue q{ordering::key};
+  for (uint64_t i = 1; i <= 10; ++i)
+    q.push(i, 0, "k" + std::to_string(i)); // ten lanes of one record
+  std::vector<uint64_t> out;
+  std::vector<size_t> runs;
+  int32_t part = -1;
+  auto room3 = [](int32_t) {
+    return size_t{3};
+  };
+  EXPECT_EQ(q.pop_runs(100, out, runs, part, room3), 3u);
+  EXPECT_EQ(runs.size(), 3u);
+  out.clear();
+  runs.clear();
+  EXPECT_EQ(q.pop_runs(2, out, runs, part, [](int32_t) { return size_t{100}; }),
+            2u);
+  auto none = [](int32_t) {
+    return size_t{0};
+  };
+  out.clear();
+  runs.clear();
+  EXPECT_EQ(q.pop_runs(100, out, runs, part, none), 0u);
+  EXPECT_EQ(q.waiting(), 5u);
+}
+
+TEST(DispatchQueue, PopRunsInUnorderedModeIsOneRunOfIndependentRecords) {
+  dispatch_queue q{ordering::unordered};
+  for (uint64_t i = 1; i <= 5; ++i)
+    q.push(i, 2, "same");
+  std::vector<uint64_t> out;
+  std::vector<size_t> runs;
+  int32_t part = -1;
+  EXPECT_EQ(q.pop_runs(4, out, runs, part, [](int32_t) { return size_t{9}; }),
+            4u);
+  EXPECT_EQ(part, 2);
+  EXPECT_EQ(runs, (std::vector<size_t>{4}));
+}
+
 } // namespace
