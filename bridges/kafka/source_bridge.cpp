@@ -158,8 +158,15 @@ caf::behavior source_bridge_actor(src_actor self, std::string brokers,
   lc.revoke_timeout = st.binding.drain_timeout + std::chrono::seconds{5};
   lc.bridge_name = st.binding.name;
   lc.max_poll_records = st.binding.max_poll_records;
-  // Resized with the assignment (source_drain.cpp).
-  st.record_pool = std::make_shared<record_chunk_pool>();
+  // Spare chunks: a chunk comes back only when all of its records are done,
+  // so in key mode several times the buffer limit's worth are alive at once;
+  // keeping about that many spare avoids refilling from scratch (new strings
+  // for every record). Their records keep their strings' capacity.
+  auto buffered = st.binding.max_buffered > 0
+                      ? st.binding.max_buffered
+                      : st.binding.max_buffered_per_partition;
+  st.record_pool = std::make_shared<record_chunk_pool>(
+      4 * (buffered / st.binding.max_poll_records) + 8);
   lc.pool = st.record_pool;
   if (st.binding.max_buffered > 0) {
     st.gate = std::make_shared<flow_gate>(st.binding.max_buffered,
