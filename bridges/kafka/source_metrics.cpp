@@ -91,6 +91,11 @@ source_metrics::source_metrics(metrics::node_metrics* node,
                              "Partition assignments and revocations");
   rebalances_assign = &rebalances.Add({{"bridge", bridge}, {"kind", "assign"}});
   rebalances_revoke = &rebalances.Add({{"bridge", bridge}, {"kind", "revoke"}});
+  fetch_holds =
+      &counter(r, "distiller_bridge_fetch_holds_total",
+               "Times the bridge-wide buffer limit (max_buffered) stopped the "
+               "poll thread from fetching")
+           .Add(l);
   processing = &histogram(r, "distiller_bridge_processing_seconds",
                           "Dispatch to a worker until its answer")
                     .Add(l, latency_buckets());

@@ -37,6 +37,8 @@ struct source_metrics {
   prometheus::Counter* consumer_errors;
   prometheus::Counter* rebalances_assign;
   prometheus::Counter* rebalances_revoke;
+  /// Times the bridge-wide limit stopped the poll thread from fetching.
+  prometheus::Counter* fetch_holds;
 
   // -- histograms (seconds) ---------------------------------------------------
   /// Dispatch to a worker → its answer.

@@ -875,6 +875,12 @@ void on_commit_tick(src_actor self) {
   st.metrics->in_flight->Set(static_cast<double>(st.in_flight));
   st.metrics->buffered->Set(static_cast<double>(buffered));
   st.metrics->paused_partitions->Set(static_cast<double>(paused));
+  if (st.gate) {
+    auto holds = st.gate->closings();
+    st.metrics->fetch_holds->Increment(
+        static_cast<double>(holds - st.fetch_holds_reported));
+    st.fetch_holds_reported = holds;
+  }
   st.entry->set_mailbox(self->mailbox().size());
   self->delayed_send(self, st.binding.commit_interval, commit_tick_atom::value);
 }

@@ -332,6 +332,8 @@ struct source_state {
   std::unique_ptr<consumer_loop> loop;
   /// Bridge-wide back-pressure shared with the poll thread (may be null).
   std::shared_ptr<flow_gate> gate;
+  /// The gate's closings already counted in the metrics.
+  uint64_t fetch_holds_reported = 0;
   /// Spent poll chunks, refilled by the poll thread.
   std::shared_ptr<record_chunk_pool> record_pool;
   std::unique_ptr<dead_letter_producer> dlq_producer;

@@ -107,6 +107,18 @@ TEST_F(source_backpressure, the_bridge_wide_limit_holds_fetching_back) {
   EXPECT_LE(most, 200u + 2 * 20u);
   EXPECT_GT(most, 100u);
   EXPECT_EQ(s.pauses, 0u) << "no partition should have reached its limit";
+  // The commit tick (every 200 ms here) reports the holds as a metric.
+  EXPECT_TRUE(dt::wait_until(
+      [&] {
+        auto text = node_metrics.render();
+        return text.find(
+                   "distiller_bridge_fetch_holds_total{bridge=\"gate\"} ") !=
+                   std::string::npos &&
+               text.find(
+                   "distiller_bridge_fetch_holds_total{bridge=\"gate\"} 0\n") ==
+                   std::string::npos;
+      },
+      10s));
   EXPECT_EQ(log->distinct(), static_cast<size_t>(total));
   EXPECT_EQ(stop(bridge), caf::exit_reason::user_shutdown);
 }
