@@ -60,26 +60,8 @@ class dispatch_queue {
   /// the records taken are independent records of one partition.
   template <class RoomOf>
   size_t pop_run(size_t max, std::vector<uint64_t>& out, RoomOf&& room_of) {
-    for (auto turns = rr_.size(); turns > 0 && !rr_.empty(); --turns) {
-      auto idx = rr_.front();
-      rr_.pop_front();
-      if (!has_ready(idx)) {
-        parts_[idx].scheduled = false;
-        continue;
-      }
-      auto room = std::min<size_t>(max, room_of(parts_[idx].id));
-      if (room == 0) {
-        rr_.push_back(idx); // its turn comes again when it has room
-        continue;
-      }
-      auto n = take(idx, room, out);
-      if (has_ready(idx))
-        rr_.push_back(idx);
-      else
-        parts_[idx].scheduled = false;
-      return n;
-    }
-    return 0;
+    int32_t partition = 0;
+    return next_turn(max, 1, out, nullptr, partition, room_of);
   }
 
   /// Like pop_run, but goes on with more ready lanes of the same partition
@@ -93,32 +75,8 @@ class dispatch_queue {
   size_t pop_runs(size_t max, std::vector<uint64_t>& out,
                   std::vector<size_t>& runs, int32_t& partition,
                   RoomOf&& room_of) {
-    for (auto turns = rr_.size(); turns > 0 && !rr_.empty(); --turns) {
-      auto idx = rr_.front();
-      rr_.pop_front();
-      if (!has_ready(idx)) {
-        parts_[idx].scheduled = false;
-        continue;
-      }
-      auto room = std::min<size_t>(max, room_of(parts_[idx].id));
-      if (room == 0) {
-        rr_.push_back(idx); // its turn comes again when it has room
-        continue;
-      }
-      size_t total = 0;
-      do {
-        auto n = take(idx, room - total, out);
-        runs.push_back(n);
-        total += n;
-      } while (mode_ != ordering::unordered && total < room && has_ready(idx));
-      if (has_ready(idx))
-        rr_.push_back(idx);
-      else
-        parts_[idx].scheduled = false;
-      partition = parts_[idx].id;
-      return total;
-    }
-    return 0;
+    return next_turn(max, std::numeric_limits<size_t>::max(), out, &runs,
+                     partition, room_of);
   }
 
   /// pop_run without a per-partition limit.
@@ -206,6 +164,45 @@ class dispatch_queue {
     uint32_t slot = 0;
     uint32_t part = 0;
   };
+
+  /// The next partition in turn with a ready lane and room: takes up to
+  /// `max_lanes` of its lanes (runs) within min(max, room_of(partition)),
+  /// appends their records to `out` and their lengths to `runs` (if given).
+  template <class RoomOf>
+  size_t next_turn(size_t max, size_t max_lanes, std::vector<uint64_t>& out,
+                   std::vector<size_t>* runs, int32_t& partition,
+                   RoomOf& room_of) {
+    for (auto turns = rr_.size(); turns > 0 && !rr_.empty(); --turns) {
+      auto idx = rr_.front();
+      rr_.pop_front();
+      if (!has_ready(idx)) {
+        parts_[idx].scheduled = false;
+        continue;
+      }
+      auto room = std::min<size_t>(max, room_of(parts_[idx].id));
+      if (room == 0) {
+        rr_.push_back(idx); // its turn comes again when it has room
+        continue;
+      }
+      size_t total = 0;
+      size_t lanes = 0;
+      do {
+        auto n = take(idx, room - total, out);
+        if (runs != nullptr)
+          runs->push_back(n);
+        total += n;
+        ++lanes;
+      } while (lanes < max_lanes && mode_ != ordering::unordered &&
+               total < room && has_ready(idx));
+      if (has_ready(idx))
+        rr_.push_back(idx);
+      else
+        parts_[idx].scheduled = false;
+      partition = parts_[idx].id;
+      return total;
+    }
+    return 0;
+  }
 
   lane_id lane_of(uint64_t seq, int32_t partition, std::string_view key,
                   bool has_key) const;
