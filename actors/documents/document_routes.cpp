@@ -10,7 +10,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
 
-#include "actors/documents/job_event_stream.hpp"
+#include "actors/broadcast/stream.hpp"
 #include "actors/documents/text/utf8.hpp"
 #include "bridges/http/multipart.hpp"
 #include "bridges/http/openapi.hpp"
@@ -82,7 +82,7 @@ const char* word_of(service_error::kind k) {
   case service_error::kind::not_found:
     return "not_found";
   case service_error::kind::invalid:
-    return "invalid";
+    return "invalid_argument";
   case service_error::kind::unavailable:
     return "unavailable";
   case service_error::kind::internal:
@@ -324,9 +324,13 @@ std::string attachment(const std::string& filename) {
 // -- shared helpers ----------------------------------------------------------
 
 http::response service_error_response(const service_error& e) {
-  return http::response::error(status_of(e.code),
-                               e.message.empty() ? word_of(e.code) : e.message,
-                               e.detail);
+  // The machine word is the kind's; the sentence is the detail (or the
+  // message when there is no detail).
+  auto r = http::response::error(status_of(e.code), word_of(e.code),
+                                 e.detail.empty() ? e.message : e.detail);
+  if (e.code == service_error::kind::unavailable)
+    r.with_header("Retry-After", "5");
+  return r;
 }
 
 // -- routes ------------------------------------------------------------------
@@ -439,14 +443,20 @@ void add_document_routes(http::router& r,
         });
 
   r.add(bhttp::verb::get, "/api/v2/documents/{job_id}/events",
-        [svc, cfg](http::request&& req, http::responder res) {
+        [svc](http::request&& req, http::responder res) {
           if (!svc) {
             res.send(no_service());
             return;
           }
+          auto after = broadcast::last_event_id(req);
+          if (auto* bad = std::get_if<http::response>(&after)) {
+            res.send(std::move(*bad));
+            return;
+          }
           guarded(res, "events", [&] {
-            job_event_stream::start(svc, req.param("job_id"), std::move(res),
-                                    cfg->sse_heartbeat);
+            svc->events(req.param("job_id"),
+                        std::get<std::optional<uint64_t>>(after),
+                        std::move(res));
           });
         });
 

@@ -17,10 +17,9 @@
 /// Threads: handlers validate on the I/O thread and call the service, which
 /// answers on its own threads; the responder travels with the reply. An SSE
 /// stream's state is guarded by its own mutex; events go out in order.
-/// Ownership: the routes share the service; an SSE stream keeps its watch
-/// subscription until the stream closes (final state sent, client gone or
-/// server stopped) and drops it then — possibly from inside the watch
-/// callback, which `watch_handle` implementations must allow.
+/// Ownership: the routes share the service; a job stream is a subscription
+/// of the node's SSE broadcaster (job_stream.hpp) that ends with the stream
+/// (final state sent, client gone or server stopped).
 /// Failure: bad input is answered 400/413/415/422 before the service is
 /// called; service errors map not_found → 404, invalid → 400, unavailable →
 /// 503, internal → 500; a null service answers 503. Every error body is
@@ -59,8 +58,6 @@ struct document_routes_config {
   uint64_t multipart_overhead_bytes = 64 * 1024;
   /// Time a client has to send a whole upload.
   std::chrono::milliseconds upload_timeout{std::chrono::minutes(2)};
-  /// Heartbeat comment interval of the job event streams (0 disables).
-  std::chrono::milliseconds sse_heartbeat{std::chrono::seconds(15)};
   /// When set, the routes add their descriptions to this OpenAPI spec.
   std::shared_ptr<http::openapi_spec> api_docs;
 };

@@ -40,11 +40,6 @@ constexpr const char* insert_file_sql =
     "INSERT INTO document_files (job_id, content, sha256)"
     " VALUES ($1, $2, sha256($2))";
 
-/// $2 says whether the record has a key ($3); headers are a JSON object.
-constexpr const char* insert_outbox_sql =
-    "INSERT INTO outbox (topic, key, payload, headers)"
-    " VALUES ($1, CASE WHEN $2::boolean THEN $3::bytea END, $4, $5::jsonb)";
-
 constexpr const char* job_sql =
     "SELECT" DISTILLER_JOB_COLUMNS "FROM document_jobs WHERE job_id = $1";
 
@@ -171,28 +166,6 @@ constexpr const char* stuck_jobs_sql =
 constexpr const char* touch_sql =
     "UPDATE document_jobs SET updated_at = now() WHERE job_id = $1";
 
-/// Rows another relay holds are skipped, not waited for.
-constexpr const char* lease_outbox_sql =
-    "WITH due AS (SELECT id FROM outbox"
-    " WHERE sent_at IS NULL AND available_at <= now()"
-    " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)"
-    " UPDATE outbox o"
-    " SET available_at = now() + $2::bigint * interval '1 millisecond'"
-    " FROM due WHERE o.id = due.id"
-    " RETURNING o.id, o.topic, o.key, o.payload, o.headers::text, o.attempts";
-
-constexpr const char* mark_sent_sql =
-    "UPDATE outbox SET sent_at = now()"
-    " WHERE id = ANY($1::bigint[]) AND sent_at IS NULL";
-
-constexpr const char* mark_failed_sql =
-    "UPDATE outbox SET attempts = attempts + 1, last_error = $2,"
-    " available_at = now() + $3::bigint * interval '1 millisecond'"
-    " WHERE id = $1 AND sent_at IS NULL";
-
-constexpr const char* outbox_backlog_sql =
-    "SELECT count(*) FROM outbox WHERE sent_at IS NULL";
-
 #undef DISTILLER_JOB_COLUMNS
 #undef DISTILLER_RANK
 
@@ -204,7 +177,6 @@ struct statement {
 constexpr statement statements[] = {
     {"insert_job", insert_job_sql},
     {"insert_file", insert_file_sql},
-    {"insert_outbox", insert_outbox_sql},
     {"job", job_sql},
     {"list_jobs", list_jobs_sql},
     {"count_jobs", count_jobs_sql},
@@ -224,15 +196,12 @@ constexpr statement statements[] = {
     {"full_text", full_text_sql},
     {"stuck_jobs", stuck_jobs_sql},
     {"touch", touch_sql},
-    {"lease_outbox", lease_outbox_sql},
-    {"mark_sent", mark_sent_sql},
-    {"mark_failed", mark_failed_sql},
-    {"outbox_backlog", outbox_backlog_sql},
 };
 
 void prepare_statements(pqxx::connection& conn) {
   for (const auto& s : statements)
     conn.prepare(s.name, s.sql);
+  postgres::prepare_outbox_statements(conn);
 }
 
 // -- conversions --------------------------------------------------------------
@@ -292,13 +261,6 @@ std::string bytes_of(const pqxx::field& f) {
   return bytes.str();
 }
 
-void insert_outbox(pqxx::work& tx, const outbox_message& msg) {
-  tx.exec_prepared0("insert_outbox", msg.topic, msg.key.has_value(),
-                    pqxx::binarystring{msg.key.value_or(std::string{})},
-                    pqxx::binarystring{msg.payload},
-                    headers_to_json(msg.headers));
-}
-
 long long millis(std::chrono::milliseconds d) {
   return static_cast<long long>(d.count());
 }
@@ -313,8 +275,11 @@ long long millis(std::chrono::milliseconds d) {
 
 struct document_store::impl {
   explicit impl(const store_config& cfg)
-      : pool(cfg.dsn, cfg.pool_size, cfg.connect_timeout, prepare_statements) {}
+      : pool("document_store", cfg.dsn, cfg.pool_size, cfg.connect_timeout,
+             prepare_statements),
+        outbox(pool) {}
   store_pool pool;
+  postgres::outbox_store outbox;
 };
 
 document_store::document_store(store_config cfg)
@@ -334,7 +299,7 @@ job_row document_store::create_upload(const new_upload& upload,
         static_cast<int64_t>(upload.content.size()), upload.trace_id));
     tx.exec_prepared0("insert_file", upload.job_id,
                       pqxx::binarystring{upload.content});
-    insert_outbox(tx, event);
+    postgres::insert_outbox(tx, event);
     return job;
   });
 }
@@ -530,57 +495,25 @@ void document_store::touch(const std::string& job_id) {
 // -- the outbox ---------------------------------------------------------------
 
 void document_store::enqueue(const std::vector<outbox_message>& messages) {
-  if (messages.empty())
-    return;
-  impl_->pool.run("enqueue", [&](pqxx::work& tx) {
-    for (const auto& msg : messages)
-      insert_outbox(tx, msg);
-  });
+  impl_->outbox.enqueue(messages);
 }
 
 std::vector<outbox_row>
 document_store::lease_outbox(int limit, std::chrono::milliseconds lease) {
-  return impl_->pool.run("lease_outbox", [&](pqxx::work& tx) {
-    std::vector<outbox_row> rows;
-    for (const auto& r :
-         tx.exec_prepared("lease_outbox", limit, millis(lease))) {
-      outbox_row row;
-      row.id = r[0].as<int64_t>();
-      row.message.topic = r[1].as<std::string>();
-      if (!r[2].is_null())
-        row.message.key = bytes_of(r[2]);
-      row.message.payload = bytes_of(r[3]);
-      row.message.headers = headers_from_json(r[4].as<std::string>());
-      row.attempts = r[5].as<int>();
-      rows.push_back(std::move(row));
-    }
-    // UPDATE … RETURNING does not keep the subquery's order.
-    std::sort(rows.begin(), rows.end(),
-              [](const auto& a, const auto& b) { return a.id < b.id; });
-    return rows;
-  });
+  return impl_->outbox.lease(limit, lease);
 }
 
 void document_store::mark_sent(const std::vector<int64_t>& ids) {
-  if (ids.empty())
-    return;
-  auto array = bigint_array_literal(ids);
-  impl_->pool.run("mark_sent", [&](pqxx::work& tx) {
-    tx.exec_prepared0("mark_sent", array);
-  });
+  impl_->outbox.mark_sent(ids);
 }
 
 void document_store::mark_failed(int64_t id, const std::string& error,
                                  std::chrono::milliseconds retry_in) {
-  impl_->pool.run("mark_failed", [&](pqxx::work& tx) {
-    tx.exec_prepared0("mark_failed", id, error, millis(retry_in));
-  });
+  impl_->outbox.mark_failed(id, error, retry_in);
 }
 
 int64_t document_store::outbox_backlog() {
-  return impl_->pool.run("outbox_backlog", [&](pqxx::work& tx) {
-    return tx.exec_prepared1("outbox_backlog")[0].as<int64_t>();
-  });
+  return impl_->outbox.backlog();
 }
 
 } // namespace distiller::documents

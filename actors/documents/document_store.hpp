@@ -25,17 +25,13 @@
 #include <utility>
 #include <vector>
 
+#include "bridges/postgres/outbox.hpp"
+#include "bridges/postgres/pool.hpp"
+
 namespace distiller::documents {
 
-class store_error : public std::runtime_error {
- public:
-  store_error(const std::string& what, bool retryable)
-      : std::runtime_error(what), retryable_(retryable) {}
-  bool retryable() const noexcept { return retryable_; }
-
- private:
-  bool retryable_;
-};
+/// A failed store call (postgres::db_error: what failed, retryable or not).
+using store_error = postgres::db_error;
 
 /// One row of document_jobs as the API shows it. Times are RFC 3339 UTC with
 /// milliseconds ("2026-11-22T09:30:00.123Z").
@@ -54,20 +50,10 @@ struct job_row {
   std::string updated_at;
 };
 
-/// A Kafka record to be published by the outbox relay.
-struct outbox_message {
-  std::string topic;
-  std::optional<std::string> key;
-  std::string payload;
-  std::vector<std::pair<std::string, std::string>> headers;
-};
-
-/// An unsent outbox row, leased to one relay.
-struct outbox_row {
-  int64_t id = 0;
-  outbox_message message;
-  int attempts = 0;
-};
+/// A Kafka record to be published by the outbox relay, and an unsent row
+/// (bridges/postgres/outbox.hpp).
+using outbox_message = postgres::outbox_message;
+using outbox_row = postgres::outbox_row;
 
 struct new_upload {
   std::string job_id; // a UUID the caller made (make_uuid)

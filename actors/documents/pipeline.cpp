@@ -117,10 +117,12 @@ void pipeline::prepare() {
   if (st.deps.roles.api) {
     auto* reg = st.deps.actors;
     int n = st.cfg.api_workers;
-    st.uploads =
-        std::make_unique<task_pool>(st.sys, "uploader", "uploader", n, reg);
-    st.reads = std::make_unique<task_pool>(st.sys, "reader", "reader", n, reg);
-    st.queries = std::make_unique<task_pool>(st.sys, "query", "query", n, reg);
+    st.uploads = std::make_unique<tasks::task_pool>(st.sys, "uploader",
+                                                    "uploader", n, reg);
+    st.reads =
+        std::make_unique<tasks::task_pool>(st.sys, "reader", "reader", n, reg);
+    st.queries =
+        std::make_unique<tasks::task_pool>(st.sys, "query", "query", n, reg);
   }
 }
 
@@ -139,14 +141,6 @@ std::vector<supervision::child_spec> pipeline::children() {
          st->set_sink(sink);
          return sink;
        }});
-  if (roles.ingest || roles.api) {
-    // The relay publishes what uploads (api) and the reconciler (ingest)
-    // put in the outbox; several relays share the work through leases.
-    out.push_back({"outbox-relay", "relay",
-                   [st](caf::actor_system& sys, inspect::actor_entry_ptr e) {
-                     return spawn_outbox_relay(sys, st, std::move(e));
-                   }});
-  }
   if (roles.ingest) {
     out.push_back({"reconciler", "reconciler",
                    [st](caf::actor_system& sys, inspect::actor_entry_ptr e) {
@@ -214,10 +208,6 @@ size_t pipeline::index_size() const {
 void pipeline::release_actors() {
   auto& st = *state_;
   st.set_sink(caf::actor{});
-  {
-    std::lock_guard<std::mutex> guard{st.relay_mtx};
-    st.relay = caf::actor{};
-  }
   {
     std::lock_guard<std::mutex> guard{st.workers_mtx};
     st.workers.clear();

@@ -10,7 +10,7 @@
 ///       ─► vectors + fan-in + chunk-embedded ─► indexer (per-node group,
 ///          FAISS replica) ◄─ query pool ◄─ HTTP routes
 ///   every state change ─► job-updates ─► follower (per-node group)
-///       ─► job hub ─► SSE streams;  reconciler re-drives stuck jobs
+///       ─► broadcaster ─► SSE streams;  reconciler re-drives stuck jobs
 ///
 /// Which parts run follows the node's roles (`pipeline_roles`): `api`
 /// (uploader, reader and query pools, job follower), `ingest` (chunkers,
@@ -27,12 +27,14 @@
 /// cannot be rebuilt; at run time a stage's failure is retried by its
 /// bridge and dead-lettered after documents.max_attempts.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <caf/actor_system.hpp>
 
+#include "actors/broadcast/broadcaster.hpp"
 #include "actors/documents/documents_config.hpp"
 #include "actors/documents/service.hpp"
 #include "runtime/inspect/registry.hpp"
@@ -55,6 +57,11 @@ struct pipeline_deps {
   inspect::registry* actors = nullptr;
   metrics::node_metrics* metrics = nullptr;
   pipeline_roles roles;
+  /// Wakes the node's outbox relay after rows were written (uploads, the
+  /// reconciler); the relay also looks on its own timer.
+  std::function<void()> wake_relay;
+  /// The node's SSE broadcaster (the api role's job streams).
+  std::shared_ptr<broadcast::broadcaster> broadcaster;
 };
 
 struct pipeline_state;
@@ -71,7 +78,8 @@ class pipeline {
   void prepare();
 
   /// The actors to start under the node's root supervisor, in start order:
-  /// the sink first, then relay, reconciler and the source bridges.
+  /// the sink first, then the reconciler and the source bridges (the node
+  /// runs the outbox relay).
   std::vector<supervision::child_spec> children();
 
   /// The API's view (null without the api role).

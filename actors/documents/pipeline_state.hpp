@@ -2,8 +2,9 @@
 
 /// The state the document pipeline's actors share (internal to
 /// actors/documents): configuration, store, embedder, index, the current
-/// sink handle, the job hub, the task pools, and helpers every stage uses
-/// (publishing job updates, producing and waiting for durability).
+/// sink handle, the task pools, and helpers every stage uses (publishing
+/// job updates to the node's broadcaster and job-updates, producing and
+/// waiting for durability).
 ///
 /// Threads: every member is safe to use from the stages' worker threads; the
 /// sink handle is swapped under a mutex when its supervisor restarts it.
@@ -29,15 +30,11 @@
 #include "actors/documents/embedder.hpp"
 #include "actors/documents/pipeline.hpp"
 #include "actors/documents/search/vector_index.hpp"
-#include "actors/documents/task_pool.hpp"
-#include "bridges/http/event_hub.hpp"
 #include "bridges/kafka/in_record.hpp"
 #include "bridges/kafka/record.hpp"
+#include "runtime/tasks/task_pool.hpp"
 
 namespace distiller::documents {
-
-/// Subscribers of one job's changes (fed by the job-updates follower).
-using job_hub = http::event_hub<job_row>;
 
 struct pipeline_state {
   caf::actor_system& sys;
@@ -47,26 +44,14 @@ struct pipeline_state {
   std::shared_ptr<document_store> store;
   embedder_ptr model;
   std::unique_ptr<search::vector_index> index;
-  job_hub hub;
-  std::unique_ptr<task_pool> uploads;
-  std::unique_ptr<task_pool> reads;
-  std::unique_ptr<task_pool> queries;
-
-  /// Jobs someone watches (SSE streams) → number of watchers; the job
-  /// watcher re-reads them from the database every second, so a stream
-  /// sees the end of its job even when a job-updates record is late or
-  /// lost.
-  std::mutex watch_mtx;
-  std::map<std::string, int> watched;
+  std::unique_ptr<tasks::task_pool> uploads;
+  std::unique_ptr<tasks::task_pool> reads;
+  std::unique_ptr<tasks::task_pool> queries;
 
   /// The current worker actors of each stage ("chunker", "embedder", …)
   /// by registry name, replaced when a supervisor restarts one.
   std::mutex workers_mtx;
   std::map<std::string, std::map<std::string, caf::actor>> workers;
-
-  /// The outbox relay (to wake it after an upload).
-  std::mutex relay_mtx;
-  caf::actor relay;
 
   pipeline_state(caf::actor_system& s, documents_config c, pipeline_deps d)
       : sys(s), cfg(std::move(c)), deps(std::move(d)) {}
@@ -84,13 +69,16 @@ struct pipeline_state {
   /// The job-updates record for `job`.
   kafka::out_record job_update(const job_row& job) const;
 
-  /// Hands `job`'s new state to this node's subscribers and to the sink for
-  /// job-updates without waiting for the delivery (the database has the
-  /// truth; the sink logs a failed delivery; the job watcher re-reads
-  /// watched jobs).
+  /// Hands `job`'s new state to this node's streams (the broadcaster) and to
+  /// the sink for job-updates without waiting for the delivery (the
+  /// database has the truth; the sink logs a failed delivery; the job
+  /// watcher re-reads watched jobs).
   void announce(const job_row& job);
 
-  /// Wakes the outbox relay.
+  /// Hands `job` to this node's streams (no-op without a broadcaster).
+  void broadcast(const job_row& job);
+
+  /// Wakes the node's outbox relay (deps.wake_relay).
   void wake_relay();
 
  private:
@@ -118,12 +106,6 @@ size_t rebuild_index(pipeline_state& st);
 
 // -- background actors (relay.cpp) --------------------------------------------
 
-/// The outbox relay: leases unsent outbox rows, produces them through the
-/// sink, marks them sent (or failed, due again after a backoff).
-caf::actor spawn_outbox_relay(caf::actor_system& sys,
-                              std::shared_ptr<pipeline_state> st,
-                              inspect::actor_entry_ptr entry);
-
 /// The reconciler: every reconcile_interval, re-drives jobs stuck in a
 /// non-final state for stuck_after.
 caf::actor spawn_reconciler(caf::actor_system& sys,
@@ -133,8 +115,9 @@ caf::actor spawn_reconciler(caf::actor_system& sys,
 /// One reconciler round (exposed for tests): returns the jobs re-driven.
 int reconcile_once(pipeline_state& st);
 
-/// The job watcher: every second, reads the watched jobs and hands them to
-/// the hub (subscribers drop states they have already seen).
+/// The job watcher: every second, reads the jobs that this node's streams
+/// watch (the broadcaster's "job:" channels) and hands their states to the
+/// broadcaster (streams drop states they have already seen).
 caf::actor spawn_job_watcher(caf::actor_system& sys,
                              std::shared_ptr<pipeline_state> st,
                              inspect::actor_entry_ptr entry);

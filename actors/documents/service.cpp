@@ -8,6 +8,8 @@
 
 #include <caf/all.hpp>
 
+#include "actors/documents/document_routes.hpp"
+#include "actors/documents/job_stream.hpp"
 #include "actors/documents/pipeline_state.hpp"
 #include "actors/documents/records.hpp"
 #include "actors/documents/search/hybrid.hpp"
@@ -24,7 +26,10 @@ using watch_tick_atom = caf::atom_constant<caf::atom("watchtick")>;
 service_error store_failure(const store_error& e) {
   return {e.retryable() ? service_error::kind::unavailable
                         : service_error::kind::internal,
-          e.retryable() ? "database unavailable" : "database error", e.what()};
+          e.retryable() ? "database unavailable" : "database error",
+          std::string{e.retryable() ? "the database is unavailable: "
+                                    : "database error: "} +
+              e.what()};
 }
 
 service_error not_found(const std::string& job_id) {
@@ -35,7 +40,7 @@ service_error not_found(const std::string& job_id) {
 /// Runs `work` on `pool`, answering `done` with its value or error; answers
 /// 503 at once when the pool no longer takes work (node stopping).
 template <class T, class Work>
-void run_on(task_pool* pool, reply<T> done, Work work) {
+void run_on(tasks::task_pool* pool, reply<T> done, Work work) {
   auto shared = std::make_shared<reply<T>>(std::move(done));
   auto task = [shared, work = std::move(work)]() mutable {
     try {
@@ -51,29 +56,6 @@ void run_on(task_pool* pool, reply<T> done, Work work) {
     (*shared)(service_error{service_error::kind::unavailable,
                             "service unavailable", "the node is stopping"});
 }
-
-class watch_registration : public watch_handle {
- public:
-  watch_registration(std::shared_ptr<pipeline_state> st, std::string job_id,
-                     http::subscription sub)
-      : st_(std::move(st)), job_id_(std::move(job_id)), sub_(std::move(sub)) {
-    std::lock_guard<std::mutex> guard{st_->watch_mtx};
-    ++st_->watched[job_id_];
-  }
-
-  ~watch_registration() override {
-    sub_.reset();
-    std::lock_guard<std::mutex> guard{st_->watch_mtx};
-    if (auto i = st_->watched.find(job_id_);
-        i != st_->watched.end() && --i->second <= 0)
-      st_->watched.erase(i);
-  }
-
- private:
-  std::shared_ptr<pipeline_state> st_;
-  std::string job_id_;
-  http::subscription sub_;
-};
 
 class pipeline_service : public document_service {
  public:
@@ -218,12 +200,31 @@ class pipeline_service : public document_service {
         });
   }
 
-  std::unique_ptr<watch_handle>
-  watch(std::string job_id,
-        std::function<void(const job_row&)> on_update) override {
-    auto sub = st_->hub.subscribe(job_id, std::move(on_update));
-    return std::make_unique<watch_registration>(st_, std::move(job_id),
-                                                std::move(sub));
+  void events(std::string job_id, std::optional<uint64_t> after,
+              http::responder res) override {
+    auto st = st_;
+    auto bc = st->deps.broadcaster;
+    if (!bc) {
+      res.send(http::response::error(503, "unavailable",
+                                     "this node does not serve event "
+                                     "streams"));
+      return;
+    }
+    // The job must exist (404 as plain JSON); its state is then read again
+    // by the stream's replay, after the subscription exists, so nothing
+    // that happens in between is lost.
+    auto shared = std::make_shared<http::responder>(std::move(res));
+    status(job_id, [st, bc, job_id, after, shared](outcome<job_row> o) {
+      if (auto* e = std::get_if<service_error>(&o)) {
+        shared->send(service_error_response(*e));
+        return;
+      }
+      auto store = st->store;
+      open_job_stream(bc, job_id, after, std::move(*shared),
+                      job_source([store](const std::string& id) {
+                        return store->job(id);
+                      }));
+    });
   }
 
  private:
@@ -253,11 +254,9 @@ caf::actor spawn_job_watcher(caf::actor_system& sys,
         return {
             [self, st, entry, seen](watch_tick_atom) {
               std::vector<std::string> ids;
-              {
-                std::lock_guard<std::mutex> guard{st->watch_mtx};
-                for (auto& [id, n] : st->watched)
-                  ids.push_back(id);
-              }
+              if (st->deps.broadcaster)
+                for (auto& channel : st->deps.broadcaster->channels("job:"))
+                  ids.push_back(channel.substr(4));
               std::map<std::string, std::string> now;
               for (auto& id : ids) {
                 try {
@@ -269,7 +268,7 @@ caf::actor spawn_job_watcher(caf::actor_system& sys,
                                job->updated_at;
                   auto i = seen->find(id);
                   if (i == seen->end() || i->second != stamp)
-                    st->hub.publish(id, *job);
+                    st->broadcast(*job);
                   now[id] = std::move(stamp);
                 } catch (const store_error& e) {
                   if (entry)

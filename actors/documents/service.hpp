@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "actors/documents/document_store.hpp"
+#include "bridges/http/responder.hpp"
 
 namespace distiller::documents {
 
@@ -57,12 +58,6 @@ struct query_answer {
   std::vector<source_hit> sources;
 };
 
-/// Keeps a job's event subscription alive; dropping it unsubscribes.
-class watch_handle {
- public:
-  virtual ~watch_handle() = default;
-};
-
 class document_service {
  public:
   virtual ~document_service() = default;
@@ -82,12 +77,12 @@ class document_service {
   virtual void query(std::string question, int top_k, std::string trace_id,
                      reply<query_answer> done) = 0;
 
-  /// Calls `on_update` with every change of the job seen from now on (from
-  /// the job-updates topic), in order, until the handle is dropped. The
-  /// routes send the current state first (status()) and end the stream after
-  /// `completed` or `failed`.
-  virtual std::unique_ptr<watch_handle>
-  watch(std::string job_id, std::function<void(const job_row&)> on_update) = 0;
+  /// Answers `res` with the job's event stream (job_stream.hpp): its
+  /// current state (when newer than `after`, a client's Last-Event-ID), then
+  /// each change, ending after `completed` or `failed`; or a JSON error
+  /// (404 unknown job, 503 no broadcaster or over the stream caps).
+  virtual void events(std::string job_id, std::optional<uint64_t> after,
+                      http::responder res) = 0;
 };
 
 } // namespace distiller::documents

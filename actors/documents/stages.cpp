@@ -6,6 +6,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/documents/job_stream.hpp"
 #include "actors/documents/pipeline_state.hpp"
 #include "actors/documents/records.hpp"
 #include "actors/documents/text/chunker.hpp"
@@ -100,12 +101,12 @@ kafka::out_record pipeline_state::job_update(const job_row& job) const {
 
 void pipeline_state::announce(const job_row& job) {
   // This node's own subscribers learn it at once; other nodes through the
-  // topic (their follower), and so does this node again (the hub's
-  // subscribers drop states they already have). The stage does not wait
+  // topic (their follower), and so does this node again (the broadcaster
+  // drops states a stream already has). The stage does not wait
   // for the update to be durable: PostgreSQL has the state, the sink logs
   // a failed delivery (kafka_produce_failed), and the job watcher re-reads
   // watched jobs. Waiting here cost a produce round trip per state change.
-  hub.publish(job.job_id, job);
+  broadcast(job);
   if (auto s = sink())
     caf::anon_send(s, atoms::produce_atom_v, job_update(job));
   else
@@ -115,14 +116,14 @@ void pipeline_state::announce(const job_row& job) {
                                            {"trace_id", job.trace_id}});
 }
 
+void pipeline_state::broadcast(const job_row& job) {
+  if (deps.broadcaster)
+    deps.broadcaster->publish(job_channel(job.job_id), job_event(job));
+}
+
 void pipeline_state::wake_relay() {
-  caf::actor r;
-  {
-    std::lock_guard<std::mutex> guard{relay_mtx};
-    r = relay;
-  }
-  if (r)
-    caf::anon_send(r, atoms::tick_atom_v);
+  if (deps.wake_relay)
+    deps.wake_relay();
 }
 
 // -- doc-ingest-requests ------------------------------------------------------
@@ -280,7 +281,7 @@ caf::error handle_embedded(pipeline_state& st, const kafka::in_record& rec) {
 caf::error handle_job_update(pipeline_state& st, const kafka::in_record& rec) {
   try {
     auto job = decode_job(rec.value);
-    st.hub.publish(job.job_id, job);
+    st.broadcast(job);
     return {};
   } catch (const record_error& e) {
     return undecodable(e);

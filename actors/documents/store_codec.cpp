@@ -10,18 +10,6 @@
 
 namespace distiller::documents {
 
-bool is_uuid(std::string_view text) {
-  if (text.size() != 36)
-    return false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? text[i] != '-'
-             : !std::isxdigit(static_cast<unsigned char>(text[i])))
-      return false;
-  }
-  return true;
-}
-
 std::string real_array_literal(const std::vector<float>& values) {
   std::string text = "{";
   char buf[32];
@@ -72,25 +60,6 @@ std::string bigint_array_literal(const std::vector<int64_t>& values) {
   }
   text += '}';
   return text;
-}
-
-std::string headers_to_json(
-    const std::vector<std::pair<std::string, std::string>>& headers) {
-  boost::json::object obj;
-  for (const auto& [key, value] : headers)
-    obj[key] = value;
-  return boost::json::serialize(obj);
-}
-
-std::vector<std::pair<std::string, std::string>>
-headers_from_json(std::string_view json) {
-  std::vector<std::pair<std::string, std::string>> headers;
-  auto doc = boost::json::parse(json); // the loop must not outlive it
-  for (const auto& [key, value] : doc.as_object())
-    headers.emplace_back(std::string{key}, value.is_string()
-                                               ? std::string{value.get_string()}
-                                               : boost::json::serialize(value));
-  return headers;
 }
 
 std::string chunks_to_json(const std::vector<chunk_input>& chunks) {

@@ -11,12 +11,14 @@
 #include <vector>
 
 #include "actors/documents/document_store.hpp"
+#include "runtime/core/ids.hpp"
 
 namespace distiller::documents {
 
-/// Whether `text` is a UUID in the canonical 8-4-4-4-12 form (any case).
-/// Other spellings PostgreSQL would accept count as unknown ids.
-bool is_uuid(std::string_view text);
+/// Whether `text` is a UUID in the canonical 8-4-4-4-12 form (any case);
+/// other spellings PostgreSQL would accept count as unknown ids
+/// (runtime/core/ids.hpp).
+using distiller::is_uuid;
 
 /// A `real[]` literal ("{0.5,-1.00000001e-05}") with 9 significant digits,
 /// so every float reads back bit-exact. Throws std::invalid_argument naming
@@ -30,14 +32,10 @@ std::vector<float> parse_real_array(std::string_view text);
 /// A `bigint[]` literal ("{1,2,3}").
 std::string bigint_array_literal(const std::vector<int64_t>& values);
 
-/// Kafka headers as a JSON object of strings (a repeated name keeps its
-/// last value).
-std::string headers_to_json(
-    const std::vector<std::pair<std::string, std::string>>& headers);
-
-/// The inverse of headers_to_json; a non-string value keeps its JSON text.
-std::vector<std::pair<std::string, std::string>>
-headers_from_json(std::string_view json);
+/// Kafka headers as a JSON object of strings, and back
+/// (bridges/postgres/outbox.hpp).
+using postgres::headers_from_json;
+using postgres::headers_to_json;
 
 /// Chunks as a JSON array of {"chunk_index", "text", "token_count"}, the
 /// input of one INSERT … SELECT FROM jsonb_to_recordset.

@@ -15,8 +15,12 @@
 #include <caf/io/all.hpp>
 #include <pqxx/pqxx>
 
+#include "actors/broadcast/broadcaster.hpp"
 #include "actors/documents/document_routes.hpp"
 #include "actors/documents/pipeline.hpp"
+#include "actors/thoughts/pipeline.hpp"
+#include "actors/thoughts/thought_routes.hpp"
+#include "actors/web/web_routes.hpp"
 #include "bridges/embedded/kafka_cluster.hpp"
 #include "bridges/embedded/pg_cluster.hpp"
 #include "bridges/http/openapi.hpp"
@@ -26,9 +30,14 @@
 #include "bridges/kafka/handles.hpp"
 #include "bridges/kafka/in_record.hpp"
 #include "bridges/kafka/metadata.hpp"
+#include "bridges/kafka/sink.hpp"
+#include "bridges/kafka/sink_ref.hpp"
 #include "bridges/kafka/type_ids.hpp"
+#include "bridges/outbox/relay.hpp"
 #include "bridges/postgres/connection.hpp"
 #include "bridges/postgres/migrations.hpp"
+#include "bridges/postgres/outbox.hpp"
+#include "bridges/postgres/pool.hpp"
 #include "runtime/core/errc.hpp"
 #include "runtime/core/type_ids.hpp"
 #include "runtime/health/health_board.hpp"
@@ -107,6 +116,7 @@ health::check_fn postgres_check(std::string dsn) {
 
 struct node::impl {
   node_config cfg;
+  node_hooks hooks;
   health::health_board board;
   inspect::registry actors;
   metrics::node_metrics metrics;
@@ -118,7 +128,15 @@ struct node::impl {
   std::string bootstrap;
   std::string dsn;
   caf::actor root;
+  /// The node's own sink (outbox relay, thought events) and relay.
+  std::shared_ptr<kafka::sink_ref> sink = std::make_shared<kafka::sink_ref>();
+  std::shared_ptr<outbox::relay_waker> relay =
+      std::make_shared<outbox::relay_waker>();
+  std::unique_ptr<postgres::connection_pool> outbox_pool;
+  std::unique_ptr<postgres::outbox_store> outbox;
+  std::shared_ptr<broadcast::broadcaster> broadcaster;
   std::unique_ptr<documents::pipeline> docs;
+  std::unique_ptr<thoughts::pipeline> thoughts;
   std::shared_ptr<http::router> routes;
   std::unique_ptr<http::server> web;
   uint16_t port = 0;
@@ -126,9 +144,53 @@ struct node::impl {
   bool started = false;
   bool stopped = false;
 
-  explicit impl(node_config c)
-      : cfg(std::move(c)), actors(cfg.runtime.node.name),
+  impl(node_config c, node_hooks h)
+      : cfg(std::move(c)), hooks(std::move(h)), actors(cfg.runtime.node.name),
         metrics(cfg.runtime.node.name) {}
+
+  /// Whether this node publishes the outbox: every role that writes to it.
+  bool runs_relay() const {
+    return has_role(cfg, "relay") || has_role(cfg, "api") ||
+           has_role(cfg, "ingest") || has_role(cfg, "thoughts");
+  }
+
+  /// The outbox's pool and the SSE broadcaster, shared by both pipelines.
+  void start_shared() {
+    if (runs_relay()) {
+      outbox_pool = std::make_unique<postgres::connection_pool>(
+          "outbox", dsn, 2, std::chrono::milliseconds{5000},
+          postgres::prepare_outbox_statements);
+      outbox = std::make_unique<postgres::outbox_store>(*outbox_pool);
+    }
+    if (has_role(cfg, "api"))
+      broadcaster = std::make_shared<broadcast::broadcaster>(*sys, cfg.sse,
+                                                             &metrics, &actors);
+  }
+
+  void start_thoughts() {
+    thoughts::pipeline_roles roles;
+    roles.api = has_role(cfg, "api");
+    roles.thoughts = has_role(cfg, "thoughts");
+    if (!roles.api && !roles.thoughts)
+      return;
+    thoughts::pipeline_deps deps;
+    deps.brokers = bootstrap;
+    deps.dsn = dsn;
+    deps.node_name = cfg.runtime.node.name;
+    deps.actors = &actors;
+    deps.metrics = &metrics;
+    deps.roles = roles;
+    deps.broadcaster = broadcaster;
+    deps.sink = sink;
+    auto waker = relay;
+    deps.wake_relay = [waker] {
+      waker->wake();
+    };
+    deps.embedded_kafka = kafka_mock != nullptr;
+    deps.make_agent = hooks.make_agent;
+    thoughts = std::make_unique<thoughts::pipeline>(*sys, cfg.thoughts, deps);
+    thoughts->prepare();
+  }
 
   void start_actor_system() {
     sys_cfg = std::make_unique<caf::actor_system_config>();
@@ -224,6 +286,11 @@ struct node::impl {
     deps.actors = &actors;
     deps.metrics = &metrics;
     deps.roles = roles;
+    auto waker = relay;
+    deps.wake_relay = [waker] {
+      waker->wake();
+    };
+    deps.broadcaster = broadcaster;
     docs = std::make_unique<documents::pipeline>(*sys, cfg.documents, deps);
     docs->prepare();
   }
@@ -242,8 +309,39 @@ struct node::impl {
     children.push_back(probe_child(
         "kafka", kafka_check(bootstrap, cfg.kafka.client_id, topics)));
     children.push_back(probe_child("postgres", postgres_check(dsn)));
+    kafka::sink_config sc;
+    sc.brokers = bootstrap;
+    sc.client_id = cfg.runtime.node.name + "-node";
+    auto node_sink = sink;
+    auto* m = &metrics;
+    children.push_back({"node-sink", "sink",
+                        [node_sink, sc, m](caf::actor_system& s,
+                                           inspect::actor_entry_ptr entry) {
+                          auto a = kafka::spawn_sink(s, "node-sink", sc, m,
+                                                     std::move(entry));
+                          node_sink->set(a);
+                          return a;
+                        }});
+    if (outbox) {
+      outbox::relay_config rc;
+      rc.batch = cfg.documents.relay_batch;
+      rc.interval = cfg.documents.relay_interval;
+      outbox::relay_deps rd{outbox.get(), sink};
+      auto waker = relay;
+      children.push_back({"outbox-relay", "relay",
+                          [rc, rd, waker](caf::actor_system& s,
+                                          inspect::actor_entry_ptr entry) {
+                            auto a = outbox::spawn_outbox_relay(
+                                s, rc, rd, std::move(entry));
+                            waker->set(a);
+                            return a;
+                          }});
+    }
     if (docs)
       for (auto& child : docs->children())
+        children.push_back(std::move(child));
+    if (thoughts)
+      for (auto& child : thoughts->children())
         children.push_back(std::move(child));
     supervision::restart_policy policy{cfg.runtime.supervision.max_restarts,
                                        cfg.runtime.supervision.window};
@@ -259,6 +357,7 @@ struct node::impl {
     auto api =
         std::make_shared<http::openapi_spec>("Distiller", DISTILLER_VERSION);
     http::describe_node_routes(*api);
+    web::add_web_routes(*routes, api);
     if (auto service = docs ? docs->service() : nullptr) {
       documents::document_routes_config rc;
       rc.api_docs = api;
@@ -266,6 +365,8 @@ struct node::impl {
       rc.max_file_bytes = cfg.documents.max_upload_bytes;
       documents::add_document_routes(*routes, service, rc);
     }
+    if (auto service = thoughts ? thoughts->service() : nullptr)
+      thoughts::add_thought_routes(*routes, service, {api});
     http::add_openapi_routes(*routes, api);
     web = std::make_unique<http::server>(cfg.http, routes, &metrics);
     port = web->start();
@@ -308,7 +409,9 @@ struct node::impl {
     start_actor_system();
     start_kafka();
     start_postgres();
+    start_shared();
     start_documents();
+    start_thoughts();
     start_supervisor();
     start_http();
     write_node_file();
@@ -324,14 +427,19 @@ struct node::impl {
     stopped = true;
     auto t0 = steady::now();
     log::info("node_stopping", {{"node", cfg.runtime.node.name}});
-    // Reverse start order: stop taking requests, stop actors, close Kafka,
-    // then stop the PostgreSQL we started.
+    // Reverse start order: end the event streams (each client learns why),
+    // stop taking requests, stop actors, close Kafka, then stop the
+    // PostgreSQL we started.
+    if (broadcaster)
+      broadcaster->stop();
     if (web) {
       web->stop();
       board.set("http", health::state::stopped);
     }
     if (docs)
       docs->stop();
+    if (thoughts)
+      thoughts->stop();
     if (root) {
       caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
       root = nullptr;
@@ -343,8 +451,16 @@ struct node::impl {
       // system, whose destructor waits for every detached actor's thread.
       if (docs)
         docs->release_actors();
+      if (thoughts)
+        thoughts->release_actors();
+      sink->reset();
+      relay->reset();
       routes.reset();
       docs.reset();
+      thoughts.reset();
+      broadcaster.reset();
+      outbox.reset();
+      outbox_pool.reset();
       sys.reset();
     }
     web.reset();
@@ -374,7 +490,8 @@ struct node::impl {
 // -- node
 // ------------------------------------------------------------------------
 
-node::node(node_config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {}
+node::node(node_config cfg, node_hooks hooks)
+    : impl_(std::make_unique<impl>(std::move(cfg), std::move(hooks))) {}
 
 node::~node() {
   try {
@@ -436,6 +553,10 @@ const std::string& node::kafka_bootstrap() const noexcept {
 
 documents::pipeline* node::documents() noexcept {
   return impl_->docs.get();
+}
+
+thoughts::pipeline* node::thoughts() noexcept {
+  return impl_->thoughts.get();
 }
 
 embedded::kafka_cluster* node::kafka_mock() noexcept {

@@ -15,10 +15,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "actors/node/node_config.hpp"
+#include "actors/thoughts/agents/agent.hpp"
 
 namespace distiller::health {
 class health_board;
@@ -32,15 +34,26 @@ namespace distiller::documents {
 class pipeline;
 } // namespace distiller::documents
 
+namespace distiller::thoughts {
+class pipeline;
+} // namespace distiller::thoughts
+
 namespace distiller::embedded {
 class kafka_cluster;
 } // namespace distiller::embedded
 
 namespace distiller::node {
 
+/// What tests may replace in a node.
+struct node_hooks {
+  /// Builds the thought agents (e.g. wrapped to add delays or failures);
+  /// null: from the configuration.
+  std::function<thoughts::agent_ptr(thoughts::agent_kind)> make_agent;
+};
+
 class node {
  public:
-  explicit node(node_config cfg);
+  explicit node(node_config cfg, node_hooks hooks = {});
   ~node();
 
   node(const node&) = delete;
@@ -69,6 +82,9 @@ class node {
 
   /// The document pipeline (null before start or when no role runs it).
   documents::pipeline* documents() noexcept;
+
+  /// The thought pipeline (null before start or when no role runs it).
+  thoughts::pipeline* thoughts() noexcept;
 
   /// The embedded Kafka cluster (null when kafka.brokers is set), e.g. for
   /// tests that take its brokers down.

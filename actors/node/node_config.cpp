@@ -11,11 +11,13 @@ void declare(config::schema& s, node_config& cfg) {
   postgres::declare(s, cfg.postgres);
   http::declare(s, cfg.http);
   documents::declare(s, cfg.documents);
+  thoughts::declare(s, cfg.thoughts);
+  broadcast::declare(s, cfg.sse);
 }
 
 const std::vector<std::string>& known_roles() {
-  static const std::vector<std::string> roles{"all",   "api",   "ingest",
-                                              "embed", "index", "thoughts"};
+  static const std::vector<std::string> roles{
+      "all", "api", "ingest", "embed", "index", "thoughts", "relay"};
   return roles;
 }
 
@@ -52,6 +54,7 @@ void validate(const node_config& cfg) {
   if (cfg.runtime.node.name.empty())
     throw config::config_error("node.name", "must not be empty");
   documents::validate(cfg.documents);
+  thoughts::validate(cfg.thoughts);
 }
 
 } // namespace distiller::node

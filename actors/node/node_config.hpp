@@ -1,6 +1,8 @@
 #pragma once
 
+#include "actors/broadcast/broadcast_config.hpp"
 #include "actors/documents/documents_config.hpp"
+#include "actors/thoughts/thoughts_config.hpp"
 #include "bridges/http/http_config.hpp"
 #include "bridges/kafka/kafka_config.hpp"
 #include "bridges/postgres/pg_config.hpp"
@@ -17,6 +19,8 @@ struct node_config {
   postgres::pg_config postgres;
   http::http_config http;
   documents::documents_config documents;
+  thoughts::thoughts_config thoughts;
+  broadcast::broadcast_config sse;
 };
 
 /// Declares every key of a node into `s`, bound to `cfg`'s fields.

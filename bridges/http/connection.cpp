@@ -82,8 +82,11 @@ void connection::start() {
 }
 
 void connection::shutdown() {
-  net::post(socket_.get_executor(),
-            [self = shared_from_this()] { self->close_now(); });
+  net::post(socket_.get_executor(), [self = shared_from_this()] {
+    if (self->sse_)
+      self->sse_->set_reason(sse_close_reason::server_stopped);
+    self->close_now();
+  });
 }
 
 // -- request cycle -----------------------------------------------------------
@@ -463,9 +466,12 @@ void connection::on_deadline() {
     socket_.cancel(ec);
     return;
   }
-  if (timer_phase_ == phase::writing)
+  if (timer_phase_ == phase::writing) {
     log::debug("http_write_timeout",
                {{"path", path_}, {"trace_id", trace_.value()}});
+    if (sse_)
+      sse_->set_reason(sse_close_reason::write_failed);
+  }
   close_now();
 }
 

@@ -44,11 +44,8 @@
 
 #include "bridges/http/response.hpp"
 #include "bridges/http/router.hpp"
+#include "bridges/http/sse_stream.hpp"
 #include "runtime/core/ids.hpp"
-
-namespace distiller::http {
-class sse_stream;
-} // namespace distiller::http
 
 namespace distiller::http::detail {
 
@@ -72,7 +69,7 @@ class connection : public std::enable_shared_from_this<connection> {
   // -- called through responder / sse_stream from any thread -----------------
 
   bool post_response(uint64_t seq, response r);
-  bool post_sse_start(uint64_t seq, std::chrono::milliseconds heartbeat,
+  bool post_sse_start(uint64_t seq, sse_options options,
                       std::shared_ptr<sse_stream> stream);
   bool post_sse_frame(std::string frame);
   bool post_sse_close();
@@ -119,9 +116,11 @@ class connection : public std::enable_shared_from_this<connection> {
 
   // -- server-sent events ----------------------------------------------------
 
-  void on_sse_start(uint64_t seq, std::chrono::milliseconds heartbeat,
+  void on_sse_start(uint64_t seq, sse_options options,
                     std::shared_ptr<sse_stream> stream);
   void sse_push(std::string frame, bool raw);
+  /// The client is too slow: drop what waits, send the overflow frame, end.
+  void sse_overflow();
   void sse_write_next();
   void sse_watch_client();
   void sse_heartbeat();
@@ -168,7 +167,9 @@ class connection : public std::enable_shared_from_this<connection> {
   unsigned status_ = 0;
 
   // Lingering close.
-  std::array<char, 4096> scratch_{};
+  // Small: SSE connections only watch for the client's FIN with it, and
+  // a lingering close reads at most max_drain_bytes through it.
+  std::array<char, 1024> scratch_{};
   size_t drained_ = 0;
 
   // Server-sent events.
@@ -179,6 +180,9 @@ class connection : public std::enable_shared_from_this<connection> {
   bool sse_closing_ = false;
   bool sse_chunked_ = true;
   std::chrono::milliseconds sse_heartbeat_{0};
+  size_t sse_max_queue_ = 0;
+  std::chrono::milliseconds sse_write_timeout_{0};
+  std::string sse_overflow_frame_;
 };
 
 } // namespace distiller::http::detail

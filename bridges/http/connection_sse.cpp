@@ -1,5 +1,9 @@
 #include "bridges/http/connection.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cstdio>
 
@@ -34,14 +38,14 @@ std::string chunk(std::string_view data) {
 
 // -- server-sent events ------------------------------------------------------
 
-bool connection::post_sse_start(uint64_t seq,
-                                std::chrono::milliseconds heartbeat,
+bool connection::post_sse_start(uint64_t seq, sse_options options,
                                 std::shared_ptr<sse_stream> stream) {
-  return core_->post(socket_.get_executor(),
-                     [self = shared_from_this(), seq, heartbeat,
-                      stream = std::move(stream)]() mutable {
-                       self->on_sse_start(seq, heartbeat, std::move(stream));
-                     });
+  return core_->post(
+      socket_.get_executor(),
+      [self = shared_from_this(), seq, options = std::move(options),
+       stream = std::move(stream)]() mutable {
+        self->on_sse_start(seq, std::move(options), std::move(stream));
+      });
 }
 
 bool connection::post_sse_frame(std::string frame) {
@@ -58,11 +62,27 @@ bool connection::post_sse_close() {
                      [self = shared_from_this()] { self->on_sse_close(); });
 }
 
-void connection::on_sse_start(uint64_t seq, std::chrono::milliseconds heartbeat,
+void connection::on_sse_start(uint64_t seq, sse_options options,
                               std::shared_ptr<sse_stream> stream) {
   if (closed_ || !awaiting_ || seq != seq_) {
     stream->mark_closed();
     return;
+  }
+  auto heartbeat = options.heartbeat;
+  sse_max_queue_ = std::max<size_t>(options.max_queue_bytes, 1024);
+  sse_write_timeout_ = options.write_timeout.count() > 0
+                           ? options.write_timeout
+                           : core_->config().request_timeout;
+  sse_overflow_frame_ = std::move(options.overflow_frame);
+  {
+    // A half-open connection (the client's host vanished) is noticed when
+    // data stays unacknowledged for the write timeout: the kernel then
+    // fails the socket, and the next heartbeat's write ends the stream.
+    beast::error_code ec;
+    socket_.set_option(net::socket_base::keep_alive(true), ec);
+    unsigned ms = static_cast<unsigned>(sse_write_timeout_.count());
+    ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &ms,
+                 sizeof(ms));
   }
   awaiting_ = false;
   status_ = 200;
@@ -83,6 +103,8 @@ void connection::on_sse_start(uint64_t seq, std::chrono::milliseconds heartbeat,
     head += "Transfer-Encoding: chunked\r\n";
   head += "\r\n";
   sse_push(std::move(head), true);
+  if (options.retry.count() > 0 && !head_)
+    sse_push("retry: " + std::to_string(options.retry.count()) + "\n\n", false);
   sse_watch_client();
   if (head_) {
     on_sse_close();
@@ -97,15 +119,41 @@ void connection::sse_push(std::string frame, bool raw) {
     return;
   if (!raw && sse_chunked_)
     frame = chunk(frame);
-  sse_pending_ += frame.size();
-  if (sse_pending_ > sse_stream::max_pending_bytes) {
-    log::warn("sse_slow_client", {{"path", path_},
-                                  {"pending_bytes", sse_pending_},
-                                  {"trace_id", trace_.value()}});
-    close_now();
+  if (sse_pending_ + frame.size() > sse_max_queue_) {
+    sse_overflow();
     return;
   }
+  sse_pending_ += frame.size();
   sse_queue_.push_back(std::move(frame));
+  if (!sse_writing_)
+    sse_write_next();
+}
+
+void connection::sse_overflow() {
+  log::warn("sse_slow_client", {{"path", path_},
+                                {"pending_bytes", sse_pending_},
+                                {"limit_bytes", sse_max_queue_},
+                                {"trace_id", trace_.value()}});
+  if (sse_)
+    sse_->set_reason(sse_close_reason::slow_client);
+  // Keep only the frame being written (it cannot be taken back), then the
+  // overflow event and the end of the stream: the client learns why if it
+  // ever reads again, and the write deadline ends a client that does not.
+  while (sse_queue_.size() > (sse_writing_ ? 1u : 0u)) {
+    sse_pending_ -= sse_queue_.back().size();
+    sse_queue_.pop_back();
+  }
+  heartbeat_.cancel();
+  auto last = sse_overflow_frame_;
+  if (!last.empty() && sse_chunked_)
+    last = chunk(last);
+  if (sse_chunked_)
+    last += "0\r\n\r\n";
+  if (!last.empty()) {
+    sse_pending_ += last.size();
+    sse_queue_.push_back(std::move(last));
+  }
+  sse_closing_ = true;
   if (!sse_writing_)
     sse_write_next();
 }
@@ -127,7 +175,7 @@ void connection::sse_write_next() {
     return;
   }
   sse_writing_ = true;
-  arm(core_->config().request_timeout, phase::writing);
+  arm(sse_write_timeout_, phase::writing);
   net::async_write(socket_, net::buffer(sse_queue_.front()),
                    [self = shared_from_this()](beast::error_code ec, size_t) {
                      self->sse_writing_ = false;
@@ -135,6 +183,8 @@ void connection::sse_write_next() {
                        return;
                      self->disarm();
                      if (ec) {
+                       if (self->sse_)
+                         self->sse_->set_reason(sse_close_reason::write_failed);
                        self->close_now();
                        return;
                      }

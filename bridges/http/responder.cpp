@@ -58,6 +58,14 @@ void responder::send(response r) {
 
 std::shared_ptr<sse_stream>
 responder::start_sse(std::chrono::milliseconds heartbeat) {
+  sse_options options;
+  options.heartbeat = heartbeat;
+  // The former fixed limit of every stream.
+  options.max_queue_bytes = 4 * 1024 * 1024;
+  return start_sse(std::move(options));
+}
+
+std::shared_ptr<sse_stream> responder::start_sse(sse_options options) {
   if (!conn_) {
     log::warn("http_response_dropped",
               {{"reason", "the request was already answered"},
@@ -69,7 +77,7 @@ responder::start_sse(std::chrono::milliseconds heartbeat) {
   }
   auto conn = std::move(conn_);
   auto stream = std::make_shared<sse_stream>(conn, trace_);
-  if (!conn->post_sse_start(seq_, heartbeat, stream))
+  if (!conn->post_sse_start(seq_, std::move(options), stream))
     stream->mark_closed();
   return stream;
 }

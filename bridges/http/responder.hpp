@@ -24,6 +24,7 @@
 namespace distiller::http {
 
 class sse_stream;
+struct sse_options;
 
 namespace detail {
 class connection;
@@ -55,6 +56,10 @@ class responder {
   /// are written and the stream closes right after them.
   std::shared_ptr<sse_stream>
   start_sse(std::chrono::milliseconds heartbeat = std::chrono::seconds(30));
+
+  /// As above, with every option of the stream (queue limit, write timeout,
+  /// retry hint, the final event for a too-slow client).
+  std::shared_ptr<sse_stream> start_sse(sse_options options);
 
   /// True while this responder still owes the answer.
   bool pending() const noexcept { return conn_ != nullptr; }

@@ -37,6 +37,29 @@ void append_lines(std::string& out, std::string_view prefix,
 
 } // namespace
 
+const char* to_string(sse_close_reason r) noexcept {
+  switch (r) {
+  case sse_close_reason::open:
+    return "open";
+  case sse_close_reason::closed:
+    return "closed";
+  case sse_close_reason::client_gone:
+    return "client_gone";
+  case sse_close_reason::slow_client:
+    return "slow_client";
+  case sse_close_reason::write_failed:
+    return "write_failed";
+  case sse_close_reason::server_stopped:
+    break;
+  }
+  return "server_stopped";
+}
+
+void sse_stream::set_reason(sse_close_reason r) noexcept {
+  auto open = sse_close_reason::open;
+  reason_.compare_exchange_strong(open, r);
+}
+
 sse_stream::sse_stream(std::weak_ptr<detail::connection> conn,
                        distiller::trace_id trace)
     : conn_(std::move(conn)), trace_(std::move(trace)) {}
@@ -80,6 +103,7 @@ bool sse_stream::enqueue(std::string frame) {
 void sse_stream::close() {
   if (closed_.exchange(true))
     return;
+  set_reason(sse_close_reason::closed);
   if (auto conn = conn_.lock(); !conn || !conn->post_sse_close())
     mark_closed();
 }
@@ -98,6 +122,8 @@ void sse_stream::on_close(std::function<void()> f) {
 
 void sse_stream::mark_closed() {
   closed_.store(true);
+  // Without a more specific reason, the connection went away under us.
+  set_reason(sse_close_reason::client_gone);
   std::function<void()> f;
   {
     std::lock_guard<std::mutex> guard{mtx_};

@@ -15,12 +15,17 @@
 /// connection lives while the socket is open. Holding a stream after it
 /// closed is harmless.
 /// Failure: the stream closes when the client disconnects, a write fails or
-/// times out, the client reads too slowly (more than `max_pending_bytes`
-/// queued), `close()` is called, or the server stops. Then `closed()` is true,
-/// `send` returns false, and the `on_close` callback runs once (on an I/O
+/// times out (`sse_options::write_timeout`; TCP_USER_TIMEOUT drops a
+/// half-open connection whose data stays unacknowledged that long), the
+/// client reads too slowly (more than `sse_options::max_queue_bytes`
+/// queued: the frames not yet written are dropped, the `overflow_frame` is
+/// sent as the last event and the connection ends), `close()` is called, or
+/// the server stops. Then `closed()` is true, `send` returns false,
+/// `reason()` says why, and the `on_close` callback runs once (on an I/O
 /// thread, or at once in `on_close` when the stream is already closed).
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -36,11 +41,43 @@ namespace detail {
 class connection;
 } // namespace detail
 
+/// How one stream behaves (responder::start_sse).
+struct sse_options {
+  /// A `: ping` comment this often (0: none).
+  std::chrono::milliseconds heartbeat{30000};
+  /// Bytes a stream may have queued (not yet accepted by the socket) before
+  /// the client counts as too slow.
+  size_t max_queue_bytes = 1024 * 1024;
+  /// A write that does not finish within this ends the stream; also the
+  /// socket's TCP_USER_TIMEOUT.
+  std::chrono::milliseconds write_timeout{20000};
+  /// Sent as `retry: <ms>` first (the client's reconnect delay); 0: not
+  /// sent.
+  std::chrono::milliseconds retry{0};
+  /// The last event a too-slow client gets (formatted, e.g. by
+  /// sse_stream::format); empty: none.
+  std::string overflow_frame;
+};
+
+/// Why a stream ended.
+enum class sse_close_reason {
+  open,
+  /// `close()` (the server decided, e.g. the final event was sent).
+  closed,
+  /// The client disconnected.
+  client_gone,
+  /// The client did not read fast enough (queue over max_queue_bytes).
+  slow_client,
+  /// A write failed or timed out (half-open connection).
+  write_failed,
+  /// The server stopped.
+  server_stopped,
+};
+
+const char* to_string(sse_close_reason r) noexcept;
+
 class sse_stream {
  public:
-  /// Bytes a stream may have queued for a slow client before it is closed.
-  static constexpr size_t max_pending_bytes = 4 * 1024 * 1024;
-
   sse_stream(std::weak_ptr<detail::connection> conn, distiller::trace_id trace);
 
   sse_stream(const sse_stream&) = delete;
@@ -62,6 +99,9 @@ class sse_stream {
   /// Sets the callback that runs once when the stream ends.
   void on_close(std::function<void()> f);
 
+  /// Why the stream ended (`open` while it runs).
+  sse_close_reason reason() const noexcept { return reason_.load(); }
+
   const distiller::trace_id& trace() const noexcept { return trace_; }
 
   /// Renders one event in the wire format (exposed for tests).
@@ -73,12 +113,16 @@ class sse_stream {
   /// Marks the stream ended and runs the callback (once).
   void mark_closed();
 
+  /// Records why it ends (the first reason given wins).
+  void set_reason(sse_close_reason r) noexcept;
+
  private:
   bool enqueue(std::string frame);
 
   std::weak_ptr<detail::connection> conn_;
   distiller::trace_id trace_;
   std::atomic<bool> closed_{false};
+  std::atomic<sse_close_reason> reason_{sse_close_reason::open};
   std::mutex mtx_;
   std::function<void()> on_close_;
   bool fired_ = false;

@@ -9,6 +9,7 @@
 #include "bridges/postgres/schema/0001_document_pipeline.hpp"
 #include "bridges/postgres/schema/0002_thought_pipeline.hpp"
 #include "bridges/postgres/schema/0003_outbox.hpp"
+#include "bridges/postgres/schema/0004_thought_events.hpp"
 #include "runtime/logging/log.hpp"
 
 namespace distiller::postgres {
@@ -119,6 +120,7 @@ const std::vector<migration>& all_migrations() {
       {1, "document_pipeline", schema::v0001_document_pipeline},
       {2, "thought_pipeline", schema::v0002_thought_pipeline},
       {3, "outbox", schema::v0003_outbox},
+      {4, "thought_events", schema::v0004_thought_events},
   };
   return migrations;
 }

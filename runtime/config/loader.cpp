@@ -106,9 +106,27 @@ void load_file(schema& s, const std::string& path, bool required) {
 
 void load_env(schema& s, const std::map<std::string, std::string>& env) {
   for (auto& o : s.options())
-    for (auto& alias : o.env_aliases)
-      if (auto i = env.find(alias); i != env.end())
-        s.set(o.key, i->second);
+    for (size_t k = 0; k < o.env_aliases.size(); ++k)
+      if (auto i = env.find(o.env_aliases[k]); i != env.end()) {
+        auto value = i->second;
+        auto& unit = o.env_alias_units[k];
+        bool bare = !value.empty() &&
+                    value.find_first_not_of("0123456789") == std::string::npos;
+        if (bare && !unit.empty())
+          value += unit;
+        try {
+          s.set(o.key, value);
+        } catch (const config_error& e) {
+          // Name the variable the user set, not only the key.
+          std::string what = e.what();
+          auto prefix = "config error: key '" + o.key + "': ";
+          if (what.rfind(prefix, 0) == 0)
+            what.erase(0, prefix.size());
+          throw config_error(o.key, what + " (from the environment variable " +
+                                        o.env_aliases[k] + "=" + i->second +
+                                        ")");
+        }
+      }
   for (auto& [name, value] : env) {
     if (name.rfind("DISTILLER_", 0) != 0 || name == config_file_env)
       continue;
@@ -174,8 +192,15 @@ std::string render_markdown(const schema& s) {
       << "| --- | --- | --- | --- | --- |\n";
   for (auto& o : s.options()) {
     std::string env = "`" + schema::env_name(o.key) + "`";
-    for (auto& alias : o.env_aliases)
-      env += ", `" + alias + "`";
+    for (size_t k = 0; k < o.env_aliases.size(); ++k)
+      env += ", `" + o.env_aliases[k] + "`" +
+             (o.env_alias_units[k].empty()
+                  ? std::string{}
+                  : " (in " +
+                        std::string{o.env_alias_units[k] == "s"
+                                        ? "seconds"
+                                        : o.env_alias_units[k]} +
+                        ")");
     auto def = o.default_text.empty() ? std::string{"(empty)"}
                                       : "`" + o.default_text + "`";
     auto allowed = o.allowed;

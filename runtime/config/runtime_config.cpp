@@ -5,8 +5,9 @@ namespace distiller::config {
 void declare(schema& s, runtime_config& cfg) {
   s.add_string("node.name", cfg.node.name,
                "Unique name of this node (logs, metrics, inspection).");
-  s.add_list("node.roles", cfg.node.roles,
-             "Roles this node runs: all, api, ingest, embed, index, thoughts.");
+  s.add_list(
+      "node.roles", cfg.node.roles,
+      "Roles this node runs: all, api, ingest, embed, index, thoughts, relay.");
   s.add_string(
       "node.data_dir", cfg.node.data_dir,
       "Directory for runtime data (relative to the working directory).");

@@ -116,8 +116,11 @@ std::string format_bytes(uint64_t x) {
 option& schema::push(std::string key, std::string doc, std::string allowed) {
   if (find(key) != nullptr)
     throw std::logic_error("config key declared twice: " + key);
-  options_.push_back(option{
-      std::move(key), std::move(doc), std::move(allowed), {}, {}, {}, {}});
+  option o;
+  o.key = std::move(key);
+  o.doc = std::move(doc);
+  o.allowed = std::move(allowed);
+  options_.push_back(std::move(o));
   return options_.back();
 }
 
@@ -272,10 +275,12 @@ void schema::add_bytes(std::string key, uint64_t& field, uint64_t min,
   o.default_text = format_bytes(field);
 }
 
-void schema::alias_env(const std::string& key, std::string env_var) {
+void schema::alias_env(const std::string& key, std::string env_var,
+                       std::string unit) {
   for (auto& o : options_)
     if (o.key == key) {
       o.env_aliases.push_back(std::move(env_var));
+      o.env_alias_units.push_back(std::move(unit));
       return;
     }
   throw std::logic_error("alias for undeclared config key: " + key);

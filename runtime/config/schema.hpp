@@ -42,6 +42,10 @@ struct option {
   std::string default_text;
   /// Environment variables that also set this key besides DISTILLER_…
   std::vector<std::string> env_aliases;
+  /// Per alias (same index): a unit appended to a bare number, for
+  /// variables that count in another unit than the key's parser assumes
+  /// (SSE_HEARTBEAT_INTERVAL=30 means seconds). Empty: none.
+  std::vector<std::string> env_alias_units;
   /// Parses `text` into the bound field; returns an error message on failure.
   std::function<std::optional<std::string>(std::string_view text)> apply;
   /// Renders the bound field's current value.
@@ -70,8 +74,10 @@ class schema {
   void add_bytes(std::string key, uint64_t& field, uint64_t min, uint64_t max,
                  std::string doc);
 
-  /// Lets `env_var` set `key` as well (e.g. KAFKA_BOOTSTRAP_SERVERS).
-  void alias_env(const std::string& key, std::string env_var);
+  /// Lets `env_var` set `key` as well (e.g. KAFKA_BOOTSTRAP_SERVERS); with
+  /// `unit` ("s"), a bare number in the variable gets that unit appended.
+  void alias_env(const std::string& key, std::string env_var,
+                 std::string unit = "");
 
   // -- using keys -------------------------------------------------------------
 

@@ -1,5 +1,7 @@
 #include "runtime/core/ids.hpp"
 
+#include <cctype>
+
 #include <array>
 #include <cstdio>
 #include <random>
@@ -37,6 +39,18 @@ std::string make_uuid() {
                 static_cast<unsigned long long>(lo >> 48),
                 static_cast<unsigned long long>(lo & 0xffffffffffffULL));
   return buf;
+}
+
+bool is_uuid(std::string_view text) noexcept {
+  if (text.size() != 36)
+    return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? text[i] != '-'
+             : !std::isxdigit(static_cast<unsigned char>(text[i])))
+      return false;
+  }
+  return true;
 }
 
 } // namespace distiller

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "runtime/core/named_type.hpp"
 
@@ -24,6 +25,10 @@ trace_id make_trace_id();
 
 /// Returns a fresh random UUID (version 4) in its canonical text form.
 std::string make_uuid();
+
+/// True for a UUID in canonical text form (8-4-4-4-12 hex digits, any
+/// case); PostgreSQL would reject anything else as `uuid`.
+bool is_uuid(std::string_view text) noexcept;
 
 /// Name of the Kafka header that carries the trace id between processes.
 inline constexpr const char* trace_header = "x-trace-id";

@@ -355,6 +355,8 @@ void sse_reader::parse() {
         ev.id = std::string{value};
       } else if (field == "event") {
         ev.event = std::string{value};
+      } else if (field == "retry") {
+        retry_ = std::string{value};
       } else if (field == "data") {
         if (has_data)
           ev.data += '\n';
@@ -362,7 +364,9 @@ void sse_reader::parse() {
         has_data = true;
       }
     }
-    if (has_field)
+    // As a browser does: a block without data dispatches no event.
+    (void)has_field;
+    if (has_data)
       events_.push_back(std::move(ev));
   }
 }

@@ -127,6 +127,9 @@ class sse_reader {
   bool wait_comments(size_t n, std::chrono::milliseconds timeout);
 
   size_t comments() const noexcept { return comments_.size(); }
+
+  /// The last `retry:` value the server sent ("" when none).
+  const std::string& retry() const noexcept { return retry_; }
   const std::vector<std::string>& comment_lines() const noexcept {
     return comments_;
   }
@@ -140,6 +143,7 @@ class sse_reader {
   void close();
 
  private:
+  std::string retry_;
   /// Reads more bytes, waiting at most until `deadline`; false on timeout.
   bool read_more(std::chrono::steady_clock::time_point deadline);
 

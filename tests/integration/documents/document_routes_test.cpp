@@ -11,6 +11,7 @@
 #include <atomic>
 #include <deque>
 #include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -19,8 +20,11 @@
 
 #include <boost/json.hpp>
 
+#include <caf/all.hpp>
+
+#include "actors/broadcast/broadcaster.hpp"
 #include "actors/documents/document_routes.hpp"
-#include "bridges/http/event_hub.hpp"
+#include "actors/documents/job_stream.hpp"
 #include "bridges/http/openapi.hpp"
 #include "bridges/http/server.hpp"
 #include "tests/support/http_client.hpp"
@@ -55,7 +59,14 @@ docs::job_row make_job(std::string id, std::string status, int processed = 0,
 
 class fake_service : public docs::document_service {
  public:
+  fake_service() {
+    broadcast::broadcast_config bcfg;
+    bcfg.heartbeat = 60s;
+    bc = std::make_shared<broadcast::broadcaster>(sys, bcfg, nullptr, nullptr);
+  }
+
   ~fake_service() override {
+    bc->stop();
     std::vector<std::thread> ts;
     {
       std::lock_guard<std::mutex> guard{mtx};
@@ -85,30 +96,47 @@ class fake_service : public docs::document_service {
   std::vector<query_call> queries;
   /// The next call (any kind) fails with this.
   std::optional<docs::service_error> fail_next;
-  /// status() replies wait here for the test when set.
-  bool defer_status = false;
-  std::deque<docs::reply<docs::job_row>> deferred_status;
-  http::event_hub<docs::job_row> hub;
+  /// The streams' replay reads (the job's current state) wait here for the
+  /// test when set.
+  bool defer_reads = false;
+  std::deque<std::function<void(std::optional<docs::job_row>)>> deferred;
+  caf::actor_system_config sys_cfg;
+  caf::actor_system sys{sys_cfg};
+  std::shared_ptr<broadcast::broadcaster> bc;
+
+  /// A new state of a job, as the pipeline would publish it.
+  void publish(const docs::job_row& j) {
+    bc->publish(docs::job_channel(j.job_id), docs::job_event(j));
+  }
+
+  /// Jobs that have a stream open.
+  size_t watched() { return bc->channels("job:").size(); }
+  bool watched(const std::string& id) {
+    for (auto& c : bc->channels("job:"))
+      if (c == docs::job_channel(id))
+        return true;
+    return false;
+  }
 
   void put_job(const docs::job_row& j) {
     std::lock_guard<std::mutex> guard{mtx};
     jobs[j.job_id] = j;
   }
 
-  size_t deferred() {
+  size_t deferred_reads() {
     std::lock_guard<std::mutex> guard{mtx};
-    return deferred_status.size();
+    return deferred.size();
   }
 
-  /// Answers the oldest deferred status() call with `o`.
-  void answer_status(docs::outcome<docs::job_row> o) {
-    docs::reply<docs::job_row> r;
+  /// Answers the oldest deferred replay read with `j`.
+  void answer_read(std::optional<docs::job_row> j) {
+    std::function<void(std::optional<docs::job_row>)> r;
     {
       std::lock_guard<std::mutex> guard{mtx};
-      r = std::move(deferred_status.front());
-      deferred_status.pop_front();
+      r = std::move(deferred.front());
+      deferred.pop_front();
     }
-    r(std::move(o));
+    r(std::move(j));
   }
 
   // -- document_service ------------------------------------------------------
@@ -133,10 +161,6 @@ class fake_service : public docs::document_service {
     std::lock_guard<std::mutex> guard{mtx};
     if (take_failure(done))
       return;
-    if (defer_status) {
-      deferred_status.push_back(std::move(done));
-      return;
-    }
     auto i = jobs.find(job_id);
     docs::outcome<docs::job_row> o =
         i == jobs.end() ? docs::outcome<docs::job_row>{docs::service_error{
@@ -192,15 +216,36 @@ class fake_service : public docs::document_service {
     done(a);
   }
 
-  std::unique_ptr<docs::watch_handle>
-  watch(std::string job_id,
-        std::function<void(const docs::job_row&)> on_update) override {
-    struct handle : docs::watch_handle {
-      http::subscription sub;
-    };
-    auto h = std::make_unique<handle>();
-    h->sub = hub.subscribe(std::move(job_id), std::move(on_update));
-    return h;
+  void events(std::string job_id, std::optional<uint64_t> after,
+              http::responder res) override {
+    std::optional<docs::job_row> job;
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      if (auto i = jobs.find(job_id); i != jobs.end())
+        job = i->second;
+    }
+    if (!job) {
+      res.send(
+          http::response::error(404, "not_found", "no job with id " + job_id));
+      return;
+    }
+    // The real pipeline reads the job again in the replay; so does this
+    // one, from the map — or waits for the test (defer_reads).
+    auto source = docs::job_source([this](const std::string& id) {
+      std::unique_lock<std::mutex> lock{mtx};
+      if (defer_reads) {
+        std::promise<std::optional<docs::job_row>> p;
+        auto f = p.get_future();
+        deferred.push_back(
+            [&p](std::optional<docs::job_row> j) { p.set_value(j); });
+        lock.unlock();
+        return f.get();
+      }
+      auto i = jobs.find(id);
+      return i == jobs.end() ? std::nullopt
+                             : std::optional<docs::job_row>{i->second};
+    });
+    docs::open_job_stream(bc, job_id, after, std::move(res), source);
   }
 
  private:
@@ -269,7 +314,6 @@ class document_routes_test : public ::testing::Test {
     http::add_node_routes(*routes, {"node-test", "9.9.9"});
     http::describe_node_routes(*api);
     cfg.api_docs = api;
-    cfg.sse_heartbeat = 0ms;
     docs::add_document_routes(*routes, svc, cfg);
     http::add_openapi_routes(*routes, api);
     srv = std::make_unique<http::server>(hc, routes);
@@ -476,10 +520,18 @@ TEST_F(document_routes_test, service_errors_map_to_status_codes) {
       svc->fail_next = docs::service_error{m.kind, "boom", "it broke"};
     }
     auto r = upload({{"file", "a.txt", "text/plain", "abc"}});
-    auto body = expect_error(r, m.status, "boom");
+    // One vocabulary: the kind's code, the detail for people.
+    const char* code = m.status == 400   ? "invalid_argument"
+                       : m.status == 404 ? "not_found"
+                       : m.status == 503 ? "unavailable"
+                                         : "internal";
+    auto body = expect_error(r, m.status, code);
     EXPECT_EQ(detail_of(body), "it broke");
+    if (m.status == 503) {
+      EXPECT_EQ(r.header("retry-after"), "5");
+    }
   }
-  // An error without a message gets the kind's name.
+  // An error without a detail gets the message as its detail.
   {
     std::lock_guard<std::mutex> guard{svc->mtx};
     svc->fail_next =
@@ -691,17 +743,17 @@ TEST_F(document_routes_test, events_send_the_state_then_updates_then_close) {
   EXPECT_EQ(e->event, "pending");
   EXPECT_EQ(data_of(*e).at("status").as_string(), "pending");
   EXPECT_EQ(data_of(*e).at("job_id").as_string(), "job-1");
-  ASSERT_EQ(svc->hub.subscribers("job-1"), 1u);
+  ASSERT_TRUE(svc->watched("job-1"));
 
-  svc->hub.publish("job-1", make_job("job-1", "processing"));
-  svc->hub.publish("job-1", make_job("job-1", "chunking"));
-  svc->hub.publish("job-1", make_job("job-1", "embedding", 0, 2));
-  svc->hub.publish("job-1", make_job("job-1", "embedding", 1, 2));
-  svc->hub.publish("job-1", make_job("job-1", "embedding", 1, 2)); // dup
-  svc->hub.publish("job-1", make_job("job-1", "chunking"));        // older
+  svc->publish(make_job("job-1", "processing"));
+  svc->publish(make_job("job-1", "chunking"));
+  svc->publish(make_job("job-1", "embedding", 0, 2));
+  svc->publish(make_job("job-1", "embedding", 1, 2));
+  svc->publish(make_job("job-1", "embedding", 1, 2)); // dup
+  svc->publish(make_job("job-1", "chunking"));        // older
   auto done = make_job("job-1", "completed", 2, 2);
-  svc->hub.publish("job-1", done);
-  svc->hub.publish("job-1", done); // after the end: nothing
+  svc->publish(done);
+  svc->publish(done); // after the end: nothing
 
   std::vector<std::pair<std::string, int64_t>> got;
   while (auto ev = sse.next())
@@ -713,7 +765,7 @@ TEST_F(document_routes_test, events_send_the_state_then_updates_then_close) {
                                                         {"completed", 2}};
   EXPECT_EQ(got, expected);
   EXPECT_TRUE(sse.wait_ended(5s));
-  EXPECT_TRUE(dt::wait_until([&] { return svc->hub.keys() == 0; }, 5s));
+  EXPECT_TRUE(dt::wait_until([&] { return svc->watched() == 0; }, 5s));
 }
 
 TEST_F(document_routes_test, events_of_a_final_job_send_one_event_and_end) {
@@ -729,7 +781,7 @@ TEST_F(document_routes_test, events_of_a_final_job_send_one_event_and_end) {
   EXPECT_EQ(data_of(*e).at("error").as_string(), "no text");
   EXPECT_FALSE(sse.next(2s));
   EXPECT_TRUE(sse.wait_ended(5s));
-  EXPECT_TRUE(dt::wait_until([&] { return svc->hub.keys() == 0; }, 5s));
+  EXPECT_TRUE(dt::wait_until([&] { return svc->watched() == 0; }, 5s));
 }
 
 TEST_F(document_routes_test, events_of_an_unknown_job_are_a_404) {
@@ -739,25 +791,25 @@ TEST_F(document_routes_test, events_of_an_unknown_job_are_a_404) {
   EXPECT_EQ(sse.reply().header("content-type"), "application/json");
   auto body = json::parse(sse.reply().body).as_object();
   EXPECT_EQ(body.at("error").as_string(), "not_found");
-  EXPECT_TRUE(dt::wait_until([&] { return svc->hub.keys() == 0; }, 5s));
+  EXPECT_TRUE(dt::wait_until([&] { return svc->watched() == 0; }, 5s));
 }
 
 TEST_F(document_routes_test, events_subscribe_before_reading_the_state) {
-  // Changes that happen between watch() and the status read must neither
+  // Changes that happen while the stream reads the job's state must neither
   // be lost nor go out before (or duplicate) the initial state.
   start();
-  svc->defer_status = true;
+  svc->put_job(make_job("job-r", "pending"));
+  svc->defer_reads = true;
   helpers.emplace_back([this] {
-    // watch() is called before status(): once the status call is waiting,
-    // the subscription must already exist.
-    ASSERT_TRUE(dt::wait_until([&] { return svc->deferred() == 1; }, 5s));
-    EXPECT_EQ(svc->hub.subscribers("job-r"), 1u);
-    svc->hub.publish("job-r", make_job("job-r", "pending"));
-    svc->hub.publish("job-r", make_job("job-r", "processing"));
-    svc->hub.publish("job-r", make_job("job-r", "chunking"));
-    svc->hub.publish("job-r", make_job("job-r", "embedding", 0, 4));
+    // The read waits: the subscription exists already.
+    ASSERT_TRUE(dt::wait_until([&] { return svc->deferred_reads() == 1; }, 5s));
+    EXPECT_TRUE(svc->watched("job-r"));
+    svc->publish(make_job("job-r", "pending"));
+    svc->publish(make_job("job-r", "processing"));
+    svc->publish(make_job("job-r", "chunking"));
+    svc->publish(make_job("job-r", "embedding", 0, 4));
     // The read saw an older state than the updates above.
-    svc->answer_status(make_job("job-r", "processing"));
+    svc->answer_read(make_job("job-r", "processing"));
   });
   dt::sse_reader sse{port, "/api/v2/documents/job-r/events"};
   ASSERT_EQ(sse.reply().status, 200u);
@@ -770,8 +822,8 @@ TEST_F(document_routes_test, events_subscribe_before_reading_the_state) {
   EXPECT_EQ(got,
             (std::vector<std::string>{"processing", "chunking", "embedding"}));
   // Later updates still flow, and the newest state wins.
-  svc->hub.publish("job-r", make_job("job-r", "embedding", 4, 4));
-  svc->hub.publish("job-r", make_job("job-r", "completed", 4, 4));
+  svc->publish(make_job("job-r", "embedding", 4, 4));
+  svc->publish(make_job("job-r", "completed", 4, 4));
   auto e = sse.next();
   ASSERT_TRUE(e);
   EXPECT_EQ(e->event, "embedding");
@@ -786,11 +838,12 @@ TEST_F(document_routes_test, events_buffered_before_a_final_state_read) {
   // The read already says completed: the stream sends that one event and
   // ends, whatever was buffered.
   start();
-  svc->defer_status = true;
+  svc->put_job(make_job("job-f", "embedding", 0, 2));
+  svc->defer_reads = true;
   helpers.emplace_back([this] {
-    ASSERT_TRUE(dt::wait_until([&] { return svc->deferred() == 1; }, 5s));
-    svc->hub.publish("job-f", make_job("job-f", "embedding", 1, 2));
-    svc->answer_status(make_job("job-f", "completed", 2, 2));
+    ASSERT_TRUE(dt::wait_until([&] { return svc->deferred_reads() == 1; }, 5s));
+    svc->publish(make_job("job-f", "embedding", 1, 2));
+    svc->answer_read(make_job("job-f", "completed", 2, 2));
   });
   dt::sse_reader sse{port, "/api/v2/documents/job-f/events"};
   ASSERT_EQ(sse.reply().status, 200u);
@@ -801,13 +854,41 @@ TEST_F(document_routes_test, events_buffered_before_a_final_state_read) {
   EXPECT_TRUE(sse.wait_ended(5s));
 }
 
+TEST_F(document_routes_test, events_resume_after_the_last_event_id) {
+  start();
+  svc->put_job(make_job("job-l", "embedding", 3, 9));
+  std::string id;
+  {
+    dt::sse_reader sse{port, "/api/v2/documents/job-l/events"};
+    auto e = sse.next();
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->event, "embedding");
+    id = e->id;
+    EXPECT_EQ(id, std::to_string(
+                      docs::job_seq(make_job("job-l", "embedding", 3, 9))));
+  }
+  // Nothing newer than what the client has: no event until a change.
+  dt::sse_reader again{port,
+                       "/api/v2/documents/job-l/events?last_event_id=" + id};
+  ASSERT_EQ(again.reply().status, 200u);
+  EXPECT_FALSE(again.next(500ms));
+  svc->publish(make_job("job-l", "embedding", 4, 9));
+  auto e = again.next();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(data_of(*e).at("processed_chunks").as_int64(), 4);
+  dt::sse_reader bad{port, "/api/v2/documents/job-l/events?last_event_id=abc"};
+  EXPECT_EQ(bad.reply().status, 400u);
+  EXPECT_EQ(json::parse(bad.reply().body).at("error").as_string(),
+            "invalid_last_event_id");
+}
+
 TEST_F(document_routes_test, a_client_that_leaves_drops_the_watch) {
   start();
   svc->put_job(make_job("job-2", "chunking"));
   {
     dt::sse_reader sse{port, "/api/v2/documents/job-2/events"};
     ASSERT_TRUE(sse.next());
-    EXPECT_EQ(svc->hub.subscribers("job-2"), 1u);
+    EXPECT_TRUE(svc->watched("job-2"));
     sse.close();
   }
   // The server notices the close on its next write (or read): keep
@@ -817,9 +898,8 @@ TEST_F(document_routes_test, a_client_that_leaves_drops_the_watch) {
       [&] {
         // Each update is newer, so each one is written.
         ++processed;
-        svc->hub.publish("job-2",
-                         make_job("job-2", "embedding", processed, 100000));
-        return svc->hub.keys() == 0;
+        svc->publish(make_job("job-2", "embedding", processed, 100000));
+        return svc->watched() == 0;
       },
       10s, 20ms));
 }
@@ -833,11 +913,10 @@ TEST_F(document_routes_test, many_streams_of_one_job_get_every_update) {
         port, "/api/v2/documents/job-m/events"));
     ASSERT_TRUE(readers.back()->next());
   }
-  ASSERT_EQ(svc->hub.subscribers("job-m"), 4u);
+  ASSERT_TRUE(svc->watched("job-m"));
   std::thread publisher([&] {
     for (int k = 1; k <= 50; ++k)
-      svc->hub.publish(
-          "job-m",
+      svc->publish(
           make_job("job-m", k == 50 ? "completed" : "embedding", k, 50));
   });
   publisher.join();

@@ -1,10 +1,10 @@
-#include "actors/documents/task_pool.hpp"
+#include "runtime/tasks/task_pool.hpp"
 
 #include <caf/all.hpp>
 
 #include "runtime/logging/log.hpp"
 
-namespace distiller::documents {
+namespace distiller::tasks {
 
 namespace {
 
@@ -14,11 +14,11 @@ struct task {
 
 } // namespace
 
-} // namespace distiller::documents
+} // namespace distiller::tasks
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(distiller::documents::task)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(distiller::tasks::task)
 
-namespace distiller::documents {
+namespace distiller::tasks {
 
 namespace {
 
@@ -53,7 +53,8 @@ caf::behavior task_worker(caf::event_based_actor* self,
 } // namespace
 
 task_pool::task_pool(caf::actor_system& sys, std::string name, std::string role,
-                     int size, inspect::registry* actors) {
+                     int size, inspect::registry* actors, size_t max_queued)
+    : max_queued_(max_queued) {
   for (int i = 0; i < size; ++i) {
     inspect::actor_entry_ptr entry;
     if (actors)
@@ -69,8 +70,20 @@ task_pool::~task_pool() {
 bool task_pool::post(std::function<void()> fn) {
   if (stopped_ || workers_.empty())
     return false;
+  auto n = queued_->fetch_add(1, std::memory_order_relaxed);
+  if (max_queued_ > 0 && n >= max_queued_) {
+    queued_->fetch_sub(1, std::memory_order_relaxed);
+    return false;
+  }
   auto i = next_.fetch_add(1, std::memory_order_relaxed) % workers_.size();
-  caf::anon_send(workers_[i], task{std::move(fn)});
+  caf::anon_send(workers_[i], task{[fn = std::move(fn), q = queued_] {
+                   // Counted out however the task ends.
+                   struct done {
+                     std::atomic<size_t>& q;
+                     ~done() { q.fetch_sub(1, std::memory_order_relaxed); }
+                   } guard{*q};
+                   fn();
+                 }});
   return true;
 }
 
@@ -81,4 +94,4 @@ void task_pool::stop() {
     caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
 }
 
-} // namespace distiller::documents
+} // namespace distiller::tasks

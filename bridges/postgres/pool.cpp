@@ -1,4 +1,4 @@
-#include "actors/documents/store_pool.hpp"
+#include "bridges/postgres/pool.hpp"
 
 #include <cctype>
 #include <stdexcept>
@@ -8,7 +8,7 @@
 #include "bridges/postgres/connection.hpp"
 #include "runtime/logging/log.hpp"
 
-namespace distiller::documents {
+namespace distiller::postgres {
 
 namespace {
 
@@ -16,10 +16,6 @@ std::string trimmed(std::string text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
     text.pop_back();
   return text;
-}
-
-std::string message(const char* op, const std::string& what) {
-  return std::string{"document_store."} + op + ": " + trimmed(what);
 }
 
 // SQLSTATEs after which the same call may succeed: a transaction lost a
@@ -32,18 +28,23 @@ bool retryable_state(const std::string& state) {
 
 } // namespace
 
-store_pool::store_pool(std::string dsn, int size,
-                       std::chrono::milliseconds connect_timeout,
-                       prepare_fn prepare)
-    : dsn_(std::move(dsn)), size_(size), connect_timeout_(connect_timeout),
-      prepare_(std::move(prepare)) {
+connection_pool::connection_pool(std::string name, std::string dsn, int size,
+                                 std::chrono::milliseconds connect_timeout,
+                                 prepare_fn prepare)
+    : name_(std::move(name)), dsn_(std::move(dsn)), size_(size),
+      connect_timeout_(connect_timeout), prepare_(std::move(prepare)) {
   if (size_ < 1)
-    throw std::invalid_argument("document_store: pool_size must be >= 1");
+    throw std::invalid_argument(name_ + ": pool_size must be >= 1");
 }
 
-store_pool::~store_pool() = default;
+connection_pool::~connection_pool() = default;
 
-std::unique_ptr<pqxx::connection> store_pool::acquire(const char* op) {
+std::string connection_pool::message(const char* op,
+                                     const std::string& what) const {
+  return name_ + "." + op + ": " + trimmed(what);
+}
+
+std::unique_ptr<pqxx::connection> connection_pool::acquire(const char* op) {
   std::unique_lock lock{mtx_};
   freed_.wait(lock, [this] { return !idle_.empty() || open_ < size_; });
   if (!idle_.empty()) {
@@ -65,12 +66,13 @@ std::unique_ptr<pqxx::connection> store_pool::acquire(const char* op) {
       --open_;
     }
     freed_.notify_one();
-    throw store_error(message(op, std::string{"cannot connect: "} + e.what()),
-                      true);
+    throw db_error(message(op, std::string{"cannot connect: "} + e.what()),
+                   true);
   }
 }
 
-void store_pool::release(std::unique_ptr<pqxx::connection> conn, bool drop) {
+void connection_pool::release(std::unique_ptr<pqxx::connection> conn,
+                              bool drop) {
   if (!conn)
     return;
   if (!drop && !conn->is_open())
@@ -86,39 +88,39 @@ void store_pool::release(std::unique_ptr<pqxx::connection> conn, bool drop) {
   // A dropped connection closes here, outside the lock.
 }
 
-void store_pool::translate_current(const char* op, lease& held) {
+void connection_pool::translate_current(const char* op, lease& held) const {
   auto lost = [&] {
     return !held.conn || !held.conn->is_open();
   };
   try {
     throw;
-  } catch (const store_error&) {
+  } catch (const db_error&) {
     held.drop = lost();
     throw;
   } catch (const pqxx::broken_connection& e) {
     held.drop = true;
     log::warn("pg_store_connection_lost",
-              {{"op", op}, {"error", trimmed(e.what())}});
-    throw store_error(message(op, std::string{"connection lost: "} + e.what()),
-                      true);
+              {{"store", name_}, {"op", op}, {"error", trimmed(e.what())}});
+    throw db_error(message(op, std::string{"connection lost: "} + e.what()),
+                   true);
   } catch (const pqxx::in_doubt_error& e) {
     // The connection broke during COMMIT, so the outcome is unknown. A
     // repeat finds the work done (a job id exists, a chunk is embedded) or
     // at worst writes an outbox row twice, which at-least-once consumers
     // tolerate.
     held.drop = true;
-    throw store_error(message(op, e.what()), true);
+    throw db_error(message(op, e.what()), true);
   } catch (const pqxx::transaction_rollback& e) {
     held.drop = lost();
-    throw store_error(message(op, e.what()), true);
+    throw db_error(message(op, e.what()), true);
   } catch (const pqxx::sql_error& e) {
     held.drop = lost();
-    throw store_error(message(op, e.what()),
-                      held.drop || retryable_state(e.sqlstate()));
+    throw db_error(message(op, e.what()),
+                   held.drop || retryable_state(e.sqlstate()));
   } catch (const std::exception& e) {
     held.drop = lost();
-    throw store_error(message(op, e.what()), held.drop);
+    throw db_error(message(op, e.what()), held.drop);
   }
 }
 
-} // namespace distiller::documents
+} // namespace distiller::postgres

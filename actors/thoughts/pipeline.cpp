@@ -1,0 +1,722 @@
+#include "actors/thoughts/pipeline.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <utility>
+
+#include <boost/json.hpp>
+#include <caf/all.hpp>
+#include <prometheus/counter.h>
+#include <prometheus/histogram.h>
+
+#include "actors/broadcast/stream.hpp"
+#include "actors/thoughts/agents/builtin.hpp"
+#include "actors/thoughts/agents/chat_agent.hpp"
+#include "actors/thoughts/processor.hpp"
+#include "actors/thoughts/records.hpp"
+#include "bridges/kafka/record_batch.hpp"
+#include "bridges/kafka/record_worker.hpp"
+#include "bridges/kafka/source_binding.hpp"
+#include "bridges/kafka/source_bridge.hpp"
+#include "bridges/kafka/type_ids.hpp"
+#include "runtime/core/ids.hpp"
+#include "runtime/logging/log.hpp"
+#include "runtime/tasks/task_pool.hpp"
+
+namespace distiller::thoughts {
+
+namespace {
+
+/// One agent call, by reference to its input (local only).
+struct agent_call {
+  std::shared_ptr<const agent_input> input;
+};
+
+} // namespace
+
+} // namespace distiller::thoughts
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(distiller::thoughts::agent_call)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(distiller::thoughts::agent_outcome)
+
+namespace distiller::thoughts {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+
+namespace {
+
+using janitor_atom = caf::atom_constant<caf::atom("janitor")>;
+
+/// How long a worker waits for the sink's acknowledgements.
+constexpr auto produce_timeout = 35s;
+
+double ms_since(steady::time_point t0) {
+  return std::chrono::duration<double, std::milli>(steady::now() - t0).count();
+}
+
+/// The current actors of one agent's pool, replaced when their supervisor
+/// restarts one.
+class worker_set {
+ public:
+  void resize(size_t n) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    slots_.resize(n);
+  }
+  void set(size_t i, caf::actor a) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (i < slots_.size())
+      slots_[i] = std::move(a);
+  }
+  caf::actor pick() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    for (size_t k = 0; k < slots_.size(); ++k) {
+      auto& a = slots_[next_++ % slots_.size()];
+      if (a)
+        return a;
+    }
+    return {};
+  }
+  void clear() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    for (auto& a : slots_)
+      a = caf::actor{};
+  }
+
+ private:
+  std::mutex mtx_;
+  std::vector<caf::actor> slots_;
+  size_t next_ = 0;
+};
+
+/// The pipeline's metric families.
+struct thought_metrics {
+  prometheus::Family<prometheus::Counter>* events = nullptr;
+  prometheus::Family<prometheus::Histogram>* agent_seconds = nullptr;
+  prometheus::Family<prometheus::Counter>* agent_failures = nullptr;
+  prometheus::Histogram* end_to_end = nullptr;
+
+  explicit thought_metrics(metrics::node_metrics* m) {
+    if (!m)
+      return;
+    auto& r = m->registry();
+    events = &prometheus::BuildCounter()
+                  .Name("distiller_thought_events_total")
+                  .Help("Thought events written, by type (thought_completed "
+                        "counts completed thoughts)")
+                  .Register(r);
+    agent_seconds = &prometheus::BuildHistogram()
+                         .Name("distiller_thought_agent_seconds")
+                         .Help("Time of one agent call")
+                         .Register(r);
+    agent_failures = &prometheus::BuildCounter()
+                          .Name("distiller_thought_agent_failures_total")
+                          .Help("Agent calls that failed")
+                          .Register(r);
+    end_to_end = &prometheus::BuildHistogram()
+                      .Name("distiller_thought_completion_seconds")
+                      .Help("From submission to thought_completed")
+                      .Register(r)
+                      .Add({}, prometheus::Histogram::BucketBoundaries{
+                                   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+                                   2.5, 5, 10, 30, 60, 300});
+  }
+
+  void agent_call(agent_kind k, const agent_outcome& o) {
+    if (!agent_seconds)
+      return;
+    std::string name{agent_name(k)};
+    agent_seconds
+        ->Add({{"agent", name}},
+              prometheus::Histogram::BucketBoundaries{
+                  0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30})
+        .Observe(o.duration_ms / 1000.0);
+    if (!o.ok)
+      agent_failures->Add({{"agent", name}}).Increment();
+  }
+};
+
+} // namespace
+
+// -- shared state -------------------------------------------------------------
+
+struct pipeline_state {
+  caf::actor_system& sys;
+  thoughts_config cfg;
+  pipeline_deps deps;
+  std::shared_ptr<thought_store> store;
+  std::array<agent_ptr, agent_count> agents;
+  std::array<worker_set, agent_count> workers;
+  std::unique_ptr<tasks::task_pool> api;
+  thought_metrics metrics;
+
+  pipeline_state(caf::actor_system& s, thoughts_config c, pipeline_deps d)
+      : sys(s), cfg(std::move(c)), deps(std::move(d)), metrics(deps.metrics) {}
+
+  /// The broadcaster event of a thought event.
+  static broadcast::event_ptr to_broadcast(const thought_event& e) {
+    auto b = std::make_shared<broadcast::event>();
+    b->seq = e.seq;
+    b->type = e.type;
+    b->data = encode(e);
+    b->time_us = e.time_us;
+    return b;
+  }
+};
+
+namespace {
+
+// -- agents -------------------------------------------------------------------
+
+agent_ptr build_agent(const pipeline_state& st, agent_kind k) {
+  if (st.deps.make_agent)
+    return st.deps.make_agent(k);
+  if (st.cfg.backend_of(k) != "chat")
+    return make_builtin_agent(k);
+  auto& a = st.cfg.agents[static_cast<size_t>(k)];
+  chat_agent_config cc;
+  cc.url = a.url.empty() ? st.cfg.chat_url : a.url;
+  cc.model = a.model.empty() ? st.cfg.chat_model : a.model;
+  cc.api_key = st.cfg.chat_api_key;
+  cc.timeout = st.cfg.chat_timeout;
+  return make_chat_agent(k, cc);
+}
+
+/// One actor of an agent's pool: runs the agent on each call.
+caf::behavior agent_actor(caf::event_based_actor* self, agent_ptr agent,
+                          inspect::actor_entry_ptr entry,
+                          std::shared_ptr<pipeline_state> st) {
+  if (entry)
+    entry->set_state("running");
+  return {
+      [self, agent, entry, st](const agent_call& call) {
+        auto t0 = steady::now();
+        agent_outcome o;
+        o.backend = agent->backend();
+        try {
+          o.result = agent->run(*call.input);
+          o.ok = true;
+        } catch (const agent_error& e) {
+          o.error = e.what();
+          o.retryable = e.retryable();
+        } catch (const std::exception& e) {
+          o.error = e.what();
+          o.retryable = true;
+        }
+        o.duration_ms = ms_since(t0);
+        st->metrics.agent_call(agent->kind(), o);
+        if (entry) {
+          entry->on_message(self->mailbox().size());
+          if (!o.ok)
+            entry->add_failure();
+        }
+        return o;
+      },
+  };
+}
+
+/// Runs a step through the agent's pool: every call is sent first, then
+/// the answers are collected, so the pool works on them in parallel.
+class pool_runner : public agent_runner {
+ public:
+  pool_runner(pipeline_state& st, caf::scoped_actor& self)
+      : st_(st), self_(self) {}
+
+  std::vector<agent_outcome>
+  run(agent_kind kind,
+      const std::vector<std::shared_ptr<const agent_input>>& inputs) override {
+    using handle =
+        caf::response_handle<caf::blocking_actor, caf::message, true>;
+    std::vector<std::optional<handle>> pending;
+    std::vector<agent_outcome> out(inputs.size());
+    auto& pool = st_.workers[static_cast<size_t>(kind)];
+    for (auto& in : inputs) {
+      auto worker = pool.pick();
+      if (!worker) {
+        pending.emplace_back(std::nullopt);
+        continue;
+      }
+      pending.emplace_back(
+          self_->request(worker, st_.cfg.agent_timeout, agent_call{in}));
+    }
+    for (size_t i = 0; i < pending.size(); ++i) {
+      if (!pending[i]) {
+        out[i].error = std::string{"no "} + std::string{agent_name(kind)} +
+                       " agent is running";
+        continue;
+      }
+      pending[i]->receive([&](agent_outcome& o) { out[i] = std::move(o); },
+                          [&](caf::error& e) {
+                            out[i].error = caf::to_string(e);
+                            out[i].retryable = true;
+                          });
+    }
+    return out;
+  }
+
+ private:
+  pipeline_state& st_;
+  caf::scoped_actor& self_;
+};
+
+/// Events to this node's streams at once, and to thought-updates (waited
+/// for in flush()).
+class kafka_events : public event_sink {
+ public:
+  kafka_events(pipeline_state& st, caf::scoped_actor& self)
+      : st_(st), self_(self) {}
+
+  void publish(const std::vector<thought_event>& events) override {
+    if (events.empty())
+      return;
+    std::vector<kafka::out_record> records;
+    records.reserve(events.size());
+    for (auto& e : events) {
+      if (st_.deps.broadcaster)
+        st_.deps.broadcaster->publish(user_channel(e.user_id),
+                                      pipeline_state::to_broadcast(e));
+      kafka::out_record r;
+      r.topic = st_.cfg.updates_topic;
+      r.key = e.user_id;
+      r.value = encode(e);
+      r.trace = trace_id{e.trace_id};
+      records.push_back(std::move(r));
+      count(e);
+    }
+    auto sink = st_.deps.sink ? st_.deps.sink->get() : caf::actor{};
+    if (!sink) {
+      error_ =
+          caf::make_error(caf::sec::runtime_error, "the sink is not running");
+      return;
+    }
+    pending_.push_back(self_->request(
+        sink, produce_timeout, atoms::produce_atom_v, std::move(records)));
+  }
+
+  caf::error flush() override {
+    for (auto& h : pending_)
+      h.receive([](std::vector<kafka::delivery>&) {},
+                [&](caf::error& e) {
+                  if (!error_)
+                    error_ = std::move(e);
+                });
+    pending_.clear();
+    return std::exchange(error_, caf::error{});
+  }
+
+ private:
+  void count(const thought_event& e) {
+    if (st_.metrics.events)
+      st_.metrics.events->Add({{"type", e.type}}).Increment();
+    if (e.type == event_types::completed && st_.metrics.end_to_end) {
+      auto created = e.body.find("thought");
+      if (created != e.body.end() && created->value().is_object()) {
+        auto& t = created->value().as_object();
+        if (auto c = t.find("created_at");
+            c != t.end() && c->value().is_string()) {
+          auto t0 = parse_time_us(c->value().as_string());
+          if (t0 > 0 && e.time_us >= t0)
+            st_.metrics.end_to_end->Observe(
+                static_cast<double>(e.time_us - t0) / 1e6);
+        }
+      }
+    }
+  }
+
+  using handle = caf::response_handle<caf::blocking_actor, caf::message, true>;
+  pipeline_state& st_;
+  caf::scoped_actor& self_;
+  std::vector<handle> pending_;
+  caf::error error_;
+};
+
+// -- the workers of thought-processing
+// ------------------------------------------
+
+caf::behavior thought_worker(caf::event_based_actor* self,
+                             inspect::actor_entry_ptr entry,
+                             std::shared_ptr<pipeline_state> st) {
+  if (entry)
+    entry->set_state("running");
+  return {
+      [self, entry, st](const kafka::record_batch& batch) {
+        std::vector<work_item> items(batch.size());
+        for (size_t i = 0; i < batch.size(); ++i) {
+          auto& rec = batch[i];
+          items[i].lane = rec.key.value_or("");
+          items[i].attempt = rec.attempt;
+          try {
+            items[i].created = decode_thought_created(rec.value);
+            if (items[i].lane.empty())
+              items[i].lane = items[i].created.user_id;
+          } catch (const record_error& e) {
+            items[i].undecodable = e.what();
+          }
+        }
+        caf::scoped_actor blocking{self->system()};
+        pool_runner agents{*st, blocking};
+        kafka_events events{*st, blocking};
+        processor proc{{st->cfg.max_attempts}, *st->store, agents, events};
+        auto results = proc.process(items);
+        if (entry) {
+          entry->set_mailbox(self->mailbox().size());
+          entry->add_processed(results.size());
+        }
+        return results;
+      },
+  };
+}
+
+supervision::child_spec
+processing_bridge(const std::shared_ptr<pipeline_state>& st) {
+  kafka::source_binding b;
+  b.name = "thought-processor";
+  b.topic = st->cfg.topic;
+  b.group = st->cfg.group;
+  b.mode = kafka::ordering::key;
+  b.pool_size = st->cfg.workers;
+  b.max_batch = static_cast<size_t>(st->cfg.batch);
+  b.max_batches_per_worker = 1;
+  b.retry = backoff_policy{st->cfg.max_attempts, st->cfg.retry_backoff, 2.0,
+                           30s, 0.2};
+  b.dead_letter_topic = st->cfg.dead_letter_topic;
+  b.commit_interval = 500ms;
+  // Five agents per thought, a chat backend may take a minute per call.
+  b.worker_timeout = st->cfg.agent_timeout * 6 + produce_timeout;
+  b.max_in_flight = 2000;
+  b.max_in_flight_per_partition = 1000;
+  b.worker = [st](caf::actor_system& sys, inspect::actor_entry_ptr entry) {
+    return sys.spawn<caf::detached>(thought_worker, std::move(entry), st);
+  };
+  return {"thought-processor-bridge", "bridge",
+          [st, b](caf::actor_system& sys, inspect::actor_entry_ptr) {
+            kafka::bridge_deps deps;
+            deps.actors = st->deps.actors;
+            deps.metrics = st->deps.metrics;
+            return kafka::spawn_source_bridge(sys, st->deps.brokers, b, deps);
+          }};
+}
+
+// -- the follower of thought-updates
+// --------------------------------------------
+
+supervision::child_spec
+follower_bridge(const std::shared_ptr<pipeline_state>& st) {
+  kafka::source_binding b;
+  b.name = "thought-follower";
+  b.topic = st->cfg.updates_topic;
+  // Every API node sees every event: a fresh group of its own, from the
+  // latest offset (a stream syncs from PostgreSQL first, so nothing older
+  // is needed).
+  b.group = "distiller-thought-updates-" + st->deps.node_name + "-" +
+            make_uuid().substr(0, 8);
+  b.mode = kafka::ordering::key;
+  b.pool_size = 1;
+  b.auto_offset_reset = "latest";
+  b.commit_interval = 1000ms;
+  b.max_batch = 256;
+  b.retry = backoff_policy{2, 100ms, 2.0, 1s, 0.2};
+  auto factory = kafka::record_worker_factory(
+      [st](const kafka::in_record& rec) -> caf::error {
+        thought_event e;
+        try {
+          e = decode_thought_event(rec.value);
+        } catch (const record_error& err) {
+          return caf::make_error(kafka::record_errc::undecodable, err.what());
+        }
+        if (st->deps.broadcaster) {
+          auto b = std::make_shared<broadcast::event>();
+          b->seq = e.seq;
+          b->type = e.type;
+          b->data = rec.value;
+          b->time_us = e.time_us;
+          st->deps.broadcaster->publish(user_channel(e.user_id), std::move(b));
+        }
+        return {};
+      },
+      {.detached = false});
+  b.worker = factory;
+  return {"thought-follower-bridge", "bridge",
+          [st, b](caf::actor_system& sys, inspect::actor_entry_ptr) {
+            kafka::bridge_deps deps;
+            deps.actors = st->deps.actors;
+            deps.metrics = st->deps.metrics;
+            return kafka::spawn_source_bridge(sys, st->deps.brokers, b, deps);
+          }};
+}
+
+// -- the janitor
+// ----------------------------------------------------------------
+
+caf::actor spawn_janitor(caf::actor_system& sys,
+                         std::shared_ptr<pipeline_state> st,
+                         inspect::actor_entry_ptr entry) {
+  return sys.spawn<caf::detached>(
+      [](caf::event_based_actor* self, std::shared_ptr<pipeline_state> st,
+         inspect::actor_entry_ptr entry) -> caf::behavior {
+        if (entry)
+          entry->set_state("running");
+        self->delayed_send(self, st->cfg.reconcile_interval,
+                           janitor_atom::value);
+        return {
+            [self, st, entry](janitor_atom) {
+              try {
+                if (auto n = st->store->redrive(st->cfg.stuck_after, 500)) {
+                  log::info("thoughts_redriven", {{"thoughts", n}});
+                  if (st->deps.wake_relay)
+                    st->deps.wake_relay();
+                }
+                auto retention =
+                    st->deps.broadcaster
+                        ? st->deps.broadcaster->config().replay_retention
+                        : std::chrono::milliseconds{86400000};
+                st->store->prune_events(retention, 10000);
+                if (entry)
+                  entry->on_message(0);
+              } catch (const postgres::db_error& e) {
+                if (entry)
+                  entry->add_failure();
+                log::warn("thought_janitor_store_error", {{"error", e.what()}});
+              }
+              self->delayed_send(self, st->cfg.reconcile_interval,
+                                 janitor_atom::value);
+            },
+        };
+      },
+      std::move(st), std::move(entry));
+}
+
+// -- replays for the streams
+// ------------------------------------------------------
+
+/// A user's past events, from PostgreSQL.
+class user_events : public broadcast::replay_source {
+ public:
+  explicit user_events(std::shared_ptr<thought_store> store)
+      : store_(std::move(store)) {}
+
+  broadcast::replay_result replay(const std::string& channel,
+                                  std::optional<uint64_t> after,
+                                  size_t limit) override {
+    auto user = channel.substr(channel.find(':') + 1);
+    auto page = store_->events_after(user, after, static_cast<int>(limit));
+    broadcast::replay_result r;
+    r.head = page.head;
+    if (!after)
+      return r;
+    if (*after > page.head)
+      return r; // the hub answers `reset` (unknown id) itself
+    bool expired =
+        *after < page.head && (page.oldest == 0 || page.oldest > *after + 1);
+    if (expired) {
+      r.reset = true;
+      r.reason = "expired";
+      return r;
+    }
+    for (auto& e : page.events)
+      r.events.push_back(pipeline_state::to_broadcast(e));
+    r.more = page.more;
+    return r;
+  }
+
+ private:
+  std::shared_ptr<thought_store> store_;
+};
+
+// -- the API
+// --------------------------------------------------------------------
+
+http::api_error store_failure(const postgres::db_error& e) {
+  if (e.retryable())
+    return http::api_error::unavailable(
+        std::string{"the database is unavailable: "} + e.what(), 5);
+  return http::api_error::internal(e.what());
+}
+
+class pipeline_service : public thought_service {
+ public:
+  explicit pipeline_service(std::shared_ptr<pipeline_state> st)
+      : st_(std::move(st)), source_(std::make_shared<user_events>(st_->store)) {
+  }
+
+  void submit(submission s, reply<thought_store::created> done) override {
+    auto st = st_;
+    run<thought_store::created>(std::move(done), [st, s] {
+      new_thought t{make_uuid(), s.user_id, s.text, s.trace_id};
+      auto c = st->store->create(t, st->cfg.updates_topic);
+      log::info("thought_submitted", {{"thought_id", t.thought_id},
+                                      {"user_id", t.user_id},
+                                      {"chars", t.text.size()},
+                                      {"trace_id", t.trace_id}});
+      if (st->deps.broadcaster)
+        st->deps.broadcaster->publish(user_channel(t.user_id),
+                                      pipeline_state::to_broadcast(c.event));
+      if (st->deps.wake_relay)
+        st->deps.wake_relay();
+      return http::api_result<thought_store::created>{std::move(c)};
+    });
+  }
+
+  void get(std::string thought_id, reply<thought_row> done) override {
+    auto st = st_;
+    run<thought_row>(
+        std::move(done), [st, thought_id]() -> http::api_result<thought_row> {
+          if (auto t = st->store->get(thought_id))
+            return std::move(*t);
+          return http::api_error::not_found("no thought with id " + thought_id);
+        });
+  }
+
+  void list(std::string user_id, int limit, std::optional<list_cursor> before,
+            reply<thought_page> done) override {
+    auto st = st_;
+    run<thought_page>(std::move(done), [st, user_id, limit, before] {
+      return http::api_result<thought_page>{
+          st->store->list(user_id, limit, before)};
+    });
+  }
+
+  void stream(std::string user_id, std::optional<uint64_t> after,
+              http::responder res) override {
+    auto& bc = st_->deps.broadcaster;
+    if (!bc) {
+      res.send(http::to_response(http::api_error::unavailable(
+          "this node does not serve event streams")));
+      return;
+    }
+    broadcast::stream_request req;
+    req.channel = user_channel(user_id);
+    req.after = after;
+    req.source = source_;
+    req.options.stream = "thoughts";
+    req.options.order = broadcast::channel_order::log;
+    req.options.ready_fields =
+        json::object{{"user_id", user_id}, {"node", st_->deps.node_name}};
+    broadcast::open_stream(bc, std::move(res), std::move(req));
+  }
+
+  int max_text_chars() const override { return st_->cfg.max_text_chars; }
+
+ private:
+  template <class T, class Work>
+  void run(reply<T> done, Work work) {
+    auto shared = std::make_shared<reply<T>>(std::move(done));
+    auto task = [shared, work = std::move(work)]() mutable {
+      try {
+        (*shared)(work());
+      } catch (const postgres::db_error& e) {
+        (*shared)(store_failure(e));
+      } catch (const std::exception& e) {
+        (*shared)(http::api_error::internal(e.what()));
+      }
+    };
+    if (!st_->api || !st_->api->post(std::move(task)))
+      (*shared)(http::api_error::unavailable(
+          "the thought API is at its queue limit or stopping; retry shortly",
+          1));
+  }
+
+  std::shared_ptr<pipeline_state> st_;
+  std::shared_ptr<user_events> source_;
+};
+
+} // namespace
+
+// -- pipeline
+// -------------------------------------------------------------------
+
+pipeline::pipeline(caf::actor_system& sys, thoughts_config cfg,
+                   pipeline_deps deps)
+    : state_(std::make_shared<pipeline_state>(sys, std::move(cfg),
+                                              std::move(deps))) {}
+
+pipeline::~pipeline() {
+  stop();
+}
+
+void pipeline::prepare() {
+  auto& st = *state_;
+  thought_store_config sc;
+  sc.dsn = st.deps.dsn;
+  sc.pool_size = st.cfg.pg_pool;
+  sc.processing_topic = st.cfg.topic;
+  st.store = std::make_shared<thought_store>(sc);
+  if (st.deps.roles.thoughts) {
+    for (auto k : all_agents) {
+      st.agents[static_cast<size_t>(k)] = build_agent(st, k);
+      st.workers[static_cast<size_t>(k)].resize(
+          static_cast<size_t>(st.cfg.agent_pool));
+    }
+    if (st.deps.embedded_kafka) {
+      // The embedded Kafka starts empty: what it held died with the last
+      // process, so every unfinished thought is published again now.
+      auto n = st.store->redrive_all();
+      if (n > 0) {
+        log::info("thoughts_redriven", {{"thoughts", n}, {"reason", "start"}});
+        if (st.deps.wake_relay)
+          st.deps.wake_relay();
+      }
+    }
+  }
+  if (st.deps.roles.api)
+    st.api = std::make_unique<tasks::task_pool>(
+        st.sys, "thought-api", "thought-api", st.cfg.api_workers,
+        st.deps.actors, static_cast<size_t>(st.cfg.max_queued));
+}
+
+std::vector<supervision::child_spec> pipeline::children() {
+  auto st = state_;
+  std::vector<supervision::child_spec> out;
+  if (st->deps.roles.thoughts) {
+    for (auto k : all_agents) {
+      for (int i = 0; i < st->cfg.agent_pool; ++i) {
+        auto name =
+            "agent-" + std::string{agent_name(k)} + "-" + std::to_string(i + 1);
+        auto slot = static_cast<size_t>(i);
+        out.push_back(
+            {name, "agent",
+             [st, k, slot](caf::actor_system& sys,
+                           inspect::actor_entry_ptr entry) {
+               auto agent = st->agents[static_cast<size_t>(k)];
+               // Chat agents block on HTTP: their own threads.
+               caf::actor a =
+                   agent->backend() == "builtin"
+                       ? sys.spawn(agent_actor, agent, std::move(entry), st)
+                       : sys.spawn<caf::detached>(agent_actor, agent,
+                                                  std::move(entry), st);
+               st->workers[static_cast<size_t>(k)].set(slot, a);
+               return a;
+             }});
+      }
+    }
+    out.push_back(processing_bridge(st));
+    out.push_back({"thought-janitor", "janitor",
+                   [st](caf::actor_system& sys, inspect::actor_entry_ptr e) {
+                     return spawn_janitor(sys, st, std::move(e));
+                   }});
+  }
+  if (st->deps.roles.api)
+    out.push_back(follower_bridge(st));
+  return out;
+}
+
+std::shared_ptr<thought_service> pipeline::service() {
+  if (!state_->deps.roles.api)
+    return nullptr;
+  return std::make_shared<pipeline_service>(state_);
+}
+
+void pipeline::stop() {
+  if (state_->api)
+    state_->api->stop();
+}
+
+void pipeline::release_actors() {
+  for (auto& w : state_->workers)
+    w.clear();
+  state_->api.reset();
+}
+
+} // namespace distiller::thoughts

@@ -1,0 +1,642 @@
+#include "actors/thoughts/thought_store.hpp"
+
+#include <algorithm>
+#include <map>
+#include <stdexcept>
+#include <utility>
+
+#include <boost/json.hpp>
+#include <pqxx/pqxx>
+
+#include "bridges/postgres/outbox.hpp"
+#include "runtime/core/ids.hpp"
+
+namespace distiller::thoughts {
+
+namespace json = boost::json;
+
+namespace {
+
+// -- SQL ----------------------------------------------------------------------
+
+#define DISTILLER_TIME(x)                                                      \
+  " to_char(" x " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
+
+// The columns of a thought_row, in its order.
+#define DISTILLER_THOUGHT_COLUMNS                                              \
+  " t.thought_id::text, t.user_id::text, t.text, t.status,"                    \
+  " t.agents_completed, t.attempts, t.error, coalesce(t.trace_id, "            \
+  "'')," DISTILLER_TIME("t.created_at") "," DISTILLER_TIME(                    \
+      "t.updated_at") "," DISTILLER_TIME("t.completed_at") ","                 \
+                                                           " (extract(epoch "  \
+                                                           "FROM "             \
+                                                           "t.created_at) * "  \
+                                                           "1000000)::bigint," \
+                                                           " t."               \
+                                                           "classification::"  \
+                                                           "text, "            \
+                                                           "t.analysis::text," \
+                                                           " t.value::text, "  \
+                                                           "t.plan::text,"     \
+                                                           " t.summary::text "
+
+// The columns of a thought_event, in its order.
+#define DISTILLER_EVENT_COLUMNS                                                \
+  " e.user_id::text, e.seq, e.thought_id::text, e.type, e.body::text,"         \
+  " coalesce(e.trace_id, ''), " DISTILLER_TIME(                                \
+      "e.created_at") ", (extract(epoch FROM e.created_at) * "                 \
+                      "1000000)::bigint "
+
+constexpr const char* upsert_user_sql =
+    "INSERT INTO users (user_id) VALUES ($1) ON CONFLICT DO NOTHING";
+
+constexpr const char* insert_thought_sql =
+    "INSERT INTO thoughts AS t (thought_id, user_id, text, trace_id)"
+    " VALUES ($1, $2, $3, nullif($4::text, ''))"
+    " RETURNING" DISTILLER_THOUGHT_COLUMNS;
+
+/// Numbers and stores events given as a JSON array of {user_id,
+/// thought_id, type, body, trace_id}: each user's counter moves by its
+/// number of events under the row lock, and the events take the numbers in
+/// array order.
+constexpr const char* emit_sql =
+    "WITH x AS ("
+    "  SELECT (a.x->>'user_id')::uuid AS user_id,"
+    "         (a.x->>'thought_id')::uuid AS thought_id, a.x->>'type' AS type,"
+    "         coalesce(a.x->'body', '{}'::jsonb) AS body,"
+    "         nullif(a.x->>'trace_id', '') AS trace_id, a.ord"
+    "  FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS a(x, ord)),"
+    " c AS (SELECT user_id, count(*) AS n FROM x GROUP BY user_id),"
+    " s AS (UPDATE users u SET event_seq = u.event_seq + c.n FROM c"
+    "       WHERE u.user_id = c.user_id"
+    "       RETURNING u.user_id, u.event_seq - c.n AS base)"
+    " INSERT INTO thought_events AS e"
+    "   (user_id, seq, thought_id, type, body, trace_id)"
+    " SELECT x.user_id,"
+    "        s.base + row_number() OVER (PARTITION BY x.user_id ORDER BY "
+    "x.ord),"
+    "        x.thought_id, x.type, x.body, x.trace_id"
+    " FROM x JOIN s USING (user_id)"
+    " RETURNING" DISTILLER_EVENT_COLUMNS;
+
+constexpr const char* get_sql = "SELECT" DISTILLER_THOUGHT_COLUMNS
+                                "FROM thoughts t WHERE t.thought_id = $1";
+
+/// Keyset pagination on (created_at, thought_id), the index's order.
+constexpr const char* list_sql =
+    "SELECT" DISTILLER_THOUGHT_COLUMNS "FROM thoughts t"
+    " WHERE t.user_id = $1 AND ($2::text IS NULL OR (t.created_at, "
+    "t.thought_id)"
+    "   < (timestamptz 'epoch' + $2::bigint * interval '1 microsecond',"
+    "      $3::uuid))"
+    " ORDER BY t.created_at DESC, t.thought_id DESC LIMIT $4";
+
+constexpr const char* load_sql =
+    "SELECT" DISTILLER_THOUGHT_COLUMNS "FROM thoughts t"
+    " WHERE t.thought_id = ANY($1::uuid[])";
+
+constexpr const char* events_after_sql =
+    "SELECT" DISTILLER_EVENT_COLUMNS "FROM thought_events e"
+    " WHERE e.user_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3";
+
+constexpr const char* event_bounds_sql =
+    "SELECT u.event_seq,"
+    " coalesce((SELECT min(seq) FROM thought_events e"
+    "           WHERE e.user_id = u.user_id), 0)"
+    " FROM users u WHERE u.user_id = $1";
+
+constexpr const char* events_of_sql =
+    "SELECT" DISTILLER_EVENT_COLUMNS "FROM thought_events e"
+    " WHERE e.thought_id = $1 ORDER BY e.seq";
+
+/// An attempt starts once: only when it is newer than the last one.
+constexpr const char* begin_sql =
+    "WITH r AS (SELECT (x->>'thought_id')::uuid AS thought_id,"
+    "                  (x->>'attempt')::integer AS attempt"
+    "           FROM jsonb_array_elements($1::jsonb) x)"
+    " UPDATE thoughts t SET status = 'processing', attempts = r.attempt"
+    " FROM r WHERE t.thought_id = r.thought_id"
+    "   AND t.status IN ('pending', 'processing') AND t.attempts < r.attempt"
+    " RETURNING" DISTILLER_THOUGHT_COLUMNS;
+
+/// Agent k's result; only a thought that finished k - 1 moves (a
+/// redelivery changes nothing), and step 5 completes it.
+#define DISTILLER_SAVE_STEP(column, k, final_set)                              \
+  "WITH r AS (SELECT (x->>'thought_id')::uuid AS thought_id,"                  \
+  "                  x->'result' AS result"                                    \
+  "           FROM jsonb_array_elements($1::jsonb) x)"                         \
+  " UPDATE thoughts t SET " column                                             \
+  " = r.result, agents_completed = " #k final_set                              \
+  " FROM r WHERE t.thought_id = r.thought_id"                                  \
+  "   AND t.agents_completed = " #k " - 1 AND t.status = 'processing'"         \
+  " RETURNING" DISTILLER_THOUGHT_COLUMNS
+
+constexpr const char* save_step_sql[agent_count] = {
+    DISTILLER_SAVE_STEP("classification", 1, ""),
+    DISTILLER_SAVE_STEP("analysis", 2, ""),
+    DISTILLER_SAVE_STEP("value", 3, ""),
+    DISTILLER_SAVE_STEP("plan", 4, ""),
+    DISTILLER_SAVE_STEP("summary", 5,
+                        ", status = 'completed', completed_at = now()"),
+};
+
+constexpr const char* fail_sql =
+    "WITH r AS (SELECT (x->>'thought_id')::uuid AS thought_id,"
+    "                  x->>'error' AS error,"
+    "                  (x->>'attempts')::integer AS attempts"
+    "           FROM jsonb_array_elements($1::jsonb) x)"
+    " UPDATE thoughts t SET status = 'failed', error = r.error,"
+    "   attempts = greatest(t.attempts, r.attempts), completed_at = now()"
+    " FROM r WHERE t.thought_id = r.thought_id"
+    "   AND t.status IN ('pending', 'processing')"
+    " RETURNING" DISTILLER_THOUGHT_COLUMNS;
+
+/// Oldest first, so a user's re-driven thoughts keep submission order.
+constexpr const char* stuck_sql =
+    "SELECT" DISTILLER_THOUGHT_COLUMNS "FROM thoughts t"
+    " WHERE t.status IN ('pending', 'processing')"
+    "   AND t.updated_at <= now() - $1::bigint * interval '1 millisecond'"
+    " ORDER BY t.created_at, t.thought_id LIMIT $2";
+
+/// Unsent ThoughtCreated rows of re-driven thoughts are superseded by the
+/// fresh ones (the key is the user, the payload names the thought).
+constexpr const char* supersede_sql =
+    "UPDATE outbox SET sent_at = now(), last_error = 'superseded by a re-drive'"
+    " WHERE sent_at IS NULL AND topic = $1"
+    "   AND CASE WHEN topic = $1 THEN convert_from(payload, 'UTF8')::jsonb"
+    "            ->>'thought_id' = ANY($2::text[]) ELSE false END";
+
+/// Every unfinished thought again, in submission order; what waited unsent
+/// is superseded (the fresh rows carry the same thoughts, in order).
+constexpr const char* redrive_all_sql =
+    "WITH sup AS (UPDATE outbox SET sent_at = now(),"
+    "               last_error = 'superseded by a re-drive at start'"
+    "             WHERE sent_at IS NULL AND topic = $1 RETURNING id)"
+    " INSERT INTO outbox (topic, key, payload, headers)"
+    " SELECT $1, convert_to(t.user_id::text, 'UTF8'),"
+    "   convert_to(json_build_object('type', 'ThoughtCreated',"
+    "     'thought_id', t.thought_id, 'user_id', t.user_id,"
+    "     'created_at'," DISTILLER_TIME(
+        "t.created_at") ","
+                        "     'trace_id', coalesce(t.trace_id, ''))::text, "
+                        "'UTF8'),"
+                        "   jsonb_build_object('x-trace-id', "
+                        "coalesce(t.trace_id, ''))"
+                        " FROM thoughts t WHERE t.status IN ('pending', "
+                        "'processing')"
+                        " ORDER BY t.created_at, t.thought_id";
+
+constexpr const char* touch_sql =
+    "UPDATE thoughts SET updated_at = now() WHERE thought_id = ANY($1::uuid[])";
+
+constexpr const char* prune_sql =
+    "DELETE FROM thought_events WHERE ctid IN (SELECT ctid FROM thought_events"
+    " WHERE created_at < now() - $1::bigint * interval '1 millisecond'"
+    " LIMIT $2)";
+
+#undef DISTILLER_SAVE_STEP
+#undef DISTILLER_EVENT_COLUMNS
+#undef DISTILLER_THOUGHT_COLUMNS
+#undef DISTILLER_TIME
+
+void prepare_statements(pqxx::connection& conn) {
+  conn.prepare("upsert_user", upsert_user_sql);
+  conn.prepare("insert_thought", insert_thought_sql);
+  conn.prepare("emit", emit_sql);
+  conn.prepare("get", get_sql);
+  conn.prepare("list", list_sql);
+  conn.prepare("load", load_sql);
+  conn.prepare("events_after", events_after_sql);
+  conn.prepare("event_bounds", event_bounds_sql);
+  conn.prepare("events_of", events_of_sql);
+  conn.prepare("begin", begin_sql);
+  for (size_t k = 0; k < agent_count; ++k)
+    conn.prepare("save_step_" + std::to_string(k + 1), save_step_sql[k]);
+  conn.prepare("fail", fail_sql);
+  conn.prepare("stuck", stuck_sql);
+  conn.prepare("supersede", supersede_sql);
+  conn.prepare("redrive_all", redrive_all_sql);
+  conn.prepare("touch", touch_sql);
+  conn.prepare("prune", prune_sql);
+  postgres::prepare_outbox_statements(conn);
+}
+
+// -- conversions --------------------------------------------------------------
+
+std::optional<std::string> opt_text(const pqxx::field& f) {
+  if (f.is_null())
+    return std::nullopt;
+  return f.as<std::string>();
+}
+
+thought_row to_thought(const pqxx::row& r) {
+  thought_row t;
+  t.thought_id = r[0].as<std::string>();
+  t.user_id = r[1].as<std::string>();
+  t.text = r[2].as<std::string>();
+  t.status = r[3].as<std::string>();
+  t.agents_completed = r[4].as<int>();
+  t.attempts = r[5].as<int>();
+  t.error = opt_text(r[6]);
+  t.trace_id = r[7].as<std::string>();
+  t.created_at = r[8].as<std::string>();
+  t.updated_at = r[9].as<std::string>();
+  t.completed_at = opt_text(r[10]);
+  t.created_us = r[11].as<int64_t>();
+  for (size_t k = 0; k < agent_count; ++k)
+    t.results[k] = opt_text(r[12 + static_cast<int>(k)]);
+  return t;
+}
+
+thought_event to_event(const pqxx::row& r) {
+  thought_event e;
+  e.user_id = r[0].as<std::string>();
+  e.seq = r[1].as<uint64_t>();
+  e.thought_id = r[2].as<std::string>();
+  e.type = r[3].as<std::string>();
+  auto body = json::parse(r[4].as<std::string>());
+  if (body.is_object())
+    e.body = std::move(body.as_object());
+  e.trace_id = r[5].as<std::string>();
+  e.time = r[6].as<std::string>();
+  e.time_us = r[7].as<int64_t>();
+  return e;
+}
+
+/// One event to number and store.
+struct pending_event {
+  std::string user_id;
+  std::string thought_id;
+  std::string type;
+  json::object body;
+  std::string trace_id;
+};
+
+/// Stores `events` (one statement) and returns them numbered, in input
+/// order.
+std::vector<thought_event> emit(pqxx::work& tx,
+                                const std::vector<pending_event>& events) {
+  if (events.empty())
+    return {};
+  json::array input;
+  input.reserve(events.size());
+  for (auto& e : events)
+    input.emplace_back(json::object{{"user_id", e.user_id},
+                                    {"thought_id", e.thought_id},
+                                    {"type", e.type},
+                                    {"body", e.body},
+                                    {"trace_id", e.trace_id}});
+  std::map<std::pair<std::string, std::string>, thought_event> by_key;
+  for (const auto& r : tx.exec_prepared("emit", json::serialize(input))) {
+    auto e = to_event(r);
+    auto key = std::make_pair(e.thought_id, e.type);
+    by_key.emplace(std::move(key), std::move(e));
+  }
+  std::vector<thought_event> out;
+  out.reserve(events.size());
+  for (auto& p : events) {
+    auto i = by_key.find({p.thought_id, p.type});
+    if (i == by_key.end())
+      throw postgres::db_error("thought_store.emit: the event " + p.type +
+                                   " of " + p.thought_id + " was not stored",
+                               false);
+    out.push_back(std::move(i->second));
+  }
+  return out;
+}
+
+std::string uuid_array(const std::vector<std::string>& ids) {
+  std::string out = "{";
+  for (auto& id : ids) {
+    if (out.size() > 1)
+      out += ',';
+    out += id; // checked by the callers: UUIDs need no quoting
+  }
+  out += '}';
+  return out;
+}
+
+std::string text_array(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (auto& v : values) {
+    if (out.size() > 1)
+      out += ',';
+    out += '"';
+    for (char c : v) {
+      if (c == '"' || c == '\\')
+        out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
+std::vector<std::string> only_uuids(const std::vector<std::string>& ids) {
+  std::vector<std::string> out;
+  for (auto& id : ids)
+    if (is_uuid(id))
+      out.push_back(id);
+  return out;
+}
+
+json::value parse_result(const std::string& text) {
+  boost::system::error_code ec;
+  auto v = json::parse(text, ec);
+  if (ec || !v.is_object())
+    throw postgres::db_error(
+        "thought_store.save_step: a result is not a JSON object", false);
+  return v;
+}
+
+} // namespace
+
+// -- construction -------------------------------------------------------------
+
+struct thought_store::impl {
+  explicit impl(const thought_store_config& cfg)
+      : cfg(cfg), pool("thought_store", cfg.dsn, cfg.pool_size,
+                       cfg.connect_timeout, prepare_statements) {}
+  thought_store_config cfg;
+  postgres::connection_pool pool;
+};
+
+thought_store::thought_store(thought_store_config cfg)
+    : impl_(std::make_unique<impl>(cfg)) {}
+
+thought_store::~thought_store() = default;
+
+// -- the API ------------------------------------------------------------------
+
+thought_store::created thought_store::create(const new_thought& t,
+                                             const std::string& updates_topic) {
+  if (!is_uuid(t.thought_id) || !is_uuid(t.user_id))
+    throw postgres::db_error("thought_store.create: ids must be UUIDs", false);
+  return impl_->pool.run("create", [&](pqxx::work& tx) {
+    created out;
+    tx.exec_prepared0("upsert_user", t.user_id);
+    out.thought = to_thought(tx.exec_prepared1("insert_thought", t.thought_id,
+                                               t.user_id, t.text, t.trace_id));
+    // The user's row lock is taken here and held to the commit: the outbox
+    // rows below get ids in the user's submission order.
+    auto events =
+        emit(tx, {{t.user_id, t.thought_id, event_types::created,
+                   json::object{{"status", states::pending},
+                                {"text", t.text},
+                                {"created_at", out.thought.created_at}},
+                   t.trace_id}});
+    out.event = std::move(events.front());
+    std::vector<std::pair<std::string, std::string>> headers{
+        {trace_header, t.trace_id}};
+    postgres::insert_outbox(
+        tx, {impl_->cfg.processing_topic, t.user_id,
+             encode(thought_created{t.thought_id, t.user_id,
+                                    out.thought.created_at, t.trace_id}),
+             headers});
+    postgres::insert_outbox(
+        tx, {updates_topic, t.user_id, encode(out.event), headers});
+    return out;
+  });
+}
+
+std::optional<thought_row> thought_store::get(const std::string& thought_id) {
+  if (!is_uuid(thought_id))
+    return std::nullopt;
+  return impl_->pool.run("get",
+                         [&](pqxx::work& tx) -> std::optional<thought_row> {
+                           auto rows = tx.exec_prepared("get", thought_id);
+                           if (rows.empty())
+                             return std::nullopt;
+                           return to_thought(rows[0]);
+                         });
+}
+
+thought_page thought_store::list(const std::string& user_id, int limit,
+                                 const std::optional<list_cursor>& before) {
+  if (limit < 1 || limit > 1000)
+    throw postgres::db_error("thought_store.list: limit must be 1..1000, not " +
+                                 std::to_string(limit),
+                             false);
+  thought_page page;
+  if (!is_uuid(user_id))
+    return page;
+  std::string after_us = before ? std::to_string(before->created_us) : "";
+  const char* us = before ? after_us.c_str() : nullptr;
+  const char* id = before ? before->thought_id.c_str() : nullptr;
+  return impl_->pool.run("list", [&](pqxx::work& tx) {
+    // One more than asked says whether a next page exists.
+    for (const auto& r : tx.exec_prepared("list", user_id, us, id, limit + 1))
+      page.thoughts.push_back(to_thought(r));
+    if (page.thoughts.size() > static_cast<size_t>(limit)) {
+      page.thoughts.resize(static_cast<size_t>(limit));
+      auto& last = page.thoughts.back();
+      page.next = list_cursor{last.created_us, last.thought_id};
+    }
+    return page;
+  });
+}
+
+event_page thought_store::events_after(const std::string& user_id,
+                                       std::optional<uint64_t> after,
+                                       int limit) {
+  event_page page;
+  if (!is_uuid(user_id))
+    return page;
+  using snapshot = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
+  return impl_->pool.run<snapshot>("events_after", [&](snapshot& tx) {
+    auto bounds = tx.exec_prepared("event_bounds", user_id);
+    if (!bounds.empty()) {
+      page.head = bounds[0][0].as<uint64_t>();
+      page.oldest = bounds[0][1].as<uint64_t>();
+    }
+    if (!after)
+      return page;
+    auto rows = tx.exec_prepared("events_after", user_id,
+                                 static_cast<int64_t>(*after), limit + 1);
+    for (const auto& r : rows)
+      page.events.push_back(to_event(r));
+    if (page.events.size() > static_cast<size_t>(limit)) {
+      page.events.resize(static_cast<size_t>(limit));
+      page.more = true;
+    }
+    return page;
+  });
+}
+
+std::vector<thought_event>
+thought_store::events_of(const std::string& thought_id) {
+  if (!is_uuid(thought_id))
+    return {};
+  return impl_->pool.run("events_of", [&](pqxx::work& tx) {
+    std::vector<thought_event> out;
+    for (const auto& r : tx.exec_prepared("events_of", thought_id))
+      out.push_back(to_event(r));
+    return out;
+  });
+}
+
+// -- processing ---------------------------------------------------------------
+
+std::vector<thought_row>
+thought_store::load(const std::vector<std::string>& ids) {
+  auto valid = only_uuids(ids);
+  if (valid.empty())
+    return {};
+  return impl_->pool.run("load", [&](pqxx::work& tx) {
+    std::vector<thought_row> out;
+    for (const auto& r : tx.exec_prepared("load", uuid_array(valid)))
+      out.push_back(to_thought(r));
+    return out;
+  });
+}
+
+std::vector<thought_event>
+thought_store::begin(const std::vector<begin_item>& items) {
+  json::array input;
+  for (auto& i : items)
+    if (is_uuid(i.thought_id))
+      input.emplace_back(
+          json::object{{"thought_id", i.thought_id}, {"attempt", i.attempt}});
+  if (input.empty())
+    return {};
+  return impl_->pool.run("begin", [&](pqxx::work& tx) {
+    std::vector<pending_event> events;
+    for (const auto& r : tx.exec_prepared("begin", json::serialize(input))) {
+      auto t = to_thought(r);
+      events.push_back({t.user_id, t.thought_id, event_types::processing,
+                        json::object{{"status", states::processing},
+                                     {"attempt", t.attempts},
+                                     {"agents_completed", t.agents_completed}},
+                        t.trace_id});
+    }
+    return emit(tx, events);
+  });
+}
+
+std::vector<thought_event>
+thought_store::save_step(int step, const std::vector<step_item>& items) {
+  if (step < 1 || step > static_cast<int>(agent_count))
+    throw postgres::db_error(
+        "thought_store.save_step: step must be 1..5, not " +
+            std::to_string(step),
+        false);
+  json::array input;
+  std::map<std::string, const step_item*> by_id;
+  for (auto& i : items)
+    if (is_uuid(i.thought_id)) {
+      input.emplace_back(json::object{{"thought_id", i.thought_id},
+                                      {"result", parse_result(i.result)}});
+      by_id.emplace(i.thought_id, &i);
+    }
+  if (input.empty())
+    return {};
+  auto kind = agent_at(step);
+  auto statement = "save_step_" + std::to_string(step);
+  return impl_->pool.run("save_step", [&](pqxx::work& tx) {
+    std::vector<pending_event> events;
+    auto rows = tx.exec_prepared(statement, json::serialize(input));
+    std::vector<thought_row> saved;
+    for (const auto& r : rows)
+      saved.push_back(to_thought(r));
+    // Input order, so each user's events keep the wave's order.
+    std::map<std::string, size_t> position;
+    for (size_t i = 0; i < items.size(); ++i)
+      position.emplace(items[i].thought_id, i);
+    std::sort(saved.begin(), saved.end(), [&](auto& a, auto& b) {
+      return position[a.thought_id] < position[b.thought_id];
+    });
+    for (auto& t : saved) {
+      auto* item = by_id[t.thought_id];
+      json::object body{
+          {"status", t.status},
+          {"agent", agent_name(kind)},
+          {"result_name", result_name(kind)},
+          {"step", step},
+          {"total_steps", static_cast<int>(agent_count)},
+          {"result", parse_result(item->result)},
+          {"backend", item->backend},
+          {"duration_ms", item->duration_ms},
+      };
+      events.push_back({t.user_id, t.thought_id, event_types::agent_completed,
+                        std::move(body), t.trace_id});
+      if (step == static_cast<int>(agent_count))
+        events.push_back({t.user_id, t.thought_id, event_types::completed,
+                          json::object{{"status", states::completed},
+                                       {"agents_completed", t.agents_completed},
+                                       {"thought", thought_json(t)}},
+                          t.trace_id});
+    }
+    return emit(tx, events);
+  });
+}
+
+std::vector<thought_event>
+thought_store::fail(const std::vector<fail_item>& items) {
+  json::array input;
+  for (auto& i : items)
+    if (is_uuid(i.thought_id))
+      input.emplace_back(json::object{{"thought_id", i.thought_id},
+                                      {"error", i.error},
+                                      {"attempts", i.attempts}});
+  if (input.empty())
+    return {};
+  return impl_->pool.run("fail", [&](pqxx::work& tx) {
+    std::vector<pending_event> events;
+    for (const auto& r : tx.exec_prepared("fail", json::serialize(input))) {
+      auto t = to_thought(r);
+      events.push_back({t.user_id, t.thought_id, event_types::failed,
+                        json::object{{"status", states::failed},
+                                     {"error", t.error.value_or("")},
+                                     {"attempts", t.attempts},
+                                     {"agents_completed", t.agents_completed}},
+                        t.trace_id});
+    }
+    return emit(tx, events);
+  });
+}
+
+// -- recovery and housekeeping ------------------------------------------------
+
+int thought_store::redrive(std::chrono::milliseconds age, int limit) {
+  return impl_->pool.run("redrive", [&](pqxx::work& tx) {
+    std::vector<thought_row> stuck;
+    for (const auto& r :
+         tx.exec_prepared("stuck", static_cast<int64_t>(age.count()), limit))
+      stuck.push_back(to_thought(r));
+    if (stuck.empty())
+      return 0;
+    std::vector<std::string> ids;
+    for (auto& t : stuck)
+      ids.push_back(t.thought_id);
+    tx.exec_prepared0("supersede", impl_->cfg.processing_topic,
+                      text_array(ids));
+    for (auto& t : stuck)
+      postgres::insert_outbox(
+          tx, {impl_->cfg.processing_topic,
+               t.user_id,
+               encode(thought_created{t.thought_id, t.user_id, t.created_at,
+                                      t.trace_id}),
+               {{trace_header, t.trace_id}}});
+    // Seen now: a reconciler does not re-drive them again at once.
+    tx.exec_prepared0("touch", uuid_array(ids));
+    return static_cast<int>(stuck.size());
+  });
+}
+
+int64_t thought_store::redrive_all() {
+  return impl_->pool.run("redrive_all", [&](pqxx::work& tx) {
+    auto r = tx.exec_prepared0("redrive_all", impl_->cfg.processing_topic);
+    return static_cast<int64_t>(r.affected_rows());
+  });
+}
+
+int64_t thought_store::prune_events(std::chrono::milliseconds age, int limit) {
+  return impl_->pool.run("prune_events", [&](pqxx::work& tx) {
+    auto r =
+        tx.exec_prepared0("prune", static_cast<int64_t>(age.count()), limit);
+    return static_cast<int64_t>(r.affected_rows());
+  });
+}
+
+} // namespace distiller::thoughts
