@@ -53,6 +53,7 @@ using unsubscribe_atom = caf::atom_constant<caf::atom("bcunsub")>;
 using gap_atom = caf::atom_constant<caf::atom("bcgap")>;
 using channels_atom = caf::atom_constant<caf::atom("bcchans")>;
 using shutdown_atom = caf::atom_constant<caf::atom("bcstop")>;
+using head_atom = caf::atom_constant<caf::atom("bchead")>;
 
 } // namespace
 
@@ -90,7 +91,8 @@ class broadcast_metrics : public hub_observer {
                        .Register(r);
     slow_ = &prometheus::BuildCounter()
                  .Name("distiller_sse_slow_disconnects_total")
-                 .Help("Streams ended because the client read too slowly")
+                 .Help("Streams ended because the client read too slowly "
+                       "(queue_full) or not at all (write_timeout)")
                  .Register(r);
     rejected_ = &prometheus::BuildCounter()
                      .Name("distiller_sse_rejected_total")
@@ -137,9 +139,9 @@ class broadcast_metrics : public hub_observer {
       recoveries_->Add({{"stream", stream}, {"kind", how}}).Increment();
   }
 
-  void slow(const std::string& stream) {
+  void slow(const std::string& stream, const char* reason) {
     if (slow_)
-      slow_->Add({{"stream", stream}}).Increment();
+      slow_->Add({{"stream", stream}, {"reason", reason}}).Increment();
   }
 
   void rejected(const char* reason) {
@@ -258,6 +260,12 @@ caf::behavior broadcaster_behavior(broadcaster_actor* self, hub_settings hs,
         perform(self, fx, self->state.replays.lock());
         done();
       },
+      [self, done](head_atom, const std::string& channel, uint64_t head) {
+        effects fx;
+        self->state.core->head(channel, head, clock::now(), fx);
+        perform(self, fx, self->state.replays.lock());
+        done();
+      },
       [self, done](gap_atom, uint64_t id) {
         effects fx;
         self->state.core->timer(id, clock::now(), fx);
@@ -334,6 +342,10 @@ void broadcaster::publish(std::string channel, event_ptr e) {
   caf::anon_send(actor_, publish_msg{std::move(channel), std::move(e)});
 }
 
+void broadcaster::head(std::string channel, uint64_t head) {
+  caf::anon_send(actor_, head_atom::value, std::move(channel), head);
+}
+
 std::vector<std::string> broadcaster::channels(const std::string& prefix) {
   std::vector<std::string> out;
   if (stopped_)
@@ -345,8 +357,9 @@ std::vector<std::string> broadcaster::channels(const std::string& prefix) {
   return out;
 }
 
-void broadcaster::count_slow_disconnect(const std::string& stream) {
-  metrics_->slow(stream);
+void broadcaster::count_slow_disconnect(const std::string& stream,
+                                        const char* reason) {
+  metrics_->slow(stream, reason);
 }
 
 void broadcaster::count_rejected(const char* reason) {

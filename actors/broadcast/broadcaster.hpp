@@ -28,7 +28,8 @@
 ///   distiller_sse_events_replayed_total{stream}
 ///   distiller_sse_events_dropped_total{stream,reason}  duplicate|stale|gone
 ///   distiller_sse_recoveries_total{stream,kind}     fill|reset
-///   distiller_sse_slow_disconnects_total{stream}
+///   distiller_sse_slow_disconnects_total{stream,reason} queue_full|
+///                                                   write_timeout
 ///   distiller_sse_rejected_total{reason}            node_full|user_full
 ///   distiller_sse_publish_to_send_seconds{stream}   event time → queued on
 ///                                                   the connection
@@ -76,6 +77,10 @@ class broadcaster {
   /// Hands `e` to the channel's subscribers. Never blocks.
   void publish(std::string channel, event_ptr e);
 
+  /// Tells the channel's subscribers how far it has got (see hub::head).
+  /// Never blocks.
+  void head(std::string channel, uint64_t head);
+
   /// Channels with subscribers that start with `prefix`. Blocks until the
   /// actor answers (at most 5 s): call from detached actors only.
   std::vector<std::string> channels(const std::string& prefix);
@@ -86,8 +91,10 @@ class broadcaster {
 
   const broadcast_config& config() const noexcept { return cfg_; }
 
-  /// Counts a stream that ended because its client was too slow.
-  void count_slow_disconnect(const std::string& stream);
+  /// Counts a stream that ended because its client was too slow:
+  /// "queue_full" (more than sse.queue_bytes waited) or "write_timeout"
+  /// (a write did not finish within sse.write_timeout).
+  void count_slow_disconnect(const std::string& stream, const char* reason);
 
   /// Counts a stream refused over a cap ("node_full", "user_full").
   void count_rejected(const char* reason);

@@ -142,7 +142,7 @@ void hub::drain_held(const sub_ptr& s, clock::time_point now, effects& out) {
   }
   if (!alive(s->id) || s->ph != phase::live)
     return;
-  if (s->held.empty()) {
+  if (!has_gap(*s)) {
     s->gap_since.reset();
     return;
   }
@@ -156,6 +156,38 @@ void hub::drain_held(const sub_ptr& s, clock::time_point now, effects& out) {
 }
 
 // -- replays ------------------------------------------------------------------
+
+bool hub::has_gap(const subscriber& s) const {
+  if (s.options.order != channel_order::log)
+    return false;
+  if (s.known_head > s.last)
+    return true;
+  return !s.held.empty() && s.held.begin()->first > s.last + 1;
+}
+
+void hub::head(const std::string& channel, uint64_t head, clock::time_point now,
+               effects& out) {
+  auto c = channels_.find(channel);
+  if (c == channels_.end())
+    return;
+  auto ids = c->second;
+  for (auto id : ids) {
+    auto i = subs_.find(id);
+    if (i == subs_.end())
+      continue;
+    auto s = i->second;
+    if (s->options.order != channel_order::log || s->ph != phase::live ||
+        head <= s->last)
+      continue;
+    s->known_head = std::max(s->known_head, head);
+    if (!s->gap_since)
+      s->gap_since = now;
+    if (!s->timer_armed) {
+      s->timer_armed = true;
+      out.timers.push_back({s->id, *s->gap_since + settings_.reorder_window});
+    }
+  }
+}
 
 void hub::request_replay(const sub_ptr& s, std::optional<uint64_t> after,
                          effects& out) {
@@ -206,6 +238,7 @@ void hub::replayed(uint64_t id, replay_result r, clock::time_point now,
     }
     s->last = std::max(s->last, r.head);
   }
+  s->known_head = std::max(s->known_head, r.head);
   if (!s->synced_once) {
     send_ready(s);
     if (!alive(id))
@@ -242,15 +275,19 @@ void hub::timer(uint64_t id, clock::time_point now, effects& out) {
                    out);
     return;
   }
-  if (s->ph != phase::live || s->held.empty() || !s->gap_since)
+  if (s->ph != phase::live || !s->gap_since)
     return;
+  if (!has_gap(*s)) {
+    drain_held(s, now, out);
+    return;
+  }
   auto due = *s->gap_since + settings_.reorder_window;
   if (now < due) {
     s->timer_armed = true;
     out.timers.push_back({id, due});
     return;
   }
-  if (s->held.begin()->first <= s->last + 1) {
+  if (!s->held.empty() && s->held.begin()->first <= s->last + 1) {
     drain_held(s, now, out);
     return;
   }

@@ -27,6 +27,8 @@
 ///            record can be lost), the subscriber moves to filling.
 ///            Snapshot channels: any newer event goes out; older ones are
 ///            dropped.
+///            A periodic head check (`head`) that finds the subscriber
+///            behind the channel's head opens a gap the same way.
 ///   filling  a replay after `last` closes the gap, then live again.
 ///   reset    the replay source cannot serve the position asked for: the
 ///            client gets `event: reset` (refetch your state) and continues
@@ -158,6 +160,14 @@ class hub {
   /// A timer_call came due.
   void timer(uint64_t id, clock::time_point now, effects& out);
 
+  /// The source says the channel has reached `head` (a periodic check of
+  /// the database): a live subscriber behind it that does not get the
+  /// missing events within the reorder window is filled from the source.
+  /// This covers events that never reach this node's topic consumer (lost
+  /// records, a consumer that joined its group after they were produced).
+  void head(const std::string& channel, uint64_t head, clock::time_point now,
+            effects& out);
+
   /// Sends every subscriber `closing` with `reason`, ends its stream and
   /// forgets it (the node stops).
   void close_all(const std::string& reason, const std::string& detail);
@@ -187,6 +197,8 @@ class hub {
     std::optional<uint64_t> start_after;
     /// The last seq written (or the head at `ready`).
     uint64_t last = 0;
+    /// The highest seq the channel is known to have reached.
+    uint64_t known_head = 0;
     /// Events replayed during the current sync (for `ready`).
     size_t replayed = 0;
     /// Events with seq > last that wait for their turn.
@@ -210,6 +222,9 @@ class hub {
             effects& out);
   void request_replay(const sub_ptr& s, std::optional<uint64_t> after,
                       effects& out);
+  /// True when events between `last` and what is known to exist are
+  /// missing (log channels).
+  bool has_gap(const subscriber& s) const;
   void send_ready(const sub_ptr& s);
   void remove(uint64_t id);
   bool alive(uint64_t id) const { return subs_.count(id) > 0; }

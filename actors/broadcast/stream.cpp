@@ -107,8 +107,11 @@ void open_stream(std::shared_ptr<broadcaster> bc, http::responder res,
   stream->on_close([bc, id, ticket = std::move(ticket), stream = stream.get(),
                     kind]() mutable {
     bc->unsubscribe(id);
-    if (stream->reason() == http::sse_close_reason::slow_client)
-      bc->count_slow_disconnect(kind);
+    auto why = stream->reason();
+    if (why == http::sse_close_reason::slow_client)
+      bc->count_slow_disconnect(kind, "queue_full");
+    else if (why == http::sse_close_reason::write_failed)
+      bc->count_slow_disconnect(kind, "write_timeout");
     ticket.reset();
   });
 }

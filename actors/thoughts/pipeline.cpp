@@ -49,6 +49,7 @@ using steady = std::chrono::steady_clock;
 namespace {
 
 using janitor_atom = caf::atom_constant<caf::atom("janitor")>;
+using heads_atom = caf::atom_constant<caf::atom("heads")>;
 
 /// How long a worker waits for the sink's acknowledgements.
 constexpr auto produce_timeout = 35s;
@@ -488,6 +489,48 @@ caf::actor spawn_janitor(caf::actor_system& sys,
       std::move(st), std::move(entry));
 }
 
+// -- the stream watcher
+// ---------------------------------------------------------
+
+/// Every second: the heads of the users this node streams to, from
+/// PostgreSQL, to the broadcaster — a stream that missed an event on
+/// thought-updates (its consumer joined late, a record was lost) is filled
+/// from the database within about a second.
+caf::actor spawn_stream_watcher(caf::actor_system& sys,
+                                std::shared_ptr<pipeline_state> st,
+                                inspect::actor_entry_ptr entry) {
+  return sys.spawn<caf::detached>(
+      [](caf::event_based_actor* self, std::shared_ptr<pipeline_state> st,
+         inspect::actor_entry_ptr entry) -> caf::behavior {
+        if (entry)
+          entry->set_state("running");
+        self->delayed_send(self, 1s, heads_atom::value);
+        return {
+            [self, st, entry](heads_atom) {
+              auto& bc = st->deps.broadcaster;
+              if (bc) {
+                std::vector<std::string> users;
+                for (auto& c : bc->channels("user:"))
+                  users.push_back(c.substr(5));
+                try {
+                  for (auto& [user, head] : st->store->heads(users))
+                    bc->head(user_channel(user), head);
+                  if (entry)
+                    entry->on_message(0);
+                } catch (const postgres::db_error& e) {
+                  if (entry)
+                    entry->add_failure();
+                  log::warn("thought_stream_watch_store_error",
+                            {{"error", e.what()}});
+                }
+              }
+              self->delayed_send(self, 1s, heads_atom::value);
+            },
+        };
+      },
+      std::move(st), std::move(entry));
+}
+
 // -- replays for the streams
 // ------------------------------------------------------
 
@@ -697,8 +740,13 @@ std::vector<supervision::child_spec> pipeline::children() {
                      return spawn_janitor(sys, st, std::move(e));
                    }});
   }
-  if (st->deps.roles.api)
+  if (st->deps.roles.api) {
     out.push_back(follower_bridge(st));
+    out.push_back({"thought-stream-watcher", "watcher",
+                   [st](caf::actor_system& sys, inspect::actor_entry_ptr e) {
+                     return spawn_stream_watcher(sys, st, std::move(e));
+                   }});
+  }
   return out;
 }
 

@@ -105,6 +105,9 @@ constexpr const char* event_bounds_sql =
     "           WHERE e.user_id = u.user_id), 0)"
     " FROM users u WHERE u.user_id = $1";
 
+constexpr const char* heads_sql = "SELECT user_id::text, event_seq FROM users"
+                                  " WHERE user_id = ANY($1::uuid[])";
+
 constexpr const char* events_of_sql =
     "SELECT" DISTILLER_EVENT_COLUMNS "FROM thought_events e"
     " WHERE e.thought_id = $1 ORDER BY e.seq";
@@ -209,6 +212,7 @@ void prepare_statements(pqxx::connection& conn) {
   conn.prepare("events_after", events_after_sql);
   conn.prepare("event_bounds", event_bounds_sql);
   conn.prepare("events_of", events_of_sql);
+  conn.prepare("heads", heads_sql);
   conn.prepare("begin", begin_sql);
   for (size_t k = 0; k < agent_count; ++k)
     conn.prepare("save_step_" + std::to_string(k + 1), save_step_sql[k]);
@@ -461,6 +465,19 @@ event_page thought_store::events_after(const std::string& user_id,
       page.more = true;
     }
     return page;
+  });
+}
+
+std::vector<std::pair<std::string, uint64_t>>
+thought_store::heads(const std::vector<std::string>& user_ids) {
+  auto valid = only_uuids(user_ids);
+  if (valid.empty())
+    return {};
+  return impl_->pool.run("heads", [&](pqxx::work& tx) {
+    std::vector<std::pair<std::string, uint64_t>> out;
+    for (const auto& r : tx.exec_prepared("heads", uuid_array(valid)))
+      out.emplace_back(r[0].as<std::string>(), r[1].as<uint64_t>());
+    return out;
   });
 }
 

@@ -116,6 +116,11 @@ class thought_store {
   event_page events_after(const std::string& user_id,
                           std::optional<uint64_t> after, int limit);
 
+  /// The last event number of each of these users (unknown ones are left
+  /// out).
+  std::vector<std::pair<std::string, uint64_t>>
+  heads(const std::vector<std::string>& user_ids);
+
   /// Every event of one thought, ascending.
   std::vector<thought_event> events_of(const std::string& thought_id);
 

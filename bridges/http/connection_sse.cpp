@@ -83,6 +83,14 @@ void connection::on_sse_start(uint64_t seq, sse_options options,
     unsigned ms = static_cast<unsigned>(sse_write_timeout_.count());
     ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &ms,
                  sizeof(ms));
+    // The kernel's send buffer is capped at the queue limit too, so what a
+    // stalled client holds is bounded by about twice the limit, not by the
+    // kernel's autotuning (up to 4 MiB per socket); event streams need no
+    // bulk throughput.
+    int sndbuf = static_cast<int>(
+        std::clamp<size_t>(sse_max_queue_, 16 * 1024, 1024 * 1024));
+    ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_SNDBUF, &sndbuf,
+                 sizeof(sndbuf));
   }
   awaiting_ = false;
   status_ = 200;
@@ -119,7 +127,9 @@ void connection::sse_push(std::string frame, bool raw) {
     return;
   if (!raw && sse_chunked_)
     frame = chunk(frame);
-  if (sse_pending_ + frame.size() > sse_max_queue_) {
+  // A frame larger than the whole limit still goes out when nothing waits:
+  // only a client that leaves frames queued is too slow.
+  if (sse_pending_ > 0 && sse_pending_ + frame.size() > sse_max_queue_) {
     sse_overflow();
     return;
   }

@@ -46,7 +46,9 @@ struct sse_options {
   /// A `: ping` comment this often (0: none).
   std::chrono::milliseconds heartbeat{30000};
   /// Bytes a stream may have queued (not yet accepted by the socket) before
-  /// the client counts as too slow.
+  /// the client counts as too slow (one frame larger than this still goes
+  /// out when nothing else waits); the socket's send buffer is capped at
+  /// the same size (16 KiB … 1 MiB).
   size_t max_queue_bytes = 1024 * 1024;
   /// A write that does not finish within this ends the stream; also the
   /// socket's TCP_USER_TIMEOUT.

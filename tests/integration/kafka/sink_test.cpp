@@ -20,6 +20,7 @@
 #include "bridges/kafka/type_ids.hpp"
 #include "runtime/core/type_ids.hpp"
 #include "runtime/metrics/metrics.hpp"
+#include "tests/support/kafka_reader.hpp"
 #include "tests/support/testing.hpp"
 
 using namespace distiller;
@@ -33,63 +34,8 @@ namespace {
 constexpr auto reply_timeout = 60s;
 constexpr auto read_deadline = 60s;
 
-/// One consumed record, as the test reads it back.
-struct read_record {
-  int32_t partition = -1;
-  int64_t offset = -1;
-  std::string key;
-  std::string value;
-  std::map<std::string, std::string> headers;
-};
-
-/// Reads `count` records of `topic` (partitions 0..partitions-1) from the
-/// beginning without a group (no ~3 s join), or whatever arrived by the
-/// deadline.
-std::vector<read_record> read_back(const std::string& bootstrap,
-                                   const std::string& topic, int partitions,
-                                   size_t count) {
-  auto conf = kafka::make_conf({{"bootstrap.servers", bootstrap},
-                                {"client.id", "sink-test-reader"},
-                                {"group.id", "sink-test-reader"},
-                                {"enable.auto.commit", "false"},
-                                {"enable.partition.eof", "false"}});
-  auto rk = kafka::make_client(RD_KAFKA_CONSUMER, std::move(conf));
-  kafka::topic_partition_list_ptr parts{
-      rd_kafka_topic_partition_list_new(partitions)};
-  for (int p = 0; p < partitions; ++p)
-    rd_kafka_topic_partition_list_add(parts.get(), topic.c_str(), p)->offset =
-        RD_KAFKA_OFFSET_BEGINNING;
-  if (rd_kafka_assign(rk.get(), parts.get()) != RD_KAFKA_RESP_ERR_NO_ERROR)
-    throw std::runtime_error("assign failed");
-  std::vector<read_record> out;
-  auto deadline = std::chrono::steady_clock::now() + read_deadline;
-  while (out.size() < count && std::chrono::steady_clock::now() < deadline) {
-    kafka::message_ptr msg{rd_kafka_consumer_poll(rk.get(), 100)};
-    if (!msg || msg->err != RD_KAFKA_RESP_ERR_NO_ERROR)
-      continue;
-    read_record r;
-    r.partition = msg->partition;
-    r.offset = msg->offset;
-    if (msg->key != nullptr)
-      r.key.assign(static_cast<const char*>(msg->key), msg->key_len);
-    r.value.assign(static_cast<const char*>(msg->payload), msg->len);
-    rd_kafka_headers_t* hdrs = nullptr;
-    if (rd_kafka_message_headers(msg.get(), &hdrs) ==
-        RD_KAFKA_RESP_ERR_NO_ERROR) {
-      const char* name = nullptr;
-      const void* value = nullptr;
-      size_t size = 0;
-      for (size_t i = 0;
-           rd_kafka_header_get_all(hdrs, i, &name, &value, &size) ==
-           RD_KAFKA_RESP_ERR_NO_ERROR;
-           ++i)
-        r.headers[name] = std::string{static_cast<const char*>(value), size};
-    }
-    out.push_back(std::move(r));
-  }
-  rd_kafka_consumer_close(rk.get());
-  return out;
-}
+using dt::read_back;
+using dt::read_record;
 
 /// The high watermark of one partition right now.
 int64_t high_watermark(rd_kafka_t* rk, const std::string& topic,

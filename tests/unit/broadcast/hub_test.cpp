@@ -357,3 +357,43 @@ TEST_F(hub_test, ready_carries_the_extra_fields) {
 }
 
 } // namespace
+
+namespace {
+
+TEST_F(hub_test, a_head_beyond_the_last_event_is_filled_after_the_window) {
+  bc::effects fx;
+  auto c = subscribe(1, "user:a", std::nullopt, fx);
+  h.replayed(1, events({}, 3), t0, fx);
+  // The database says 5 exist; nothing arrived live (a lost record).
+  bc::effects fx2;
+  h.head("user:a", 5, t0, fx2);
+  ASSERT_EQ(fx2.timers.size(), 1u);
+  EXPECT_EQ(fx2.timers[0].at, t0 + 250ms);
+  EXPECT_TRUE(fx2.replays.empty());
+  bc::effects fx3;
+  h.timer(1, t0 + 250ms, fx3);
+  ASSERT_EQ(fx3.replays.size(), 1u);
+  EXPECT_EQ(fx3.replays[0].after, std::optional<uint64_t>{3});
+  h.replayed(1, events({4, 5}, 5), t0 + 260ms, fx3);
+  EXPECT_EQ(c->got, (std::vector<std::string>{"ready:3", "e:4", "e:5"}));
+  // A head that is not ahead does nothing.
+  bc::effects fx4;
+  h.head("user:a", 5, t0 + 300ms, fx4);
+  h.head("user:b", 9, t0 + 300ms, fx4);
+  EXPECT_TRUE(fx4.timers.empty());
+}
+
+TEST_F(hub_test, a_head_whose_events_arrive_live_needs_no_fill) {
+  bc::effects fx;
+  auto c = subscribe(1, "user:a", std::nullopt, fx);
+  h.replayed(1, events({}, 3), t0, fx);
+  bc::effects fx2;
+  h.head("user:a", 4, t0, fx2);
+  h.publish("user:a", ev(4), t0 + 10ms, fx2);
+  bc::effects fx3;
+  h.timer(1, t0 + 250ms, fx3);
+  EXPECT_TRUE(fx3.replays.empty());
+  EXPECT_EQ(c->got, (std::vector<std::string>{"ready:3", "e:4"}));
+}
+
+} // namespace
