@@ -114,12 +114,16 @@ constexpr std::string_view upload_op = R"J({
     "202": {"description": "accepted; Location names the status route",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UploadAccepted"}}}},
     "400": {"description": "not multipart (invalid_multipart), no file field (missing_file), empty file (empty_file), bad file name (invalid_filename)",
+            "x-error-codes": ["invalid_multipart", "missing_file", "empty_file", "invalid_filename"],
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
     "413": {"description": "the body or the file is larger than the limit (payload_too_large, file_too_large); decided from Content-Length before the body is read",
+            "x-error-codes": ["payload_too_large", "file_too_large"],
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
     "415": {"description": "unsupported file type; lists the supported extensions",
+            "x-error-codes": ["unsupported_media_type"],
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UnsupportedMediaType"}}}},
-    "503": {"description": "the pipeline is unavailable",
+    "503": {"description": "the pipeline or its database is unavailable (Retry-After)",
+            "x-error-codes": ["unavailable"],
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
   }
 })J";
@@ -133,8 +137,10 @@ constexpr std::string_view status_op = R"J({
     "200": {"description": "the job",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}},
     "404": {"description": "no such job",
+            "x-error-codes": ["not_found"],
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-    "503": {"description": "the pipeline is unavailable",
+    "503": {"description": "the pipeline or its database is unavailable (Retry-After)",
+            "x-error-codes": ["unavailable"],
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
   }
 })J";
@@ -155,10 +161,13 @@ constexpr std::string_view jobs_op = R"J({
     "200": {"description": "one page",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JobList"}}}},
     "400": {"description": "unknown status",
+            "x-error-codes": ["invalid_status"],
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
     "422": {"description": "limit or offset out of range or not an integer",
+            "x-error-codes": ["invalid_limit", "invalid_offset"],
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-    "503": {"description": "the pipeline is unavailable",
+    "503": {"description": "the pipeline or its database is unavailable (Retry-After)",
+            "x-error-codes": ["unavailable"],
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
   }
 })J";
@@ -166,15 +175,23 @@ constexpr std::string_view jobs_op = R"J({
 constexpr std::string_view events_op = R"J({
   "tags": ["documents"],
   "summary": "Server-Sent Events of one job's state changes",
-  "description": "First the current state, then each change, as `event: <status>` with `data: <Job JSON>`; the stream ends after `completed` or `failed` (at once when the job is already final). Comments `: ping` keep the connection alive.",
+  "description": "First the current state, then each change, as `event: <status>` with `id: <position>` and `data: <Job JSON>`; the stream ends after `completed` or `failed` (at once when the job is already final). With Last-Event-ID (header or ?last_event_id=) the current state is sent only when it is newer. Comments `: ping` keep the connection alive.",
   "parameters": [{"name": "job_id", "in": "path", "required": true,
-                  "schema": {"type": "string", "format": "uuid"}}],
+                  "schema": {"type": "string", "format": "uuid"}},
+                 {"name": "last_event_id", "in": "query", "description": "the id of the last event seen",
+                  "schema": {"type": "integer", "minimum": 0}},
+                 {"name": "Last-Event-ID", "in": "header", "schema": {"type": "integer", "minimum": 0}}],
   "responses": {
     "200": {"description": "the event stream; each event's data is a Job",
             "content": {"text/event-stream": {"schema": {"$ref": "#/components/schemas/Job"}}}},
-    "404": {"description": "no such job (plain JSON, no stream)",
+    "400": {"description": "Last-Event-ID not a number",
+            "x-error-codes": ["invalid_last_event_id"],
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-    "503": {"description": "the pipeline is unavailable",
+    "404": {"description": "no such job (plain JSON, no stream)",
+            "x-error-codes": ["not_found"],
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+    "503": {"description": "the pipeline or its database is unavailable (Retry-After)",
+            "x-error-codes": ["unavailable"],
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
   }
 })J";
@@ -188,8 +205,10 @@ constexpr std::string_view file_op = R"J({
     "200": {"description": "the original bytes with their Content-Type and Content-Disposition: attachment",
             "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
     "404": {"description": "no such job",
+            "x-error-codes": ["not_found"],
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-    "503": {"description": "the pipeline is unavailable",
+    "503": {"description": "the pipeline or its database is unavailable (Retry-After)",
+            "x-error-codes": ["unavailable"],
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
   }
 })J";
@@ -206,10 +225,13 @@ constexpr std::string_view query_op = R"J({
     "200": {"description": "the answer and its sources",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/QueryAnswer"}}}},
     "400": {"description": "not a JSON object (invalid_json), question missing or blank (invalid_question)",
+            "x-error-codes": ["invalid_json", "invalid_question"],
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
     "422": {"description": "top_k not an integer from 1 to 100 (invalid_top_k)",
+            "x-error-codes": ["invalid_top_k"],
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-    "503": {"description": "the pipeline is unavailable",
+    "503": {"description": "the pipeline or its database is unavailable (Retry-After)",
+            "x-error-codes": ["unavailable"],
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
   }
 })J";
