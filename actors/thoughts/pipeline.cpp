@@ -588,14 +588,24 @@ class pipeline_service : public thought_service {
     auto st = st_;
     run<thought_store::created>(std::move(done), [st, s] {
       new_thought t{make_uuid(), s.user_id, s.text, s.trace_id};
-      auto c = st->store->create(t, st->cfg.updates_topic);
+      auto c = st->store->create(t);
       log::info("thought_submitted", {{"thought_id", t.thought_id},
                                       {"user_id", t.user_id},
                                       {"chars", t.text.size()},
                                       {"trace_id", t.trace_id}});
+      // This node's streams at once; the others through thought-updates,
+      // without waiting: a record lost here is found by their head checks.
       if (st->deps.broadcaster)
         st->deps.broadcaster->publish(user_channel(t.user_id),
                                       pipeline_state::to_broadcast(c.event));
+      if (st->deps.sink) {
+        kafka::out_record r;
+        r.topic = st->cfg.updates_topic;
+        r.key = t.user_id;
+        r.value = encode(c.event);
+        r.trace = trace_id{t.trace_id};
+        st->deps.sink->send(std::move(r));
+      }
       if (st->deps.wake_relay)
         st->deps.wake_relay();
       return http::api_result<thought_store::created>{std::move(c)};

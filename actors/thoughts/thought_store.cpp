@@ -47,13 +47,48 @@ namespace {
       "e.created_at") ", (extract(epoch FROM e.created_at) * "                 \
                       "1000000)::bigint "
 
-constexpr const char* upsert_user_sql =
-    "INSERT INTO users (user_id) VALUES ($1) ON CONFLICT DO NOTHING";
+/// A submission's user: added, or its event counter advanced — either way
+/// its row is locked to the commit and the new number returned.
+constexpr const char* next_seq_sql =
+    "INSERT INTO users AS u (user_id, event_seq) VALUES ($1, 1)"
+    " ON CONFLICT (user_id) DO UPDATE SET event_seq = u.event_seq + 1"
+    " RETURNING u.event_seq";
 
+/// The rest of a submission in one statement: the thought, its
+/// thought_created event (number $5) and the ThoughtCreated outbox row
+/// (topic $6; the same JSON as records.hpp's encode(thought_created)).
 constexpr const char* insert_thought_sql =
-    "INSERT INTO thoughts AS t (thought_id, user_id, text, trace_id)"
-    " VALUES ($1, $2, $3, nullif($4::text, ''))"
-    " RETURNING" DISTILLER_THOUGHT_COLUMNS;
+    "WITH t AS ("
+    "  INSERT INTO thoughts AS t (thought_id, user_id, text, trace_id)"
+    "  VALUES ($1, $2, $3, nullif($4::text, ''))"
+    "  RETURNING t.*),"
+    " e AS ("
+    "  INSERT INTO thought_events AS e"
+    "    (user_id, seq, thought_id, type, body, trace_id)"
+    "  SELECT t.user_id, $5, t.thought_id, 'thought_created',"
+    "    jsonb_build_object('status', 'pending', 'text', t.text,"
+    "      'created_at'," DISTILLER_TIME(
+        "t.created_at") "), t.trace_id"
+                        "  FROM t RETURNING e.*),"
+                        " o AS ("
+                        "  INSERT INTO outbox (topic, key, payload, headers)"
+                        "  SELECT $6, convert_to(t.user_id::text, 'UTF8'),"
+                        "    convert_to(json_build_object('type', "
+                        "'ThoughtCreated',"
+                        "      'thought_id', t.thought_id, 'user_id', "
+                        "t.user_id,"
+                        "      'created_at'," DISTILLER_TIME(
+                            "t.created_at") ","
+                                            "      'trace_id', "
+                                            "coalesce(t.trace_id, ''))::text, "
+                                            "'UTF8'),"
+                                            "    "
+                                            "jsonb_build_object('x-trace-id', "
+                                            "coalesce(t.trace_id, ''))"
+                                            "  FROM t)"
+                                            " SELECT" DISTILLER_THOUGHT_COLUMNS
+                                            "," DISTILLER_EVENT_COLUMNS
+                                            " FROM t, e";
 
 /// Numbers and stores events given as a JSON array of {user_id,
 /// thought_id, type, body, trace_id}: each user's counter moves by its
@@ -203,7 +238,7 @@ constexpr const char* prune_sql =
 #undef DISTILLER_TIME
 
 void prepare_statements(pqxx::connection& conn) {
-  conn.prepare("upsert_user", upsert_user_sql);
+  conn.prepare("next_seq", next_seq_sql);
   conn.prepare("insert_thought", insert_thought_sql);
   conn.prepare("emit", emit_sql);
   conn.prepare("get", get_sql);
@@ -252,20 +287,24 @@ thought_row to_thought(const pqxx::row& r) {
   return t;
 }
 
-thought_event to_event(const pqxx::row& r) {
+/// The event's columns start at `at` (a row that also has other columns).
+thought_event to_event(const pqxx::row& r, int at = 0) {
   thought_event e;
-  e.user_id = r[0].as<std::string>();
-  e.seq = r[1].as<uint64_t>();
-  e.thought_id = r[2].as<std::string>();
-  e.type = r[3].as<std::string>();
-  auto body = json::parse(r[4].as<std::string>());
+  e.user_id = r[at].as<std::string>();
+  e.seq = r[at + 1].as<uint64_t>();
+  e.thought_id = r[at + 2].as<std::string>();
+  e.type = r[at + 3].as<std::string>();
+  auto body = json::parse(r[at + 4].as<std::string>());
   if (body.is_object())
     e.body = std::move(body.as_object());
-  e.trace_id = r[5].as<std::string>();
-  e.time = r[6].as<std::string>();
-  e.time_us = r[7].as<int64_t>();
+  e.trace_id = r[at + 5].as<std::string>();
+  e.time = r[at + 6].as<std::string>();
+  e.time_us = r[at + 7].as<int64_t>();
   return e;
 }
+
+/// Columns of DISTILLER_THOUGHT_COLUMNS.
+constexpr int thought_columns = 17;
 
 /// One event to number and store.
 struct pending_event {
@@ -373,33 +412,19 @@ thought_store::~thought_store() = default;
 
 // -- the API ------------------------------------------------------------------
 
-thought_store::created thought_store::create(const new_thought& t,
-                                             const std::string& updates_topic) {
+thought_store::created thought_store::create(const new_thought& t) {
   if (!is_uuid(t.thought_id) || !is_uuid(t.user_id))
     throw postgres::db_error("thought_store.create: ids must be UUIDs", false);
   return impl_->pool.run("create", [&](pqxx::work& tx) {
     created out;
-    tx.exec_prepared0("upsert_user", t.user_id);
-    out.thought = to_thought(tx.exec_prepared1("insert_thought", t.thought_id,
-                                               t.user_id, t.text, t.trace_id));
     // The user's row lock is taken here and held to the commit: the outbox
-    // rows below get ids in the user's submission order.
-    auto events =
-        emit(tx, {{t.user_id, t.thought_id, event_types::created,
-                   json::object{{"status", states::pending},
-                                {"text", t.text},
-                                {"created_at", out.thought.created_at}},
-                   t.trace_id}});
-    out.event = std::move(events.front());
-    std::vector<std::pair<std::string, std::string>> headers{
-        {trace_header, t.trace_id}};
-    postgres::insert_outbox(
-        tx, {impl_->cfg.processing_topic, t.user_id,
-             encode(thought_created{t.thought_id, t.user_id,
-                                    out.thought.created_at, t.trace_id}),
-             headers});
-    postgres::insert_outbox(
-        tx, {updates_topic, t.user_id, encode(out.event), headers});
+    // row below gets an id in the user's submission (commit) order.
+    auto seq = tx.exec_prepared1("next_seq", t.user_id)[0].as<int64_t>();
+    auto row =
+        tx.exec_prepared1("insert_thought", t.thought_id, t.user_id, t.text,
+                          t.trace_id, seq, impl_->cfg.processing_topic);
+    out.thought = to_thought(row);
+    out.event = to_event(row, thought_columns);
     return out;
   });
 }

@@ -100,10 +100,13 @@ class thought_store {
     thought_event event; // thought_created
   };
 
-  /// One transaction: the user (upsert), the thought (pending), its
-  /// thought_created event and the outbox rows for thought-processing
-  /// (ThoughtCreated, key user_id) and thought-updates (the event).
-  created create(const new_thought& t, const std::string& updates_topic);
+  /// One transaction (two statements): the user (upsert, its event counter
+  /// advanced), the thought (pending), its thought_created event and the
+  /// outbox row for thought-processing (ThoughtCreated, key user_id). The
+  /// event reaches the streams through the caller (this node at once,
+  /// thought-updates for the others, and the stream watcher's head checks
+  /// when that record is lost).
+  created create(const new_thought& t);
 
   std::optional<thought_row> get(const std::string& thought_id);
 

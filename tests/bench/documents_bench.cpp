@@ -51,6 +51,7 @@
 #include "runtime/config/schema.hpp"
 #include "runtime/core/ids.hpp"
 #include "runtime/logging/log.hpp"
+#include "tests/bench/bench_machine.hpp"
 #include "tests/support/document_client.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/testing.hpp"
@@ -61,6 +62,9 @@ using steady = std::chrono::steady_clock;
 namespace dt = distiller::testing;
 namespace fs = std::filesystem;
 namespace json = boost::json;
+using distiller::bench::cpu_meter;
+using distiller::bench::cpu_model;
+using distiller::bench::load_average;
 
 namespace {
 
@@ -164,75 +168,6 @@ options parse(int argc, char** argv) {
     usage("numbers must be positive (--doc-bytes at least 64)");
   return o;
 }
-
-// -- the machine --------------------------------------------------------------
-
-std::string load_average() {
-  double l[3] = {0, 0, 0};
-  if (getloadavg(l, 3) != 3)
-    return "unknown";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.2f %.2f %.2f", l[0], l[1], l[2]);
-  return buf;
-}
-
-std::string cpu_model() {
-  std::ifstream in{"/proc/cpuinfo"};
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("model name", 0) == 0)
-      return line.substr(line.find(':') + 2);
-  return "unknown";
-}
-
-/// Busy and total jiffies of the whole machine (/proc/stat).
-std::pair<double, double> machine_jiffies() {
-  std::ifstream in{"/proc/stat"};
-  std::string cpu;
-  double v[8] = {};
-  in >> cpu;
-  for (auto& x : v)
-    in >> x;
-  double total = 0;
-  for (auto x : v)
-    total += x;
-  return {total - v[3] - v[4], total}; // idle and iowait are not busy
-}
-
-/// Process CPU time (user + system) in seconds.
-double cpu_seconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  auto tv = [](const timeval& t) {
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-  };
-  return tv(ru.ru_utime) + tv(ru.ru_stime);
-}
-
-/// Where the CPU went over an interval: this process (node and clients) and
-/// the whole machine (PostgreSQL's processes and other users included).
-class cpu_meter {
- public:
-  cpu_meter()
-      : wall_(steady::now()), proc_(cpu_seconds()), mach_(machine_jiffies()) {}
-  std::string report() const {
-    auto wall = std::chrono::duration<double>(steady::now() - wall_).count();
-    auto m = machine_jiffies();
-    auto busy =
-        (m.first - mach_.first) / std::max(1.0, m.second - mach_.second);
-    char buf[160];
-    std::snprintf(buf, sizeof buf,
-                  "this process %.2f cores, machine %.0f%% busy of %u cores",
-                  (cpu_seconds() - proc_) / wall, busy * 100,
-                  std::thread::hardware_concurrency());
-    return buf;
-  }
-
- private:
-  steady::time_point wall_;
-  double proc_;
-  std::pair<double, double> mach_;
-};
 
 double seconds_since(steady::time_point t0) {
   return std::chrono::duration<double>(steady::now() - t0).count();

@@ -66,8 +66,7 @@ class thought_store_test : public ::testing::Test {
 
   th::thought_store::created submit(const std::string& user,
                                     const std::string& text = "a thought") {
-    return store_->create({make_uuid(), user, text, "trace-1"},
-                          "thought-updates");
+    return store_->create({make_uuid(), user, text, "trace-1"});
   }
 
   int64_t scalar(const std::string& sql) {
@@ -95,7 +94,7 @@ std::unique_ptr<pg_cluster> thought_store_test::cluster_;
 
 } // namespace
 
-TEST_F(thought_store_test, a_submission_writes_thought_event_and_outbox) {
+TEST_F(thought_store_test, a_submission_writes_thought_event_and_outbox_row) {
   auto user = make_uuid();
   auto c = submit(user, "call mum");
   EXPECT_EQ(c.thought.status, "pending");
@@ -110,16 +109,20 @@ TEST_F(thought_store_test, a_submission_writes_thought_event_and_outbox) {
   auto rows = tx.exec("SELECT topic, convert_from(key, 'UTF8'),"
                       " convert_from(payload, 'UTF8'), headers->>'x-trace-id'"
                       " FROM outbox ORDER BY id");
-  ASSERT_EQ(rows.size(), 2u);
+  ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0][0].as<std::string>(), "thought-processing");
   EXPECT_EQ(rows[0][1].as<std::string>(), user);
+  // Built in SQL: the same record as encode(thought_created).
   auto created = th::decode_thought_created(rows[0][2].as<std::string>());
   EXPECT_EQ(created.thought_id, c.thought.thought_id);
+  EXPECT_EQ(created.user_id, user);
+  EXPECT_EQ(created.created_at, c.thought.created_at);
+  EXPECT_EQ(created.trace_id, "trace-1");
+  EXPECT_EQ(json::parse(rows[0][2].as<std::string>()).at("type").as_string(),
+            "ThoughtCreated");
   EXPECT_EQ(rows[0][3].as<std::string>(), "trace-1");
-  EXPECT_EQ(rows[1][0].as<std::string>(), "thought-updates");
-  auto ev = th::decode_thought_event(rows[1][2].as<std::string>());
-  EXPECT_EQ(ev.seq, 1u);
-  EXPECT_EQ(ev.type, "thought_created");
+  EXPECT_EQ(c.event.body.at("status").as_string(), "pending");
+  EXPECT_EQ(c.event.body.at("created_at").as_string(), c.thought.created_at);
 }
 
 TEST_F(thought_store_test, each_user_numbers_its_events_without_gaps) {
