@@ -70,6 +70,51 @@ TEST(ConfigPrecedence, SeedEnvironmentAliases) {
   EXPECT_EQ(g.cfg.kafka.brokers, "own:2");
 }
 
+TEST(ConfigPrecedence, SeedThoughtPipelineVariables) {
+  fixture f;
+  config::load_env(f.schema, {{"KAFKA_TOPIC", "thought-processing"},
+                              {"KAFKA_CONSUMER_GROUP", "thought-workers-2"},
+                              {"KAFKA_DEAD_LETTER_TOPIC", "thoughts.dead"},
+                              {"KAFKA_MAX_RETRIES", "5"},
+                              {"KAFKA_RETRY_BACKOFF_MS", "1500"},
+                              {"SSE_HEARTBEAT_INTERVAL", "30"},
+                              {"SSE_MAX_CONNECTIONS", "250"}});
+  EXPECT_EQ(f.cfg.thoughts.topic, "thought-processing");
+  EXPECT_EQ(f.cfg.thoughts.group, "thought-workers-2");
+  EXPECT_EQ(f.cfg.thoughts.dead_letter_topic, "thoughts.dead");
+  EXPECT_EQ(f.cfg.thoughts.max_attempts, 5);
+  EXPECT_EQ(f.cfg.thoughts.retry_backoff, std::chrono::milliseconds{1500});
+  // Seed 003 counts the heartbeat in seconds.
+  EXPECT_EQ(f.cfg.sse.heartbeat, std::chrono::seconds{30});
+  EXPECT_EQ(f.cfg.sse.max_connections, 250);
+  // A unit given in the variable is kept.
+  fixture g;
+  config::load_env(g.schema, {{"SSE_HEARTBEAT_INTERVAL", "500ms"}});
+  EXPECT_EQ(g.cfg.sse.heartbeat, std::chrono::milliseconds{500});
+  // A bad value names the key and the variable.
+  fixture h;
+  auto [key, what] = error_of([&] {
+    config::load_env(h.schema, {{"SSE_MAX_CONNECTIONS", "lots"}});
+  });
+  EXPECT_EQ(key, "sse.max_connections");
+  EXPECT_NE(what.find("SSE_MAX_CONNECTIONS=lots"), std::string::npos) << what;
+}
+
+TEST(ConfigErrors, ChatAgentsNeedAUrl) {
+  fixture f;
+  config::load_flags(f.schema, {{"agents.plan", "chat"}});
+  auto [key, what] = error_of([&] { node::validate(f.cfg); });
+  EXPECT_EQ(key, "agents.chat_url");
+  EXPECT_NE(what.find("plan"), std::string::npos) << what;
+  config::load_flags(f.schema, {{"agents.plan_url", "http://127.0.0.1:1"}});
+  EXPECT_NO_THROW(node::validate(f.cfg));
+  EXPECT_EQ(f.cfg.thoughts.backend_of(distiller::thoughts::agent_kind::plan),
+            "chat");
+  EXPECT_EQ(
+      f.cfg.thoughts.backend_of(distiller::thoughts::agent_kind::classify),
+      "builtin");
+}
+
 TEST(ConfigPrecedence, TypedValues) {
   fixture f;
   config::load_flags(f.schema, {{"http.request_timeout", "2m"},
