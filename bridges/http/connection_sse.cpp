@@ -164,6 +164,10 @@ void connection::sse_overflow() {
     sse_queue_.push_back(std::move(last));
   }
   sse_closing_ = true;
+  // The stream is over for its producers now (sends fail, the close
+  // callback runs), while the last frames may still be on their way.
+  if (sse_)
+    sse_->mark_closed();
   if (!sse_writing_)
     sse_write_next();
 }

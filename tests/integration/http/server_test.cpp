@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <future>
 #include <mutex>
@@ -565,6 +569,106 @@ TEST_F(http_server_test, sse_heartbeats_and_client_disconnect) {
   s->on_close([&late] { late = true; });
   EXPECT_TRUE(late);
   EXPECT_EQ(closes, 1);
+}
+
+TEST_F(http_server_test, sse_slow_client_gets_a_last_event_and_is_dropped) {
+  std::mutex mtx;
+  std::shared_ptr<http::sse_stream> stream;
+  routes->add(bhttp::verb::get, "/slow",
+              [&](http::request&&, http::responder res) {
+                http::sse_options o;
+                o.heartbeat = 0ms;
+                o.max_queue_bytes = 32 * 1024;
+                o.write_timeout = 30s;
+                o.retry = 1500ms;
+                o.overflow_frame = http::sse_stream::format(
+                    "closing", R"({"reason":"slow_client"})", "");
+                auto s = res.start_sse(std::move(o));
+                std::lock_guard<std::mutex> guard{mtx};
+                stream = s;
+              });
+  start();
+  // A client with a tiny receive window that stops reading.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int small = 1024;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
+            0);
+  std::string req = "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(::write(fd, req.data(), req.size()),
+            static_cast<ssize_t>(req.size()));
+  ASSERT_TRUE(wait_until([&] {
+    std::lock_guard<std::mutex> guard{mtx};
+    return stream != nullptr;
+  }));
+  std::string payload(8 * 1024, 'x');
+  int sent = 0;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        if (stream->closed())
+          return true;
+        stream->send("tick", payload, std::to_string(++sent));
+        return false;
+      },
+      30s, 1ms))
+      << "never counted as slow after " << sent << " events";
+  EXPECT_EQ(stream->reason(), http::sse_close_reason::slow_client);
+  // Sends after that are refused.
+  EXPECT_FALSE(stream->send("tick", "late"));
+  // When the client reads again, the stream ends with the closing event.
+  std::string got;
+  char buf[65536];
+  for (;;) {
+    auto n = ::read(fd, buf, sizeof buf);
+    if (n <= 0)
+      break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  EXPECT_NE(got.find("retry: 1500"), std::string::npos);
+  auto last = got.rfind("event: ");
+  ASSERT_NE(last, std::string::npos);
+  EXPECT_EQ(got.substr(last, 14), "event: closing");
+  EXPECT_NE(got.find(R"({"reason":"slow_client"})", last), std::string::npos);
+  // Fewer events arrived than were sent: the queued ones were dropped.
+  int ticks = 0;
+  for (size_t at = 0; (at = got.find("event: tick", at)) != std::string::npos;
+       ++at)
+    ++ticks;
+  EXPECT_LT(ticks, sent);
+  EXPECT_GT(ticks, 0);
+}
+
+TEST_F(http_server_test, sse_one_large_event_passes_an_empty_queue) {
+  std::mutex mtx;
+  std::shared_ptr<http::sse_stream> stream;
+  routes->add(bhttp::verb::get, "/big",
+              [&](http::request&&, http::responder res) {
+                http::sse_options o;
+                o.heartbeat = 0ms;
+                o.max_queue_bytes = 16 * 1024;
+                auto s = res.start_sse(std::move(o));
+                std::lock_guard<std::mutex> guard{mtx};
+                stream = s;
+              });
+  start();
+  sse_reader reader{port, "/big"};
+  ASSERT_EQ(reader.reply().status, 200u);
+  ASSERT_TRUE(wait_until([&] {
+    std::lock_guard<std::mutex> guard{mtx};
+    return stream != nullptr;
+  }));
+  std::string big(100 * 1024, 'y');
+  ASSERT_TRUE(stream->send("big", big, "1"));
+  auto ev = reader.next(10s);
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(ev->data.size(), big.size());
+  EXPECT_FALSE(stream->closed());
+  EXPECT_EQ(stream->reason(), http::sse_close_reason::open);
 }
 
 TEST_F(http_server_test, stop_with_open_sse_returns_promptly) {
