@@ -47,7 +47,9 @@ void add_config_flags(CLI::App& cmd, config_flags& flags) {
           {"--port", "http.port", "HTTP listen port (0 picks a free one)"},
           {"--name", "node.name", "Node name"},
           {"--roles", "node.roles", "Roles (comma-separated)"},
-          {"--data-dir", "node.data_dir", "Directory for runtime data"},
+          {"--data-dir", "node.data_dir",
+           "Directory for runtime data; one node per directory (a second "
+           "start exits 2 naming the running node)"},
           {"--log-level", "log.level", "debug, info, warn or error"},
       });
 }
@@ -58,7 +60,9 @@ void add_client_config_flags(CLI::App& cmd, config_flags& flags) {
       {
           {"--brokers", "kafka.brokers",
            "Kafka bootstrap servers; omit to use the running node's "
-           "embedded cluster (<data-dir>/kafka.bootstrap)"},
+           "embedded cluster (<data-dir>/kafka.bootstrap; exits 1 at once, "
+           "\"no running node in <dir>: … left from a node that stopped "
+           "(pid N)\", if the node that wrote it is gone)"},
           {"--data-dir", "node.data_dir", "The local node's data directory"},
           {"--log-level", "log.level", "debug, info, warn or error"},
       });

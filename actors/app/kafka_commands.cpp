@@ -127,7 +127,8 @@ struct kafka_commands::impl {
   // produce
   CLI::App* produce = nullptr;
   tools::produce_options po;
-  std::string acks = "all", compression = "none", partitioner = "murmur2";
+  std::string acks = "all", compression, partitioner = "murmur2";
+  CLI::Option* compression_opt = nullptr;
   std::string value_size = "256", delivery_timeout = "30";
   bool idempotent = false, no_idempotent = false;
 
@@ -227,11 +228,13 @@ kafka_commands::kafka_commands(CLI::App& app, config_flags& flags)
                    "Pad each JSON value to this size (512, 4KiB)")
       ->check(bytes_validator())
       ->capture_default_str();
-  x.produce
-      ->add_option("--compression", x.compression,
-                   "none, gzip, snappy, lz4 or zstd")
-      ->check(checked(tools::parse_compression, "CODEC"))
-      ->capture_default_str();
+  x.compression_opt =
+      x.produce
+          ->add_option("--compression", x.compression,
+                       "none, gzip, snappy, lz4 or zstd (default: the "
+                       "topic's compression in kafka.catalog, else "
+                       "kafka.compression)")
+          ->check(checked(tools::parse_compression, "CODEC"));
   x.produce
       ->add_option("--partitioner", x.partitioner,
                    "murmur2 (by key), round-robin, sticky (keyless, one "
@@ -454,7 +457,10 @@ int kafka_commands::impl::run_topics(const node::node_config& cfg) {
 
 int kafka_commands::impl::run_produce(const node::node_config& cfg) {
   po.required_acks = tools::parse_acks(acks);
-  po.codec = tools::parse_compression(compression);
+  // An explicit flag wins; otherwise the rule of every Distiller producer.
+  po.codec = compression_opt->count() > 0
+                 ? tools::parse_compression(compression)
+                 : tools::default_codec(cfg.kafka, po.topic);
   po.partitioning = tools::parse_partitioner(partitioner);
   po.value_size = static_cast<size_t>(*config::parse_bytes(value_size));
   po.delivery_timeout = *parse_seconds(delivery_timeout);

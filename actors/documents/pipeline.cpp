@@ -62,6 +62,7 @@ supervision::child_spec bridge_child(std::shared_ptr<pipeline_state> st,
         kafka::bridge_deps deps;
         deps.actors = st->deps.actors;
         deps.metrics = st->deps.metrics;
+        deps.codecs = st->deps.codecs;
         return kafka::spawn_source_bridge(sys, st->deps.brokers, b, deps);
       }};
 }
@@ -114,6 +115,12 @@ void pipeline::prepare() {
                              steady::now() - t0)
                              .count()}});
   }
+  if (st.deps.roles.ingest && st.deps.embedded_kafka) {
+    // What the embedded Kafka held died with the last process: publish
+    // every unfinished job's work again now, not after stuck_after.
+    if (auto n = redrive_unfinished(st))
+      log::info("jobs_redriven", {{"jobs", n}, {"reason", "start"}});
+  }
   if (st.deps.roles.api) {
     auto* reg = st.deps.actors;
     int n = st.cfg.api_workers;
@@ -133,6 +140,7 @@ std::vector<supervision::child_spec> pipeline::children() {
   kafka::sink_config sc;
   sc.brokers = st->deps.brokers;
   sc.client_id = st->deps.node_name + "-documents";
+  sc.codecs = st->deps.codecs;
   out.push_back(
       {"documents-sink", "sink",
        [st, sc](caf::actor_system& sys, inspect::actor_entry_ptr entry) {

@@ -37,6 +37,7 @@
 #include "actors/broadcast/broadcaster.hpp"
 #include "actors/documents/documents_config.hpp"
 #include "actors/documents/service.hpp"
+#include "bridges/kafka/compression.hpp"
 #include "runtime/inspect/registry.hpp"
 #include "runtime/metrics/metrics.hpp"
 #include "runtime/supervision/supervisor.hpp"
@@ -62,6 +63,12 @@ struct pipeline_deps {
   std::function<void()> wake_relay;
   /// The node's SSE broadcaster (the api role's job streams).
   std::shared_ptr<broadcast::broadcaster> broadcaster;
+  /// The embedded Kafka started empty: every unfinished job is re-driven
+  /// at start (ingest role) instead of after documents.stuck_after.
+  bool embedded_kafka = false;
+  /// The codec of each topic (the node's catalog plan) for the sink and the
+  /// bridges' dead-letter producers.
+  kafka::compression_plan codecs;
 };
 
 struct pipeline_state;

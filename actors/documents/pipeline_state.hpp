@@ -115,6 +115,10 @@ caf::actor spawn_reconciler(caf::actor_system& sys,
 /// One reconciler round (exposed for tests): returns the jobs re-driven.
 int reconcile_once(pipeline_state& st);
 
+/// Re-drives every job that is not final (the embedded Kafka started
+/// empty); returns how many.
+int redrive_unfinished(pipeline_state& st);
+
 /// The job watcher: every second, reads the jobs that this node's streams
 /// watch (the broadcaster's "job:" channels) and hands their states to the
 /// broadcaster (streams drop states they have already seen).

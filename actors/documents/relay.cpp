@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 
 #include <caf/all.hpp>
 
@@ -25,10 +26,12 @@ using reconcile_atom = caf::atom_constant<caf::atom("reconcile")>;
 
 // -- reconciler ---------------------------------------------------------------
 
-int reconcile_once(pipeline_state& st) {
-  auto jobs = st.store->stuck_jobs(st.cfg.stuck_after, 100);
-  int redriven = 0;
-  for (auto& job : jobs) {
+namespace {
+
+/// Puts fresh records for `job` in the outbox: an ingest request, or for a
+/// job that is embedding one chunk record per chunk not embedded yet.
+void redrive(pipeline_state& st, const job_row& job) {
+  {
     std::vector<outbox_message> messages;
     std::vector<std::pair<std::string, std::string>> headers{
         {"x-trace-id", job.trace_id}};
@@ -50,15 +53,41 @@ int reconcile_once(pipeline_state& st) {
     if (!messages.empty())
       st.store->enqueue(messages);
     st.store->touch(job.job_id);
-    ++redriven;
     log::info("job_redriven", {{"job_id", job.job_id},
                                {"status", job.status},
                                {"records", messages.size()},
                                {"trace_id", job.trace_id}});
   }
-  if (redriven > 0)
+}
+
+} // namespace
+
+int reconcile_once(pipeline_state& st) {
+  auto jobs = st.store->stuck_jobs(st.cfg.stuck_after, 100);
+  for (auto& job : jobs)
+    redrive(st, job);
+  if (!jobs.empty())
     st.wake_relay();
-  return redriven;
+  return static_cast<int>(jobs.size());
+}
+
+int redrive_unfinished(pipeline_state& st) {
+  // Oldest change first; a re-driven job is touched and so moves to the
+  // end: the walk stops at the first page that brings nothing new.
+  std::set<std::string> done;
+  for (;;) {
+    int fresh = 0;
+    for (auto& job : st.store->stuck_jobs(std::chrono::milliseconds{0}, 200))
+      if (done.insert(job.job_id).second) {
+        redrive(st, job);
+        ++fresh;
+      }
+    if (fresh == 0)
+      break;
+  }
+  if (!done.empty())
+    st.wake_relay();
+  return static_cast<int>(done.size());
 }
 
 caf::actor spawn_reconciler(caf::actor_system& sys,

@@ -1,6 +1,7 @@
 #include "actors/node/node.hpp"
 
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
@@ -27,6 +28,7 @@
 #include "bridges/http/router.hpp"
 #include "bridges/http/server.hpp"
 #include "bridges/kafka/catalog.hpp"
+#include "bridges/kafka/compression.hpp"
 #include "bridges/kafka/handles.hpp"
 #include "bridges/kafka/in_record.hpp"
 #include "bridges/kafka/metadata.hpp"
@@ -38,6 +40,7 @@
 #include "bridges/postgres/migrations.hpp"
 #include "bridges/postgres/outbox.hpp"
 #include "bridges/postgres/pool.hpp"
+#include "runtime/core/data_dir_lock.hpp"
 #include "runtime/core/errc.hpp"
 #include "runtime/core/type_ids.hpp"
 #include "runtime/health/health_board.hpp"
@@ -128,6 +131,9 @@ struct node::impl {
   std::string bootstrap;
   std::string dsn;
   caf::actor root;
+  /// One node per data directory; taken before anything else, released
+  /// last.
+  std::optional<data_dir_lock> dir_lock;
   /// The node's own sink (outbox relay, thought events) and relay.
   std::shared_ptr<kafka::sink_ref> sink = std::make_shared<kafka::sink_ref>();
   std::shared_ptr<outbox::relay_waker> relay =
@@ -147,6 +153,13 @@ struct node::impl {
   impl(node_config c, node_hooks h)
       : cfg(std::move(c)), hooks(std::move(h)), actors(cfg.runtime.node.name),
         metrics(cfg.runtime.node.name) {}
+
+  /// The codec of each topic for every producer of this node: the
+  /// catalog's, else kafka.compression.
+  kafka::compression_plan codecs() const {
+    return kafka::plan_from_catalog(*topics,
+                                    kafka::default_compression(cfg.kafka));
+  }
 
   /// Whether this node publishes the outbox: every role that writes to it.
   bool runs_relay() const {
@@ -188,6 +201,7 @@ struct node::impl {
     };
     deps.embedded_kafka = kafka_mock != nullptr;
     deps.make_agent = hooks.make_agent;
+    deps.codecs = codecs();
     thoughts = std::make_unique<thoughts::pipeline>(*sys, cfg.thoughts, deps);
     thoughts->prepare();
   }
@@ -291,6 +305,8 @@ struct node::impl {
       waker->wake();
     };
     deps.broadcaster = broadcaster;
+    deps.codecs = codecs();
+    deps.embedded_kafka = kafka_mock != nullptr;
     docs = std::make_unique<documents::pipeline>(*sys, cfg.documents, deps);
     docs->prepare();
   }
@@ -312,6 +328,7 @@ struct node::impl {
     kafka::sink_config sc;
     sc.brokers = bootstrap;
     sc.client_id = cfg.runtime.node.name + "-node";
+    sc.codecs = codecs();
     auto node_sink = sink;
     auto* m = &metrics;
     children.push_back({"node-sink", "sink",
@@ -372,6 +389,9 @@ struct node::impl {
     port = web->start();
     board.set("http", health::state::up,
               "listening on " + cfg.http.host + ":" + std::to_string(port));
+    if (dir_lock)
+      dir_lock->set_http_url("http://" + cfg.http.host + ":" +
+                             std::to_string(port));
     log::info("http_listening",
               {{"address", cfg.http.host}, {"port", static_cast<int>(port)}});
   }
@@ -422,7 +442,9 @@ struct node::impl {
   }
 
   void stop() {
-    if (stopped)
+    // Without the lock nothing was started (or a busy directory refused
+    // the start): there is nothing to stop and nothing to log.
+    if (stopped || !dir_lock)
       return;
     stopped = true;
     auto t0 = steady::now();
@@ -484,6 +506,8 @@ struct node::impl {
     }
     log::info("node_stopped",
               {{"node", cfg.runtime.node.name}, {"duration_ms", ms_since(t0)}});
+    // Last: the next node may start once our PostgreSQL is down.
+    dir_lock.reset();
   }
 };
 
@@ -502,6 +526,10 @@ node::~node() {
 }
 
 void node::start() {
+  // Before anything touches the data directory; a busy directory throws
+  // data_dir_busy with nothing to undo.
+  impl_->dir_lock.emplace(impl_->cfg.runtime.node.data_dir,
+                          impl_->cfg.runtime.node.name);
   try {
     impl_->start();
   } catch (...) {
@@ -575,6 +603,24 @@ inspect::registry& node::actors() noexcept {
   return impl_->actors;
 }
 
+void report_busy(const data_dir_busy& e) {
+  auto& o = e.owner();
+  std::string who = o.pid > 0 ? "pid " + std::to_string(o.pid) : "pid unknown";
+  if (!o.node.empty())
+    who = "node '" + o.node + "', " + who;
+  who += o.http_url.empty() ? ", still starting" : ", " + o.http_url;
+  log::error("data_dir_locked", {{"data_dir", e.dir()},
+                                 {"lock", e.lock_path()},
+                                 {"owner_pid", o.pid},
+                                 {"owner_node", o.node},
+                                 {"owner_url", o.http_url}});
+  std::fprintf(stderr,
+               "distiller: another node already runs in %s (%s); %s is "
+               "locked. Stop that node first, or give this one another "
+               "--data-dir.\n",
+               e.dir().c_str(), who.c_str(), e.lock_path().c_str());
+}
+
 void block_stop_signals() {
   sigset_t set;
   sigemptyset(&set);
@@ -583,11 +629,30 @@ void block_stop_signals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
+/// Every event stream, PostgreSQL connection and Kafka socket is a file
+/// descriptor: the default soft limit (1024) is below sse.max_connections
+/// plus the rest, so the node raises it to the hard limit.
+void raise_descriptor_limit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+    return;
+  auto before = rl.rlim_cur;
+  rl.rlim_cur = rl.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+    log::debug("descriptor_limit_raised",
+               {{"from", static_cast<uint64_t>(before)},
+                {"to", static_cast<uint64_t>(rl.rlim_cur)}});
+}
+
 int run(node_config cfg, bool banner) {
   block_stop_signals();
+  raise_descriptor_limit();
   node n{std::move(cfg)};
   try {
     n.start();
+  } catch (const data_dir_busy& e) {
+    report_busy(e);
+    return exit_data_dir_busy;
   } catch (const std::exception& e) {
     log::error("node_start_failed", {{"error", e.what()}});
     std::fprintf(stderr, "distiller: start-up failed: %s\n", e.what());

@@ -9,6 +9,9 @@
 ///   configured brokers) → PostgreSQL (private cluster under var/pg, or the
 ///   configured DSN) → schema migrations → root supervisor with the health
 ///   probes → HTTP façade.
+/// Before all of it `start()` takes `<node.data_dir>/node.lock`
+/// (runtime/core/data_dir_lock.hpp) and throws data_dir_busy, touching
+/// nothing, if another node holds it; the lock is released after the stop.
 /// Stop order is the reverse; `stop()` is idempotent and also runs from the
 /// destructor. A failed start throws `std::runtime_error` after undoing what
 /// had started, so a node never leaves a private PostgreSQL running.
@@ -21,6 +24,10 @@
 
 #include "actors/node/node_config.hpp"
 #include "actors/thoughts/agents/agent.hpp"
+
+namespace distiller {
+class data_dir_busy;
+} // namespace distiller
 
 namespace distiller::health {
 class health_board;
@@ -99,9 +106,18 @@ class node {
 /// afterwards), so `node::wait()` can receive them synchronously.
 void block_stop_signals();
 
+/// The exit code of a node whose data directory another node holds: the
+/// command line's configuration-error code (app::exit_config_error).
+inline constexpr int exit_data_dir_busy = 2;
+
+/// Logs event=data_dir_locked and prints on stderr which node (pid, name,
+/// URL) holds the data directory.
+void report_busy(const data_dir_busy& e);
+
 /// Runs a node until a stop signal: start, optional banner on stdout, wait,
 /// stop. Returns the process exit code (0 after a clean stop, 1 if start-up
-/// failed).
+/// failed, exit_data_dir_busy if another node holds node.data_dir — then
+/// nothing in the directory was touched).
 int run(node_config cfg, bool banner);
 
 } // namespace distiller::node

@@ -396,6 +396,7 @@ processing_bridge(const std::shared_ptr<pipeline_state>& st) {
             kafka::bridge_deps deps;
             deps.actors = st->deps.actors;
             deps.metrics = st->deps.metrics;
+            deps.codecs = st->deps.codecs;
             return kafka::spawn_source_bridge(sys, st->deps.brokers, b, deps);
           }};
 }
@@ -444,6 +445,7 @@ follower_bridge(const std::shared_ptr<pipeline_state>& st) {
             kafka::bridge_deps deps;
             deps.actors = st->deps.actors;
             deps.metrics = st->deps.metrics;
+            deps.codecs = st->deps.codecs;
             return kafka::spawn_source_bridge(sys, st->deps.brokers, b, deps);
           }};
 }

@@ -36,6 +36,7 @@
 #include "actors/thoughts/agents/agent.hpp"
 #include "actors/thoughts/service.hpp"
 #include "actors/thoughts/thoughts_config.hpp"
+#include "bridges/kafka/compression.hpp"
 #include "bridges/kafka/sink_ref.hpp"
 #include "runtime/inspect/registry.hpp"
 #include "runtime/metrics/metrics.hpp"
@@ -67,6 +68,9 @@ struct pipeline_deps {
   bool embedded_kafka = false;
   /// Builds the agents (tests wrap them); null: from the configuration.
   std::function<agent_ptr(agent_kind)> make_agent;
+  /// The codec of each topic (the node's catalog plan) for the bridges'
+  /// dead-letter producers.
+  kafka::compression_plan codecs;
 };
 
 struct pipeline_state;

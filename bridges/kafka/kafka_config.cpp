@@ -1,5 +1,7 @@
 #include "bridges/kafka/kafka_config.hpp"
 
+#include "bridges/kafka/compression.hpp"
+
 namespace distiller::kafka {
 
 void declare(config::schema& s, kafka_config& cfg) {
@@ -14,6 +16,10 @@ void declare(config::schema& s, kafka_config& cfg) {
                "empty means <node.data_dir>/kafka.bootstrap.");
   s.add_string("kafka.catalog", cfg.catalog,
                "Topic catalog (TOML) used to create and verify topics.");
+  s.add_choice("kafka.compression", cfg.compression, compression_names(),
+               "Producers' codec for topics whose catalog entry sets none "
+               "(compression = \"producer\") or that the catalog does not "
+               "list; catalog topics use their own compression.");
   s.add_string("kafka.client_id", cfg.client_id,
                "client.id of the Kafka clients this node creates.");
   s.add_int("kafka.connect_retries", cfg.connect_retries, 1, 1000,

@@ -18,6 +18,10 @@ struct kafka_config {
   std::string bootstrap_file;
   /// The topic catalog.
   std::string catalog = "config/topics.toml";
+  /// The producers' codec (compression.codec) for topics the catalog gives
+  /// none ("producer", or not listed): none|gzip|snappy|lz4|zstd. Seed 002:
+  /// snappy. See compression.hpp.
+  std::string compression = "snappy";
   /// client.id of every client this node creates.
   std::string client_id = "distiller";
   /// Connection attempts before giving up at start-up (seed 002: 30).

@@ -25,12 +25,6 @@ namespace distiller::kafka {
 
 namespace {
 
-const std::set<std::string>& codecs() {
-  static const std::set<std::string> xs{"none", "gzip", "snappy", "lz4",
-                                        "zstd"};
-  return xs;
-}
-
 const std::set<std::string>& native_partitioners() {
   static const std::set<std::string> xs{
       "random",         "consistent", "consistent_random", "murmur2",
@@ -58,9 +52,6 @@ std::string join(const std::set<std::string>& xs) {
 std::map<std::string, std::string> producer_properties(const sink_config& cfg) {
   if (cfg.brokers.empty())
     bad_option("brokers", "must not be empty");
-  if (!codecs().count(cfg.compression))
-    bad_option("compression", "unknown codec '" + cfg.compression +
-                                  "' (expected " + join(codecs()) + ")");
   if (cfg.batch_size <= 0)
     bad_option("batch_size", "must be positive");
   if (cfg.linger.count() < 0)
@@ -74,7 +65,7 @@ std::map<std::string, std::string> producer_properties(const sink_config& cfg) {
       {"client.id", cfg.client_id},
       {"enable.idempotence", "true"},
       {"acks", "all"},
-      {"compression.codec", cfg.compression},
+      {"compression.codec", to_string(cfg.codecs.fallback)},
       {"linger.ms", std::to_string(cfg.linger.count())},
       {"batch.size", std::to_string(cfg.batch_size)},
       {"delivery.timeout.ms", std::to_string(cfg.delivery_timeout.count())},
@@ -113,7 +104,7 @@ std::map<std::string, std::string> producer_properties(const sink_config& cfg) {
 // -- producing ----------------------------------------------------------------
 
 rd_kafka_resp_err_t enqueue_record(rd_kafka_t* rk, const out_record& rec,
-                                   void* msg_opaque) {
+                                   void* msg_opaque, rd_kafka_topic_t* rkt) {
   auto with_trace = !rec.trace.value().empty();
   headers_ptr hdrs{rd_kafka_headers_new(rec.headers.size() + 1)};
   for (auto& h : rec.headers) {
@@ -128,8 +119,13 @@ rd_kafka_resp_err_t enqueue_record(rd_kafka_t* rk, const out_record& rec,
                         static_cast<ssize_t>(rec.trace.value().size()));
   rd_kafka_vu_t vus[7];
   size_t n = 0;
-  vus[n].vtype = RD_KAFKA_VTYPE_TOPIC;
-  vus[n++].u.cstr = rec.topic.c_str();
+  if (rkt != nullptr) {
+    vus[n].vtype = RD_KAFKA_VTYPE_RKT;
+    vus[n++].u.rkt = rkt;
+  } else {
+    vus[n].vtype = RD_KAFKA_VTYPE_TOPIC;
+    vus[n++].u.cstr = rec.topic.c_str();
+  }
   vus[n].vtype = RD_KAFKA_VTYPE_VALUE;
   vus[n].u.mem.ptr = const_cast<char*>(rec.value.data());
   vus[n++].u.mem.size = rec.value.size();
@@ -248,10 +244,26 @@ void on_error(rd_kafka_t* rk, int code, const char* reason, void* opaque) {
 }
 
 /// The producer and what its callbacks write to. The inbox is declared
-/// first so it outlives the producer.
+/// first so it outlives the producer; the topic handles last, so they go
+/// before it.
 struct producer_handle {
+  explicit producer_handle(compression_plan plan) : codecs(std::move(plan)) {}
+
   inbox box;
   rd_kafka_ptr rk;
+  topic_codecs codecs;
+
+  /// Enqueues `rec` with its topic's codec.
+  rd_kafka_resp_err_t enqueue(const out_record& rec, void* opaque) {
+    return enqueue_record(rk.get(), rec, opaque,
+                          codecs.handle(rk.get(), rec.topic));
+  }
+
+  /// Destroys the topic handles, then the producer.
+  void destroy() {
+    codecs.clear();
+    rk.reset();
+  }
 };
 
 // -- actor state --------------------------------------------------------------
@@ -323,7 +335,7 @@ struct sink_state {
       // the actor died); do not let rd_kafka_destroy linger over them.
       rd_kafka_purge(producer->rk.get(),
                      RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-      producer->rk.reset();
+      producer->destroy();
     }
   }
 
@@ -451,7 +463,7 @@ void drain_backlog(sink_actor_ptr self) {
       st.backlog.pop_front();
       continue;
     }
-    auto err = enqueue_record(st.rk(), *i->second.unsent, as_opaque(id));
+    auto err = st.producer->enqueue(*i->second.unsent, as_opaque(id));
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
       break;
     st.backlog.pop_front();
@@ -494,7 +506,7 @@ caf::response_promise accept(sink_actor_ptr self, std::vector<out_record> recs,
       continue;
     }
     // Behind a backlog, wait in line: per-key order must hold.
-    auto err = st.backlog.empty() ? enqueue_record(st.rk(), rec, as_opaque(id))
+    auto err = st.backlog.empty() ? st.producer->enqueue(rec, as_opaque(id))
                                   : RD_KAFKA_RESP_ERR__QUEUE_FULL;
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       p.unsent = std::move(rec);
@@ -630,10 +642,12 @@ caf::behavior sink_actor(sink_actor_ptr self, std::string name, sink_config cfg,
       }};
   if (st.entry)
     st.entry->set_state("running");
-  log::info("kafka_sink_started", {{"sink", st.sink_name},
-                                   {"brokers", st.cfg.brokers},
-                                   {"compression", st.cfg.compression},
-                                   {"partitioner", st.cfg.partitioner}});
+  log::info("kafka_sink_started",
+            {{"sink", st.sink_name},
+             {"brokers", st.cfg.brokers},
+             {"compression", to_string(st.cfg.codecs.fallback)},
+             {"topic_codecs", st.cfg.codecs.topics.size()},
+             {"partitioner", st.cfg.partitioner}});
   self->set_exit_handler([self](caf::exit_msg& msg) {
     shutdown(self);
     if (self->state.entry)
@@ -676,7 +690,7 @@ caf::actor spawn_sink(caf::actor_system& sys, std::string name, sink_config cfg,
                       metrics::node_metrics* metrics,
                       inspect::actor_entry_ptr entry) {
   auto props = producer_properties(cfg);
-  auto producer = std::make_shared<producer_handle>();
+  auto producer = std::make_shared<producer_handle>(cfg.codecs);
   auto conf = make_conf(props);
   forward_logs(conf.get());
   rd_kafka_conf_set_dr_msg_cb(conf.get(), on_delivery);

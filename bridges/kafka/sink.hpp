@@ -7,6 +7,7 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
+#include "bridges/kafka/compression.hpp"
 #include "bridges/kafka/handles.hpp"
 #include "bridges/kafka/record.hpp"
 #include "bridges/kafka/type_ids.hpp"
@@ -73,8 +74,11 @@ struct sink_config {
   std::string brokers;
   /// client.id.
   std::string client_id = "distiller-sink";
-  /// none | gzip | snappy | lz4 | zstd (compression.codec).
-  std::string compression = "lz4";
+  /// The codec per topic (compression.hpp): `codecs.fallback` becomes
+  /// compression.codec (default snappy), every topic of `codecs.topics`
+  /// with another codec gets its own topic handle with compression.type.
+  /// The node fills it from the catalog and kafka.compression.
+  compression_plan codecs;
   /// librdkafka's partitioners — random, consistent, consistent_random,
   /// murmur2, murmur2_random (Java-compatible, the default), fnv1a,
   /// fnv1a_random — or two Java-style names:
@@ -107,21 +111,25 @@ struct sink_config {
 };
 
 /// The librdkafka properties of a sink: bootstrap.servers, client.id,
-/// enable.idempotence=true, acks=all, compression.codec, partitioner (and
+/// enable.idempotence=true, acks=all, compression.codec (the plan's
+/// fallback; per-topic codecs are topic properties, see
+/// `topic_compression_properties`), partitioner (and
 /// sticky.partitioning.linger.ms for sticky/round-robin), linger.ms,
 /// batch.size, delivery.timeout.ms, then `extra`. Throws
-/// std::invalid_argument naming the option ("sink.compression: …") for an
-/// unknown codec or partitioner, a non-positive batch size or timeout, or an
-/// `extra` entry that weakens the guarantees.
+/// std::invalid_argument naming the option ("sink.partitioner: …") for an
+/// unknown partitioner, a non-positive batch size or timeout, or an `extra`
+/// entry that weakens the guarantees.
 std::map<std::string, std::string> producer_properties(const sink_config& cfg);
 
 /// Hands one record to librdkafka with rd_kafka_produceva (payloads copied,
 /// `trace` written as the x-trace-id header, `msg_opaque` for the delivery
-/// report). Returns librdkafka's immediate verdict:
-/// RD_KAFKA_RESP_ERR__QUEUE_FULL means "poll and try again". Shared by the
-/// sink and the transactional stage.
+/// report), through the topic handle `rkt` if given (its topic must be
+/// `rec.topic`; see topic_codecs), else by topic name. Returns librdkafka's
+/// immediate verdict: RD_KAFKA_RESP_ERR__QUEUE_FULL means "poll and try
+/// again". Shared by the sink and the transactional stage.
 rd_kafka_resp_err_t enqueue_record(rd_kafka_t* rk, const out_record& rec,
-                                   void* msg_opaque);
+                                   void* msg_opaque,
+                                   rd_kafka_topic_t* rkt = nullptr);
 
 /// Spawns a sink named `name` (metric label, log field, registry entry).
 /// Throws std::invalid_argument for a bad configuration and

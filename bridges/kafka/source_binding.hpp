@@ -9,6 +9,7 @@
 
 #include <caf/actor.hpp>
 
+#include "bridges/kafka/compression.hpp"
 #include "bridges/kafka/dispatch_queue.hpp"
 #include "runtime/core/backoff.hpp"
 #include "runtime/inspect/registry.hpp"
@@ -118,6 +119,9 @@ struct bridge_deps {
   /// this is set.
   caf::actor dlq_sink;
   commit_observer on_commit;
+  /// The codec of each dead-letter topic (compression.hpp; the pipelines
+  /// pass the node's catalog plan). Default: snappy for every topic.
+  compression_plan codecs;
 };
 
 } // namespace distiller::kafka

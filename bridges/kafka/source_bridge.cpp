@@ -146,7 +146,8 @@ caf::behavior source_bridge_actor(src_actor self, std::string brokers,
       std::map<std::string, std::string>{},
       [me](uint64_t token, caf::error err) {
         caf::anon_send(me, dlq_done_atom::value, token, std::move(err));
-      });
+      },
+      std::chrono::milliseconds{5000}, st.deps.codecs);
   consumer_loop::config lc;
   lc.brokers = st.brokers;
   lc.topic = st.binding.topic;

@@ -51,14 +51,16 @@ dead_letter make_dead_letter(const in_record& rec, const std::string& topic,
 dead_letter_producer::dead_letter_producer(
     const std::string& brokers, const std::string& client_id,
     const std::map<std::string, std::string>& extra, delivery_fn on_delivery,
-    std::chrono::milliseconds flush_timeout)
-    : on_delivery_(std::move(on_delivery)), flush_timeout_(flush_timeout) {
+    std::chrono::milliseconds flush_timeout, compression_plan codecs)
+    : on_delivery_(std::move(on_delivery)), flush_timeout_(flush_timeout),
+      codecs_(std::move(codecs)) {
   std::map<std::string, std::string> props{
       {"bootstrap.servers", brokers},
       {"client.id", client_id},
       {"enable.idempotence", "true"},
       {"acks", "all"},
       {"linger.ms", "5"},
+      {"compression.codec", to_string(codecs_.plan().fallback)},
   };
   for (auto& [k, v] : extra)
     props[k] = v;
@@ -92,15 +94,42 @@ caf::error dead_letter_producer::write(uint64_t token,
     rd_kafka_header_add(hdrs.get(), h.key.data(),
                         static_cast<ssize_t>(h.key.size()), h.value.data(),
                         static_cast<ssize_t>(h.value.size()));
-  const void* key = letter.key ? letter.key->data() : nullptr;
-  size_t key_len = letter.key ? letter.key->size() : 0;
-  auto err = rd_kafka_producev(
-      rk_.get(), RD_KAFKA_V_TOPIC(letter.topic.c_str()),
-      RD_KAFKA_V_KEY(key, key_len),
-      RD_KAFKA_V_VALUE(const_cast<char*>(letter.value.data()),
-                       letter.value.size()),
-      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs.get()),
-      RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(token)), RD_KAFKA_V_END);
+  rd_kafka_topic_t* rkt = nullptr;
+  try {
+    rkt = codecs_.handle(rk_.get(), letter.topic);
+  } catch (const std::exception& e) {
+    return caf::make_error(errc::produce_failed,
+                           "dead letter to " + letter.topic + ": " + e.what());
+  }
+  rd_kafka_vu_t vus[6];
+  size_t n = 0;
+  // By handle when the topic has a codec of its own, else by name.
+  if (rkt != nullptr) {
+    vus[n].vtype = RD_KAFKA_VTYPE_RKT;
+    vus[n++].u.rkt = rkt;
+  } else {
+    vus[n].vtype = RD_KAFKA_VTYPE_TOPIC;
+    vus[n++].u.cstr = letter.topic.c_str();
+  }
+  if (letter.key) {
+    vus[n].vtype = RD_KAFKA_VTYPE_KEY;
+    vus[n].u.mem.ptr = const_cast<char*>(letter.key->data());
+    vus[n++].u.mem.size = letter.key->size();
+  }
+  vus[n].vtype = RD_KAFKA_VTYPE_VALUE;
+  vus[n].u.mem.ptr = const_cast<char*>(letter.value.data());
+  vus[n++].u.mem.size = letter.value.size();
+  vus[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+  vus[n++].u.i = RD_KAFKA_MSG_F_COPY;
+  vus[n].vtype = RD_KAFKA_VTYPE_HEADERS;
+  vus[n++].u.headers = hdrs.get();
+  vus[n].vtype = RD_KAFKA_VTYPE_OPAQUE;
+  vus[n++].u.ptr = reinterpret_cast<void*>(token);
+  auto err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  if (auto* error = rd_kafka_produceva(rk_.get(), vus, n)) {
+    err = rd_kafka_error_code(error);
+    rd_kafka_error_destroy(error);
+  }
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
     return from_rdkafka(err, "produce dead letter to " + letter.topic);
   // librdkafka owns the headers once the message is enqueued.

@@ -11,6 +11,7 @@
 
 #include <caf/error.hpp>
 
+#include "bridges/kafka/compression.hpp"
 #include "bridges/kafka/handles.hpp"
 #include "bridges/kafka/in_record.hpp"
 
@@ -61,19 +62,21 @@ dead_letter make_dead_letter(const in_record& rec, const std::string& topic,
 
 /// An idempotent producer (acks=all) for dead letters with its own poll
 /// thread, which delivers each outcome to `on_delivery(token, error)` (on
-/// that thread). Destruction flushes for at most `flush_timeout`, then drops
-/// what is left (those records stay unfinished at the bridge, so their
-/// offsets are never committed and they are consumed again).
+/// that thread). Compresses like every producer (compression.hpp): `codecs`
+/// gives each dead-letter topic its catalog codec. Destruction flushes for at
+/// most `flush_timeout`, then drops what is left (those records stay unfinished
+/// at the bridge, so their offsets are never committed and they are consumed
+/// again).
 class dead_letter_producer {
  public:
   using delivery_fn = std::function<void(uint64_t token, caf::error err)>;
 
   /// Throws std::runtime_error naming a rejected property.
-  dead_letter_producer(const std::string& brokers, const std::string& client_id,
-                       const std::map<std::string, std::string>& extra,
-                       delivery_fn on_delivery,
-                       std::chrono::milliseconds flush_timeout =
-                           std::chrono::milliseconds{5000});
+  dead_letter_producer(
+      const std::string& brokers, const std::string& client_id,
+      const std::map<std::string, std::string>& extra, delivery_fn on_delivery,
+      std::chrono::milliseconds flush_timeout = std::chrono::milliseconds{5000},
+      compression_plan codecs = {});
   ~dead_letter_producer();
 
   dead_letter_producer(const dead_letter_producer&) = delete;
@@ -81,6 +84,7 @@ class dead_letter_producer {
 
   /// Enqueues `letter`; its delivery is reported later under `token`. An
   /// error here (queue full, too large …) means no report will follow.
+  /// Called from one thread (the bridge's).
   caf::error write(uint64_t token, const dead_letter& letter);
 
  private:
@@ -91,6 +95,8 @@ class dead_letter_producer {
   std::chrono::milliseconds flush_timeout_;
   std::atomic<bool> stop_{false};
   rd_kafka_ptr rk_;
+  /// After rk_: the topic handles go before the producer.
+  topic_codecs codecs_;
   std::thread poller_;
 };
 

@@ -184,6 +184,7 @@ int run_e2e(const kafka_config& cfg, const std::string& data_dir,
   po.count = o.messages;
   po.key_pattern = "e2e-" + run_id + "-{i}";
   po.value_size = 128;
+  po.codec = default_codec(cfg, topic);
   std::vector<delivery> deliveries(static_cast<size_t>(o.messages));
   auto produced = producer_run(
       s, po,

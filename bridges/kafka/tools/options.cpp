@@ -43,14 +43,6 @@ constexpr std::array<std::pair<const char*, acks>, 3> acks_names{{
     {"all", acks::all},
 }};
 
-constexpr std::array<std::pair<const char*, compression>, 5> compression_names{{
-    {"none", compression::none},
-    {"gzip", compression::gzip},
-    {"snappy", compression::snappy},
-    {"lz4", compression::lz4},
-    {"zstd", compression::zstd},
-}};
-
 constexpr std::array<std::pair<const char*, partitioner>, 4> partitioner_names{{
     {"murmur2", partitioner::murmur2},
     {"round-robin", partitioner::round_robin},
@@ -80,7 +72,11 @@ acks parse_acks(std::string_view text) {
 }
 
 compression parse_compression(std::string_view text) {
-  return parse_choice("--compression", text, compression_names);
+  if (auto codec = compression_from_name(text))
+    return *codec;
+  throw option_error("--compression",
+                     "expected none, gzip, snappy, lz4 or zstd, got \"" +
+                         std::string{text} + "\"");
 }
 
 partitioner parse_partitioner(std::string_view text) {
@@ -101,10 +97,6 @@ std::string to_rdkafka(acks x) {
 
 std::string to_string(acks x) {
   return name_of(x, acks_names);
-}
-
-std::string to_string(compression x) {
-  return name_of(x, compression_names);
 }
 
 std::string to_string(partitioner x) {

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "bridges/kafka/compression.hpp"
+
 /// Options of the Kafka tools (`distiller produce|consume|groups|kafka e2e`)
 /// as plain data, with the parsers and checks the command line uses. Every
 /// check throws `option_error`, whose message starts with the option's name
@@ -30,7 +32,8 @@ class option_error : public std::invalid_argument {
 // -- producer choices ------------------------------------------------------
 
 enum class acks { none, leader, all };
-enum class compression { none, gzip, snappy, lz4, zstd };
+/// The codecs of every Distiller producer (bridges/kafka/compression.hpp).
+using kafka::compression;
 /// murmur2: keyed records hash like the Java client (keyless ones go to a
 /// random partition); round_robin: record i goes to partition i mod n;
 /// sticky: keyless records stick to one partition per batch (KIP-480, the key
@@ -43,8 +46,6 @@ partitioner parse_partitioner(std::string_view text);
 
 /// librdkafka's spelling: "0", "1", "all".
 std::string to_rdkafka(acks x);
-/// "none", "gzip", … (librdkafka's compression.codec values).
-std::string to_string(compression x);
 std::string to_string(partitioner x);
 std::string to_string(acks x);
 
@@ -70,7 +71,9 @@ struct produce_options {
   std::string key_pattern = "{uuid}";
   /// Values are JSON documents padded to at least this many bytes.
   size_t value_size = 256;
-  compression codec = compression::none;
+  /// The codec: `--compression` if given, else the catalog's for the topic
+  /// or kafka.compression (the CLI decides; see compression.hpp).
+  compression codec = compression::snappy;
   partitioner partitioning = partitioner::murmur2;
   acks required_acks = acks::all;
   /// Unset = on with acks=all, off otherwise.

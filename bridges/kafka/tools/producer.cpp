@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <filesystem>
 #include <stdexcept>
 #include <thread>
 
 #include <boost/json.hpp>
 
+#include "bridges/kafka/catalog.hpp"
 #include "bridges/kafka/tools/format.hpp"
 #include "runtime/core/ids.hpp"
 #include "runtime/logging/log.hpp"
@@ -109,6 +111,23 @@ double percentile(std::vector<double> samples, double p) {
   auto rank = static_cast<size_t>(std::ceil(
       std::clamp(p, 0.0, 100.0) / 100.0 * static_cast<double>(samples.size())));
   return samples[std::clamp<size_t>(rank, 1, samples.size()) - 1];
+}
+
+compression default_codec(const kafka_config& cfg, const std::string& topic) {
+  auto fallback = default_compression(cfg);
+  std::error_code ec;
+  if (cfg.catalog.empty() || !std::filesystem::exists(cfg.catalog, ec))
+    return fallback;
+  try {
+    return plan_from_catalog(load_catalog(cfg.catalog), fallback)
+        .codec_of(topic);
+  } catch (const std::exception& e) {
+    // A tool may produce anywhere; a broken catalog is `topics verify`'s
+    // business, not a reason to refuse test records.
+    log::warn("catalog_unreadable",
+              {{"catalog", cfg.catalog}, {"error", e.what()}});
+    return fallback;
+  }
 }
 
 std::map<std::string, std::string>

@@ -64,6 +64,11 @@ std::string make_value(int64_t seq, const std::string& job_id, size_t size);
 /// The `p`-th percentile (0..100) by nearest rank; 0 for no samples.
 double percentile(std::vector<double> samples, double p);
 
+/// The codec for records of `topic` when no --compression is given — the
+/// rule of every Distiller producer (compression.hpp): the catalog's
+/// (kafka.catalog, if it can be read), else kafka.compression.
+compression default_codec(const kafka_config& cfg, const std::string& topic);
+
 /// The librdkafka properties for `o` (acks, idempotence, compression,
 /// partitioner …) on top of the session's.
 std::map<std::string, std::string>

@@ -1,8 +1,5 @@
 #include "bridges/kafka/tools/session.hpp"
 
-#include <signal.h>
-
-#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -11,6 +8,7 @@
 #include <boost/json.hpp>
 
 #include "bridges/embedded/kafka_cluster.hpp"
+#include "runtime/core/data_dir_lock.hpp"
 #include "runtime/logging/log.hpp"
 
 namespace distiller::kafka::tools {
@@ -19,9 +17,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-/// The pid in `<data_dir>/node.json` if that node advertised `bootstrap`,
-/// else 0.
-long node_pid_for(const std::string& data_dir, const std::string& bootstrap) {
+/// The pid `<data_dir>/node.json` names, or 0.
+long node_file_pid(const std::string& data_dir) {
   std::ifstream in{fs::path{data_dir} / "node.json"};
   if (!in)
     return 0;
@@ -31,17 +28,27 @@ long node_pid_for(const std::string& data_dir, const std::string& bootstrap) {
   auto doc = boost::json::parse(buf.str(), ec);
   if (ec || !doc.is_object())
     return 0;
-  auto& obj = doc.as_object();
-  auto* pid = obj.if_contains("pid");
-  auto* bs = obj.if_contains("kafka_bootstrap");
-  if (pid == nullptr || !pid->is_int64() || bs == nullptr || !bs->is_string() ||
-      bs->as_string() != bootstrap)
-    return 0;
-  return static_cast<long>(pid->as_int64());
+  auto* pid = doc.as_object().if_contains("pid");
+  return pid != nullptr && pid->is_int64() ? static_cast<long>(pid->as_int64())
+                                           : 0;
 }
 
-bool process_gone(long pid) {
-  return pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+/// Whether the node that wrote the bootstrap file is gone, and its pid (0 if
+/// nobody said). The data directory's lock decides when it can be probed;
+/// otherwise the pid of node.lock or node.json must name a live process.
+std::pair<bool, long> writer_gone(const std::string& data_dir) {
+  auto pid = read_lock_owner(data_dir).pid;
+  if (pid <= 0)
+    pid = node_file_pid(data_dir);
+  switch (probe_data_dir_lock(data_dir)) {
+  case lock_state::held:
+    return {false, pid};
+  case lock_state::free:
+    return {true, pid};
+  case lock_state::unknown:
+    break;
+  }
+  return {pid > 0 && !process_alive(pid), pid};
 }
 
 } // namespace
@@ -64,12 +71,13 @@ locate_cluster(const kafka_config& cfg, const std::string& data_dir) {
     return std::string{e.what()} +
            "; start a node with scripts/run or pass --brokers";
   }
-  // The node does not remove the file when it stops; node.json tells
-  // whether the process that wrote it is still there.
-  if (auto pid = node_pid_for(data_dir, bootstrap); process_gone(pid))
-    return "no running node found: " + file + " was written by pid " +
-           std::to_string(pid) +
-           ", which has exited; start one with scripts/run or pass --brokers";
+  // The embedded cluster lives only as long as its node, and a node killed
+  // hard leaves the file behind: retrying its address would only time out.
+  if (auto [gone, pid] = writer_gone(data_dir); gone)
+    return "no running node in " + data_dir + ": " + file +
+           " is left from a node that stopped (pid " +
+           (pid > 0 ? std::to_string(pid) : std::string{"unknown"}) +
+           "); start one with scripts/run or pass --brokers";
   return cluster_target{bootstrap, file, true};
 }
 
