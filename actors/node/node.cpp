@@ -661,20 +661,21 @@ int run(node_config cfg, bool banner) {
   if (banner) {
     auto& c = n.config();
     auto base = "http://" + c.http.host + ":" + std::to_string(n.http_port());
+    std::string kafka = n.kafka_bootstrap();
+    if (c.kafka.brokers.empty())
+      kafka += " (embedded; bootstrap in " + c.kafka.bootstrap_file + ")";
     std::printf("\nDistiller node '%s' is up.\n"
+                "  web page   %s/\n"
+                "  API docs   %s/docs\n"
                 "  health     %s/health\n"
                 "  metrics    %s/metrics\n"
                 "  inspect    %s/inspect\n"
-                "  kafka      %s%s\n"
+                "  kafka      %s\n"
                 "  postgres   %s\n"
                 "Press Ctrl-C to stop.\n\n",
                 c.runtime.node.name.c_str(), base.c_str(), base.c_str(),
-                base.c_str(), n.kafka_bootstrap().c_str(),
-                c.kafka.brokers.empty() ? (" (embedded; bootstrap in " +
-                                           c.kafka.bootstrap_file + ")")
-                                              .c_str()
-                                        : "",
-                n.pg_dsn().c_str());
+                base.c_str(), base.c_str(), base.c_str(), kafka.c_str(),
+                postgres::redact_dsn(n.pg_dsn()).c_str());
     std::fflush(stdout);
   }
   n.wait();
