@@ -480,6 +480,7 @@ void connection::on_deadline() {
 void connection::record(unsigned status) {
   double secs = std::chrono::duration<double>(steady::now() - started_).count();
   core_->observe(method_, route_label_, status, secs);
+  core_->trace(trace_.value(), method_, route_label_, status, secs);
   // Server-side failures at warn; 503 is an answer (not ready, overloaded:
   // logged where it is decided), and 4xx are the client's business.
   auto lvl =

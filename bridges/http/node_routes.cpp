@@ -120,7 +120,10 @@ void add_node_routes(router& r, node_routes_sources src) {
       return;
     }
     json::array actors;
-    for (auto& a : s->actors->snapshot())
+    for (auto& a : s->actors->snapshot()) {
+      json::array errors;
+      for (auto& e : a.recent_errors)
+        errors.emplace_back(json::object{{"time", e.time}, {"text", e.text}});
       actors.emplace_back(json::object{{"name", a.name},
                                        {"role", a.role},
                                        {"node", a.node},
@@ -129,7 +132,9 @@ void add_node_routes(router& r, node_routes_sources src) {
                                        {"processed", a.processed},
                                        {"failures", a.failures},
                                        {"restarts", a.restarts},
-                                       {"state", a.state}});
+                                       {"state", a.state},
+                                       {"recent_errors", std::move(errors)}});
+    }
     res.send(response::json(200, json::object{{"node", s->node_name},
                                               {"actors", std::move(actors)}}));
   });

@@ -9,7 +9,8 @@
 ///                  "waiting_for":[names]}
 ///   GET /metrics → Prometheus text (samples the inspection registry first)
 ///   GET /inspect → {"node", "actors":[{name, role, node, parent, mailbox,
-///                  processed, failures, restarts, state}]}
+///                  processed, failures, restarts, state,
+///                  recent_errors:[{time, text}] (newest first, at most 8)}]}
 /// HEAD works on each (the GET answer without its body).
 ///
 /// Threads: the handlers answer synchronously on the I/O thread; the sources

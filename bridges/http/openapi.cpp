@@ -226,7 +226,18 @@ void describe_node_routes(openapi_spec& spec) {
             "processed": {"type": "integer"},
             "failures": {"type": "integer"},
             "restarts": {"type": "integer"},
-            "state": {"type": "string"}
+            "state": {"type": "string"},
+            "recent_errors": {
+              "type": "array",
+              "description": "the actor's last errors, newest first (at most 8)",
+              "items": {
+                "type": "object",
+                "properties": {
+                  "time": {"type": "string", "format": "date-time"},
+                  "text": {"type": "string"}
+                }
+              }
+            }
           }
         }
       }
@@ -263,7 +274,7 @@ void describe_node_routes(openapi_spec& spec) {
   })J");
   spec.describe(bhttp::verb::get, "/inspect", R"J({
     "tags": ["node"],
-    "summary": "The node's actors: mailbox, processed, failures, restarts, state",
+    "summary": "The node's actors: mailbox, processed, failures, restarts, state, recent errors",
     "responses": {
       "200": {"description": "the actors",
               "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Inspect"}}}},

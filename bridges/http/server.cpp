@@ -109,12 +109,12 @@ class acceptor : public std::enable_shared_from_this<acceptor> {
 } // namespace detail
 
 server::server(http_config cfg, std::shared_ptr<router> routes,
-               metrics::node_metrics* metrics) {
+               metrics::node_metrics* metrics, inspect::trace_ring* trace) {
   if (!routes)
     routes = std::make_shared<router>();
   core_ = std::make_shared<detail::server_core>(
       std::move(cfg), std::move(routes),
-      metrics ? &metrics->registry() : nullptr);
+      metrics ? &metrics->registry() : nullptr, trace);
 }
 
 server::~server() {

@@ -39,6 +39,10 @@ namespace distiller::metrics {
 class node_metrics;
 } // namespace distiller::metrics
 
+namespace distiller::inspect {
+class trace_ring;
+} // namespace distiller::inspect
+
 namespace distiller::http {
 
 namespace detail {
@@ -48,9 +52,13 @@ class acceptor;
 
 class server {
  public:
-  /// `metrics` (optional) receives the distiller_http_* families.
+  /// `metrics` (optional) receives the distiller_http_* families; `trace`
+  /// (optional, the node's trace ring) one entry per answered request
+  /// (actor "http", what "http", detail "<METHOD> <route pattern> <status>
+  /// <ms> ms"). Both must outlive the server.
   server(http_config cfg, std::shared_ptr<router> routes,
-         metrics::node_metrics* metrics = nullptr);
+         metrics::node_metrics* metrics = nullptr,
+         inspect::trace_ring* trace = nullptr);
 
   /// Calls `stop()`.
   ~server();

@@ -1,12 +1,15 @@
 #include "bridges/http/server_core.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
+
+#include "runtime/inspect/trace_ring.hpp"
 
 namespace distiller::http::detail {
 
@@ -62,8 +65,9 @@ void http_metrics::add_open_connections(int delta) {
 // -- server_core -------------------------------------------------------------
 
 server_core::server_core(http_config cfg, std::shared_ptr<router> routes,
-                         prometheus::Registry* registry)
-    : cfg_(std::move(cfg)), routes_(std::move(routes)) {
+                         prometheus::Registry* registry,
+                         inspect::trace_ring* trace)
+    : cfg_(std::move(cfg)), trace_(trace), routes_(std::move(routes)) {
   if (registry)
     metrics_ = std::make_unique<http_metrics>(*registry);
 }
@@ -118,6 +122,22 @@ void server_core::observe(std::string_view method, const std::string& route,
                           unsigned status, double seconds) {
   if (metrics_)
     metrics_->observe(method, route, status, seconds);
+}
+
+void server_core::trace(const std::string& trace_id, std::string_view method,
+                        const std::string& route, unsigned status,
+                        double seconds) {
+  if (trace_ == nullptr)
+    return;
+  char ms[32];
+  std::snprintf(ms, sizeof(ms), " %u %.1f ms", status, seconds * 1000.0);
+  std::string detail;
+  detail.reserve(method.size() + route.size() + 24);
+  detail.append(method);
+  detail += ' ';
+  detail += route;
+  detail += ms;
+  trace_->record(trace_id, "http", "http", detail);
 }
 
 } // namespace distiller::http::detail

@@ -36,6 +36,10 @@ class Family;
 class Registry;
 } // namespace prometheus
 
+namespace distiller::inspect {
+class trace_ring;
+} // namespace distiller::inspect
+
 namespace distiller::http::detail {
 
 class connection;
@@ -61,8 +65,10 @@ class http_metrics {
 
 class server_core {
  public:
+  /// `trace` (optional) gets one entry per answered request.
   server_core(http_config cfg, std::shared_ptr<router> routes,
-              prometheus::Registry* registry);
+              prometheus::Registry* registry,
+              inspect::trace_ring* trace = nullptr);
 
   const http_config& config() const noexcept { return cfg_; }
   router& routes() noexcept { return *routes_; }
@@ -101,8 +107,14 @@ class server_core {
   void observe(std::string_view method, const std::string& route,
                unsigned status, double seconds);
 
+  /// Records an answered request in the trace ring, if there is one:
+  /// what = "http", detail = "<METHOD> <route pattern> <status> <ms> ms".
+  void trace(const std::string& trace_id, std::string_view method,
+             const std::string& route, unsigned status, double seconds);
+
  private:
   http_config cfg_;
+  inspect::trace_ring* trace_ = nullptr;
   std::shared_ptr<router> routes_;
   std::unique_ptr<http_metrics> metrics_;
   std::atomic<int> open_{0};

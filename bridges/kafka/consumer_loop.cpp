@@ -223,6 +223,45 @@ std::set<int32_t> consumer_loop::assignment() const {
   return assigned_;
 }
 
+std::vector<consumer_loop::partition_view>
+consumer_loop::partition_views(const std::vector<int32_t>& partitions) const {
+  std::vector<partition_view> out;
+  if (partitions.empty())
+    return out;
+  auto list = make_list(partitions);
+  // mtx_ keeps the client alive: the thread destroys it under that lock.
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (!rk_)
+    return out;
+  rd_kafka_position(rk_.get(), list.get());
+  out.reserve(partitions.size());
+  for (int i = 0; i < list->cnt; ++i) {
+    auto& e = list->elems[i];
+    partition_view v;
+    v.partition = e.partition;
+    if (e.err == RD_KAFKA_RESP_ERR_NO_ERROR && e.offset >= 0)
+      v.position = e.offset;
+    int64_t lo = -1;
+    int64_t hi = -1;
+    // Asked of the leader: the cached numbers stand still while a partition
+    // is paused (nothing is fetched), and lag must grow then. An operator's
+    // request only (the shell), bounded to 200 ms a partition.
+    if (rd_kafka_query_watermark_offsets(rk_.get(), cfg_.topic.c_str(),
+                                         e.partition, &lo, &hi,
+                                         200) != RD_KAFKA_RESP_ERR_NO_ERROR)
+      if (rd_kafka_get_watermark_offsets(rk_.get(), cfg_.topic.c_str(),
+                                         e.partition, &lo,
+                                         &hi) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        lo = hi = -1;
+    if (hi >= 0)
+      v.high_watermark = hi;
+    if (lo >= 0)
+      v.low_watermark = lo;
+    out.push_back(v);
+  }
+  return out;
+}
+
 // -- commands
 // -----------------------------------------------------------------------
 
@@ -249,6 +288,14 @@ void consumer_loop::pause(std::vector<int32_t> partitions) {
 void consumer_loop::resume(std::vector<int32_t> partitions) {
   if (!partitions.empty())
     push({command::resume, {}, std::move(partitions)});
+}
+
+void consumer_loop::operator_pause() {
+  push({command::operator_pause, {}, {}});
+}
+
+void consumer_loop::operator_resume() {
+  push({command::operator_resume, {}, {}});
 }
 
 void consumer_loop::stop_fetching() {
@@ -312,6 +359,12 @@ bool consumer_loop::serve_commands() {
       break;
     case command::resume:
       do_pause(cmd.partitions, false);
+      break;
+    case command::operator_pause:
+      do_operator_pause(true);
+      break;
+    case command::operator_resume:
+      do_operator_pause(false);
       break;
     case command::stop_fetching:
       if (fetching_) {
@@ -448,10 +501,28 @@ void consumer_loop::do_pause(const std::vector<int32_t>& partitions,
       paused_.insert(p);
     else
       paused_.erase(p);
-    // A partition held by the gate stays paused until the hold ends.
-    if (pause || hold_paused_.count(p) == 0)
+    // A partition held by the gate stays paused until the hold ends, and
+    // every partition stays paused while an operator pauses the binding.
+    if (pause || (hold_paused_.count(p) == 0 && !operator_paused_))
       change.push_back(p);
   }
+  set_paused(change, pause);
+}
+
+void consumer_loop::do_operator_pause(bool pause) {
+  if (operator_paused_ == pause)
+    return;
+  operator_paused_ = pause;
+  auto owned = assignment();
+  std::vector<int32_t> change;
+  for (auto p : owned)
+    // Back-pressure and the gate's hold keep theirs.
+    if (pause || (paused_.count(p) == 0 && hold_paused_.count(p) == 0))
+      change.push_back(p);
+  log::info(pause ? "consumer_paused" : "consumer_resumed",
+            {{"bridge", cfg_.bridge_name},
+             {"topic", cfg_.topic},
+             {"partitions", join_partitions(change)}});
   set_paused(change, pause);
 }
 
@@ -540,7 +611,7 @@ void consumer_loop::release_hold() {
   holding_ = false;
   std::vector<int32_t> resume;
   for (auto p : hold_paused_)
-    if (paused_.count(p) == 0)
+    if (paused_.count(p) == 0 && !operator_paused_)
       resume.push_back(p);
   hold_paused_.clear();
   log::info("fetching_resumed", {{"bridge", cfg_.bridge_name},
@@ -674,6 +745,9 @@ void consumer_loop::on_rebalance(rd_kafka_resp_err_t err,
       do_pause(partitions, true);
     else if (holding_)
       hold_partitions(partitions);
+    // An operator's pause covers partitions assigned after it.
+    if (operator_paused_)
+      set_paused(partitions, true);
     if (!restored.empty()) {
       log::info(
           "offsets_restored",

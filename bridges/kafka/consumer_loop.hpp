@@ -136,8 +136,17 @@ class consumer_loop {
 
   /// Commits asynchronously; the result comes back through `on_committed`.
   void commit(std::vector<partition_offset> offsets);
+  /// Back-pressure: pauses or resumes these partitions. A resume leaves a
+  /// partition paused while the gate's hold or an operator's pause holds it.
   void pause(std::vector<int32_t> partitions);
   void resume(std::vector<int32_t> partitions);
+  /// An operator's pause: pauses every assigned partition, and every
+  /// partition assigned later, until `operator_resume`; nothing else
+  /// resumes them meanwhile. Idempotent.
+  void operator_pause();
+  /// Resumes what `operator_pause` paused, except partitions back-pressure
+  /// or the gate's hold still pause.
+  void operator_resume();
   /// Pauses every assigned partition and drops what polls still return;
   /// rebalances are still served. Used when a shutdown starts draining.
   void stop_fetching();
@@ -154,9 +163,34 @@ class consumer_loop {
   /// The partitions currently assigned (a copy, for tests and inspection).
   std::set<int32_t> assignment() const;
 
+  /// One partition's watermarks and position, -1 where unknown.
+  struct partition_view {
+    int32_t partition = 0;
+    /// The partition's watermarks as the leader has them now (a short
+    /// query), or the last fetch response's when the query fails.
+    int64_t low_watermark = -1;
+    int64_t high_watermark = -1;
+    /// The offset of the next record a poll returns.
+    int64_t position = -1;
+  };
+
+  /// The views of `partitions`: a watermark query to each leader (at most
+  /// 200 ms each; the poll thread waits meanwhile, so call it on request,
+  /// not per record). Empty once the consumer is closed. Any thread.
+  std::vector<partition_view>
+  partition_views(const std::vector<int32_t>& partitions) const;
+
  private:
   struct command {
-    enum kind_t { commit, pause, resume, stop_fetching, close } kind;
+    enum kind_t {
+      commit,
+      pause,
+      resume,
+      operator_pause,
+      operator_resume,
+      stop_fetching,
+      close
+    } kind;
     std::vector<partition_offset> offsets;
     std::vector<int32_t> partitions;
   };
@@ -178,6 +212,7 @@ class consumer_loop {
   rd_kafka_resp_err_t do_commit(const std::vector<partition_offset>& offsets,
                                 bool sync);
   void do_pause(const std::vector<int32_t>& partitions, bool pause);
+  void do_operator_pause(bool pause);
   void do_close(const std::vector<partition_offset>& final_offsets);
   void update_lag();
   void forget_partition_metrics(int32_t partition);
@@ -224,6 +259,8 @@ class consumer_loop {
   /// A long hold: partitions paused for it (not by the owner).
   bool holding_ = false;
   std::set<int32_t> hold_paused_;
+  /// An operator paused every partition (operator_pause).
+  bool operator_paused_ = false;
   /// Final offsets of a revoke whose commit the coordinator refused; used if
   /// the very next assignment gives the partition back.
   std::map<int32_t, int64_t> unconfirmed_final_;

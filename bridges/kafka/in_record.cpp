@@ -1,5 +1,7 @@
 #include "bridges/kafka/in_record.hpp"
 
+#include <charconv>
+
 #include <caf/actor_system_config.hpp>
 #include <caf/atom.hpp>
 #include <caf/message.hpp>
@@ -11,6 +13,22 @@ std::optional<std::string_view> in_record::header(std::string_view name) const {
     if (h.key == name)
       return std::string_view{h.value};
   return std::nullopt;
+}
+
+void append_origin(std::string& out, std::string_view topic, int32_t partition,
+                   int64_t offset) {
+  char buf[24]; // an int64_t has at most 20 characters
+  out.append(topic);
+  out += '/';
+  out.append(buf, std::to_chars(buf, buf + sizeof(buf), partition).ptr);
+  out += '@';
+  out.append(buf, std::to_chars(buf, buf + sizeof(buf), offset).ptr);
+}
+
+std::string origin_of(const in_record& r) {
+  std::string out;
+  append_origin(out, r.topic, r.partition, r.offset);
+  return out;
 }
 
 std::string to_string(record_errc x) {

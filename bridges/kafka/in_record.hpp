@@ -59,6 +59,14 @@ struct in_record {
   std::optional<std::string_view> header(std::string_view name) const;
 };
 
+/// Appends "<topic>/<partition>@<offset>" (how logs, recent errors and the
+/// trace ring name a record) to `out`, without a temporary string.
+void append_origin(std::string& out, std::string_view topic, int32_t partition,
+                   int64_t offset);
+
+/// "<topic>/<partition>@<offset>" of `r`.
+std::string origin_of(const in_record& r);
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, in_record& x) {
   // CAF 0.17 cannot inspect std::optional: carry the key as flag + text.

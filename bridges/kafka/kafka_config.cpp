@@ -30,6 +30,29 @@ void declare(config::schema& s, kafka_config& cfg) {
   s.add_choice("kafka.security_protocol", cfg.security_protocol,
                {"plaintext", "ssl", "sasl_plaintext", "sasl_ssl"},
                "security.protocol used with a real cluster.");
+  s.add_duration("kafka.session_timeout", cfg.session_timeout,
+                 std::chrono::milliseconds{1000},
+                 "session.timeout.ms of the pipelines' consumers: a node "
+                 "that dies keeps its partitions this long before the "
+                 "others take them over.");
+  s.add_duration("kafka.heartbeat_interval", cfg.heartbeat_interval,
+                 std::chrono::milliseconds{100},
+                 "heartbeat.interval.ms of the pipelines' consumers (below a "
+                 "third of kafka.session_timeout).");
+}
+
+void validate(const kafka_config& cfg) {
+  if (cfg.heartbeat_interval * 3 > cfg.session_timeout)
+    throw config::config_error(
+        "kafka.heartbeat_interval",
+        "must be at most a third of kafka.session_timeout (" +
+            std::to_string(cfg.session_timeout.count()) + " ms)");
+}
+
+std::map<std::string, std::string> group_properties(const kafka_config& cfg) {
+  return {{"session.timeout.ms", std::to_string(cfg.session_timeout.count())},
+          {"heartbeat.interval.ms",
+           std::to_string(cfg.heartbeat_interval.count())}};
 }
 
 } // namespace distiller::kafka

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <string>
 
 #include "runtime/config/schema.hpp"
@@ -31,8 +32,23 @@ struct kafka_config {
   /// security.protocol for a real cluster: plaintext, ssl, sasl_plaintext,
   /// sasl_ssl.
   std::string security_protocol = "plaintext";
+  /// session.timeout.ms of the pipelines' consumers: how long a node that
+  /// died keeps its partitions before the group gives them to the others
+  /// (librdkafka's default, 45 s, would stall a partition that long).
+  std::chrono::milliseconds session_timeout{6000};
+  /// heartbeat.interval.ms of the pipelines' consumers; below a third of
+  /// the session timeout.
+  std::chrono::milliseconds heartbeat_interval{1000};
 };
 
 void declare(config::schema& s, kafka_config& cfg);
+
+/// Rules across keys (the heartbeat below a third of the session timeout);
+/// throws config::config_error naming the key.
+void validate(const kafka_config& cfg);
+
+/// The consumer-group properties every pipeline consumer of a node gets:
+/// session.timeout.ms and heartbeat.interval.ms.
+std::map<std::string, std::string> group_properties(const kafka_config& cfg);
 
 } // namespace distiller::kafka

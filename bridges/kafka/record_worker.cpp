@@ -1,6 +1,7 @@
 #include "bridges/kafka/record_worker.hpp"
 
 #include <exception>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,9 +15,38 @@ namespace distiller::kafka {
 
 namespace {
 
+/// Reports a handler error to the worker's registry entry.
+void note_error(caf::event_based_actor* self,
+                const inspect::actor_entry_ptr& entry, const in_record& rec,
+                const caf::error& err) {
+  if (!entry)
+    return;
+  auto text = origin_of(rec);
+  text += ": ";
+  text += self->system().render(err);
+  entry->record_error(std::move(text));
+}
+
+/// Records one record's outcome in the trace ring; `detail` is the worker's
+/// buffer, reused so that a steady stream allocates nothing here.
+void trace_record(caf::event_based_actor* self, inspect::trace_ring& ring,
+                  const std::string& actor, std::string& detail,
+                  const in_record& rec, const caf::error& err) {
+  detail.clear();
+  append_origin(detail, rec.topic, rec.partition, rec.offset);
+  if (err) {
+    detail += ' ';
+    detail += self->system().render(err);
+  } else {
+    detail += " ok";
+  }
+  ring.record(rec.trace.value(), actor, "record", detail);
+}
+
 caf::behavior record_worker(caf::event_based_actor* self,
                             inspect::actor_entry_ptr entry,
-                            record_handler handler) {
+                            record_handler handler,
+                            inspect::trace_ring* trace) {
   if (entry)
     entry->set_state("running");
   // CAF's default handler prints to stdout and drops the text; keep it in
@@ -35,14 +65,22 @@ caf::behavior record_worker(caf::event_based_actor* self,
                    {"error", what}});
         return caf::make_error(caf::sec::runtime_error, what);
       });
+  auto actor = entry ? entry->name() : std::string{"record-worker"};
+  // The trace detail's buffer, one per worker (the worker runs one batch at
+  // a time).
+  auto detail = std::make_shared<std::string>();
   return {
-      [self, entry, handler](const record_batch& batch) {
+      [self, entry, handler, trace, actor, detail](const record_batch& batch) {
         std::vector<caf::error> results;
         results.reserve(batch.size());
         for (size_t k = 0; k < batch.size(); ++k) {
           auto& err = results.emplace_back(handler(batch[k]));
-          if (err)
+          if (trace != nullptr)
+            trace_record(self, *trace, actor, *detail, batch[k], err);
+          if (err) {
+            note_error(self, entry, batch[k], err);
             break; // the rest waits behind the failed record (see header)
+          }
         }
         if (entry) {
           // One mailbox sample per batch: counting it walks the queue.
@@ -62,8 +100,9 @@ caf::actor spawn_record_worker(caf::actor_system& sys,
                                record_worker_options opts) {
   if (opts.detached)
     return sys.spawn<caf::detached>(record_worker, std::move(entry),
-                                    std::move(handler));
-  return sys.spawn(record_worker, std::move(entry), std::move(handler));
+                                    std::move(handler), opts.trace);
+  return sys.spawn(record_worker, std::move(entry), std::move(handler),
+                   opts.trace);
 }
 
 std::function<caf::actor(caf::actor_system&, inspect::actor_entry_ptr)>

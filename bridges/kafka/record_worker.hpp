@@ -22,7 +22,12 @@
 /// Where it runs: its own thread by default (`detached`), because handlers
 /// usually block (HTTP calls, databases, sleeps in tests); pass
 /// `detached = false` for handlers that never block, to save the thread.
-/// Counts each record as one processed message in its registry entry.
+/// Counts each record as one processed message in its registry entry, and
+/// keeps each handler error there ("<topic>/<partition>@<offset>: <error>",
+/// `record_error`). With `record_worker_options::trace` it also records every
+/// record it ran in the node's trace ring (actor = its registry name, what =
+/// "record", detail = "<topic>/<partition>@<offset> ok|<error>"); without it
+/// nothing of that runs.
 
 #include <functional>
 
@@ -33,6 +38,7 @@
 #include "bridges/kafka/in_record.hpp"
 #include "bridges/kafka/record_batch.hpp"
 #include "runtime/inspect/registry.hpp"
+#include "runtime/inspect/trace_ring.hpp"
 
 namespace distiller::kafka {
 
@@ -40,6 +46,8 @@ using record_handler = std::function<caf::error(const in_record&)>;
 
 struct record_worker_options {
   bool detached = true;
+  /// The node's trace ring (null: off); must outlive the worker.
+  inspect::trace_ring* trace = nullptr;
 };
 
 caf::actor spawn_record_worker(caf::actor_system& sys,

@@ -13,6 +13,7 @@
 #include "bridges/kafka/dispatch_queue.hpp"
 #include "runtime/core/backoff.hpp"
 #include "runtime/inspect/registry.hpp"
+#include "runtime/inspect/trace_ring.hpp"
 #include "runtime/metrics/metrics.hpp"
 #include "runtime/supervision/supervisor.hpp"
 
@@ -122,6 +123,10 @@ struct bridge_deps {
   /// The codec of each dead-letter topic (compression.hpp; the pipelines
   /// pass the node's catalog plan). Default: snappy for every topic.
   compression_plan codecs;
+  /// The node's trace ring (null: off). The bridge records each dead letter
+  /// (what = "dead_letter"); its workers record each record they run only if
+  /// their factory got the ring too (`record_worker_options::trace`).
+  inspect::trace_ring* trace = nullptr;
 };
 
 } // namespace distiller::kafka

@@ -55,17 +55,16 @@ class bridge_events : public consumer_events {
   caf::actor bridge_;
 };
 
-std::string worker_name(const source_binding& b, int i) {
-  return b.name + "-worker-" + std::to_string(i);
-}
-
 /// Spawns the pool and asks for its workers' handles.
 void start_pool(src_actor self) {
   auto& st = self->state;
   std::vector<supervision::child_spec> children;
-  for (int i = 0; i < st.binding.pool_size; ++i) {
+  st.pool_size = st.binding.pool_size;
+  for (size_t i = 0; i < static_cast<size_t>(st.pool_size); ++i) {
     auto name = worker_name(st.binding, i);
-    st.workers.push_back(worker_slot{name, nullptr, 0, 0});
+    worker_slot slot;
+    slot.name = name;
+    st.workers.push_back(std::move(slot));
     children.push_back({name, "worker", st.binding.worker});
   }
   st.pool = supervision::spawn_supervisor(
@@ -88,7 +87,8 @@ void start_pool(src_actor self) {
         .then(
             [self, name](caf::actor& handle) {
               for (auto& slot : self->state.workers)
-                if (slot.name == name && !slot.handle) {
+                if (slot.name == name && !slot.handle && !slot.removing &&
+                    !slot.gone) {
                   slot.handle = handle;
                   self->monitor(handle);
                 }
@@ -224,6 +224,15 @@ caf::behavior source_bridge_actor(src_actor self, std::string brokers,
         on_worker_restarted(self, name, std::move(handle));
       },
       [self](atoms::stats_atom) { return make_stats(self); },
+      [self](atoms::pause_atom) {
+        pause_binding(self);
+        return caf::unit;
+      },
+      [self](atoms::resume_atom) {
+        resume_binding(self);
+        return caf::unit;
+      },
+      [self](atoms::scale_atom, int32_t n) { return scale_pool(self, n); },
   };
 }
 

@@ -12,7 +12,32 @@
 ///                      pool supervisor "<name>" ──► workers "<name>-worker-i"
 ///
 /// Accepts:
-///   (stats_atom)        → source_stats (counters, latencies, assignment)
+///   (stats_atom)        → source_stats (counters, latencies, the pool, per
+///                         partition committed / high watermark / position /
+///                         lag / paused; no broker round trip)
+///   (pause_atom)        → caf::unit: an operator's pause of the binding. No
+///                         record is sent to a worker any more (retries
+///                         whose backoff ends wait too); records already at
+///                         workers finish, dead letters, acks and commits go
+///                         on. Every assigned partition is paused in
+///                         librdkafka, and so is every partition assigned
+///                         later. Idempotent; the registry entry's state is
+///                         "paused". A revoke or shutdown still drains: the
+///                         records it waits for run.
+///   (resume_atom)       → caf::unit: undoes pause_atom; a partition that
+///                         back-pressure holds stays paused until it drains
+///                         (and back-pressure never resumes a partition of
+///                         a paused binding). Idempotent.
+///   (scale_atom, int32_t n) → int32_t n, the new pool size, at once;
+///                         sec::invalid_argument unless 1 <= n <= 1024,
+///                         runtime_errc::service_unavailable while the
+///                         bridge stops. Growing adds workers
+///                         "<name>-worker-<i>" (i = old size … n-1) to the
+///                         pool supervisor; shrinking retires the
+///                         highest-numbered ones: a retiring worker gets no
+///                         new batch and is removed from the pool (and the
+///                         registry) once its batches are answered, so no
+///                         batch is cut short and no record runs twice.
 ///   exit_msg            → orderly shutdown: stop fetching, drain running
 ///                         records (bounded by drain_timeout), commit, close
 ///                         the consumer (leave the group), stop the pool,
@@ -23,7 +48,11 @@
 ///                         owner. Tests use it to simulate a process crash.
 /// Sends: record_batch requests to workers (records by reference, answered with
 /// std::vector<caf::error>); dead letters through its own idempotent
-/// producer (the sink bridge, `deps.dlq_sink`, is not wired yet).
+/// producer (the sink bridge, `deps.dlq_sink`, is not wired yet);
+/// add_child_atom / remove_child_atom to its pool supervisor when scaled.
+/// Reports each failed attempt and dead letter to its registry entry
+/// (`record_error`, "<topic>/<partition>@<offset>: <error>") and, with
+/// `deps.trace`, each dead letter to the trace ring.
 ///
 /// Where it runs: a scheduler actor that never blocks; the consumer runs on
 /// the consumer_loop's thread, the dead-letter producer on its own thread.
@@ -32,7 +61,7 @@
 /// workers), the dead-letter producer; per partition an offset tracker and
 /// counters; every record between poll and ack. Enrolls itself in the
 /// inspection registry as "<name>-source", role "bridge", state
-/// starting | running | draining | closing | stopped.
+/// starting | running | paused | draining | closing | stopped.
 ///
 /// Guarantees:
 ///   - a commit never passes an unfinished record (offset_tracker);
@@ -48,6 +77,7 @@
 /// the bridge (same path as an exit_msg) with that error, so its own
 /// supervisor can restart it.
 
+#include <cstdint>
 #include <string>
 
 #include <caf/actor.hpp>
@@ -57,6 +87,7 @@
 #include "bridges/kafka/in_record.hpp"
 #include "bridges/kafka/source_binding.hpp"
 #include "bridges/kafka/source_metrics.hpp"
+#include "bridges/kafka/source_stats.hpp"
 
 namespace distiller::kafka {
 
@@ -64,7 +95,20 @@ namespace atoms {
 /// (stats_atom) → source_stats
 using stats_atom = caf::atom_constant<caf::atom("srcstats")>;
 constexpr stats_atom stats_atom_v = stats_atom{};
+/// (pause_atom) → caf::unit
+using pause_atom = caf::atom_constant<caf::atom("srcpause")>;
+constexpr pause_atom pause_atom_v = pause_atom{};
+/// (resume_atom) → caf::unit
+using resume_atom = caf::atom_constant<caf::atom("srcresume")>;
+constexpr resume_atom resume_atom_v = resume_atom{};
+/// (scale_atom, int32_t n) → int32_t (the new pool size)
+using scale_atom = caf::atom_constant<caf::atom("srcscale")>;
+constexpr scale_atom scale_atom_v = scale_atom{};
 } // namespace atoms
+
+/// The pool sizes scale_atom accepts (the same as source_binding's).
+constexpr int32_t min_pool_size = 1;
+constexpr int32_t max_pool_size = 1024;
 
 /// Validates `binding` and spawns the bridge. Throws std::invalid_argument
 /// listing every problem of the binding (or a missing `deps.actors`), and

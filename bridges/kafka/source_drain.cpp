@@ -292,26 +292,4 @@ void finish_shutdown(src_actor self) {
   self->quit(st.exit_reason);
 }
 
-source_stats make_stats(src_actor self) {
-  auto& st = self->state;
-  auto s = st.stats;
-  s.in_flight = st.in_flight;
-  s.fetch_holds = st.gate ? st.gate->closings() : 0;
-  s.buffered = 0;
-  s.paused_partitions = 0;
-  for (auto& [p, ps] : st.partitions) {
-    s.buffered += ps.buffered;
-    s.paused_partitions += ps.paused ? 1 : 0;
-    s.assigned.push_back(p);
-  }
-  std::sort(s.assigned.begin(), s.assigned.end());
-  st.flush_acks();
-  s.ack_p50_ns = st.ack_latency.quantile(0.5);
-  s.ack_p99_ns = st.ack_latency.quantile(0.99);
-  s.processing_p50_ns = st.processing.quantile(0.5);
-  s.processing_p99_ns = st.processing.quantile(0.99);
-  s.state = to_string(st.life);
-  return s;
-}
-
 } // namespace distiller::kafka::detail

@@ -6,19 +6,19 @@
 #include <string>
 #include <vector>
 
-#include <caf/meta/type_name.hpp>
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "bridges/kafka/source_stats.hpp"
 #include "runtime/metrics/metrics.hpp"
 
 /// What a source bridge measures: the Prometheus families (all labelled
 /// `bridge=<name>`, per-partition ones also `partition=<n>`), a latency
-/// recorder precise enough for percentiles, and the plain-data snapshot the
-/// bridge returns to `(stats_atom)`.
+/// recorder precise enough for percentiles, and (source_stats.hpp) the
+/// plain-data snapshot the bridge returns to `(stats_atom)`.
 namespace distiller::kafka {
 
 /// The source bridge's Prometheus metrics. Families live in the node's
@@ -106,47 +106,5 @@ class latency_recorder {
   std::array<uint64_t, buckets> counts_{};
   uint64_t count_ = 0;
 };
-
-/// A snapshot of a bridge, the reply to `(stats_atom)`.
-struct source_stats {
-  uint64_t consumed = 0;
-  uint64_t processed = 0;
-  uint64_t retried = 0;
-  uint64_t dead_lettered = 0;
-  uint64_t failed_attempts = 0;
-  /// Records polled for partitions no longer owned, or redelivered.
-  uint64_t dropped = 0;
-  /// Batches sent to workers (processed / batches: records per batch).
-  uint64_t batches = 0;
-  uint64_t in_flight = 0;
-  /// The most records ever at workers at once.
-  uint64_t max_in_flight = 0;
-  uint64_t buffered = 0;
-  uint64_t paused_partitions = 0;
-  uint64_t pauses = 0;
-  uint64_t resumes = 0;
-  /// How often the bridge-wide limit held the poll thread back.
-  uint64_t fetch_holds = 0;
-  uint64_t assigns = 0;
-  uint64_t revokes = 0;
-  uint64_t commits = 0;
-  std::vector<int32_t> assigned;
-  int64_t ack_p50_ns = 0;
-  int64_t ack_p99_ns = 0;
-  int64_t processing_p50_ns = 0;
-  int64_t processing_p99_ns = 0;
-  /// running | draining | closing | stopped
-  std::string state;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, source_stats& x) {
-  return f(caf::meta::type_name("source_stats"), x.consumed, x.processed,
-           x.retried, x.dead_lettered, x.failed_attempts, x.dropped, x.batches,
-           x.in_flight, x.max_in_flight, x.buffered, x.paused_partitions,
-           x.pauses, x.resumes, x.fetch_holds, x.assigns, x.revokes, x.commits,
-           x.assigned, x.ack_p50_ns, x.ack_p99_ns, x.processing_p50_ns,
-           x.processing_p99_ns, x.state);
-}
 
 } // namespace distiller::kafka

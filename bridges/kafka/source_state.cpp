@@ -98,6 +98,25 @@ void finish(src_actor self, uint64_t seq, pending_record& p,
   st.pending.erase(seq);
 }
 
+/// Reports an acknowledged dead letter to the registry entry and the trace
+/// ring: "<topic>/<partition>@<offset> -> <dlq topic> after <n> attempts:
+/// <error>".
+void note_dead_letter(src_actor self, const pending_record& p) {
+  auto& st = self->state;
+  std::string text;
+  append_origin(text, p.rec->topic, p.partition, p.offset);
+  text += " -> ";
+  text += st.dlq_topic;
+  text += " after ";
+  text += std::to_string(p.rec->attempt);
+  text += p.rec->attempt == 1 ? " attempt: " : " attempts: ";
+  text += p.last_error;
+  if (st.deps.trace != nullptr)
+    st.deps.trace->record(p.rec->trace.value(), st.entry_name, "dead_letter",
+                          text);
+  st.entry->record_error(std::move(text));
+}
+
 void produce_dead_letter(src_actor self, uint64_t seq) {
   auto& st = self->state;
   auto* i = st.pending.find(seq);
@@ -126,6 +145,13 @@ void note_failure(src_actor self, pending_record& p, const caf::error& err,
   p.last_failure_ms = ms;
   p.last_error = self->system().render(err);
   p.solo = p.solo || solo;
+  std::string text;
+  append_origin(text, p.rec->topic, p.partition, p.offset);
+  text += " attempt ";
+  text += std::to_string(p.rec->attempt);
+  text += ": ";
+  text += p.last_error;
+  st.entry->record_error(std::move(text));
 }
 
 void fail(src_actor self, uint64_t seq, pending_record& p, partition_state& ps,
@@ -172,6 +198,8 @@ std::optional<batch_info> release_batch(src_actor self, uint64_t id) {
   if (w.batches == 0)
     w.exclusive = false;
   st.in_flight -= b.seqs.size();
+  if (w.batches == 0 && w.retiring)
+    retire_if_idle(self, b.worker);
   return b;
 }
 
@@ -211,7 +239,7 @@ void send_batch(src_actor self, size_t worker, std::vector<uint64_t> seqs,
 }
 
 bool available(const source_state& st, const worker_slot& w) {
-  return w.handle && !w.exclusive &&
+  return w.handle && !w.exclusive && !w.retiring &&
          w.batches < st.binding.max_batches_per_worker;
 }
 
@@ -235,7 +263,8 @@ int pick_worker(src_actor self) {
 int pick_idle_worker(src_actor self) {
   auto& st = self->state;
   for (size_t i = 0; i < st.workers.size(); ++i)
-    if (st.workers[i].handle && st.workers[i].batches == 0)
+    if (st.workers[i].handle && !st.workers[i].retiring &&
+        st.workers[i].batches == 0)
       return static_cast<int>(i);
   return -1;
 }
@@ -409,6 +438,13 @@ void dispatch(src_actor self) {
   // While a shutdown drains, the kept records of the partitions still run.
   if (st.life != lifecycle::running && st.life != lifecycle::draining)
     return;
+  // An operator's pause holds everything back except what drains wait for
+  // (records of revoked partitions, below keep_below).
+  if (st.operator_paused && st.drains.empty())
+    return;
+  auto held = [&st](const partition_state& ps) {
+    return st.operator_paused && !ps.revoking;
+  };
   size_t reserved = 0;
   auto budget = [&] {
     auto used = st.in_flight + reserved;
@@ -436,7 +472,8 @@ void dispatch(src_actor self) {
       abandon(self, seq);
       continue;
     }
-    if (budget() == 0 || ps->running >= b.max_in_flight_per_partition) {
+    if (held(*ps) || budget() == 0 ||
+        ps->running >= b.max_in_flight_per_partition) {
       later.push_back(seq);
       continue;
     }
@@ -481,7 +518,8 @@ void dispatch(src_actor self) {
   //    turns, each within its in-flight cap.
   auto room_of = [&](int32_t part) {
     auto* ps = find_partition(self, part);
-    if (ps == nullptr || ps->running >= b.max_in_flight_per_partition)
+    if (ps == nullptr || held(*ps) ||
+        ps->running >= b.max_in_flight_per_partition)
       return size_t{0};
     return b.max_in_flight_per_partition - ps->running;
   };
@@ -741,7 +779,9 @@ void on_worker_restarted(src_actor self, const std::string& name,
   std::vector<caf::actor_addr> dead;
   for (size_t i = 0; i < st.workers.size(); ++i) {
     auto& w = st.workers[i];
-    if (w.name != name)
+    // A worker on its way out of the pool (or out already) is not used
+    // again, whatever incarnation the supervisor reports.
+    if (w.name != name || w.removing || w.gone)
       continue;
     // Batches of a previous incarnation are lost even if its down_msg has
     // not arrived yet.
@@ -809,6 +849,7 @@ void on_dead_lettered(src_actor self, uint64_t seq, const caf::error& err) {
                                      {"error", p.last_error},
                                      {"dlq_topic", st.dlq_topic},
                                      {"trace_id", p.rec->trace}});
+  note_dead_letter(self, p);
   finish(self, seq, p, ps, now_ns());
   dispatch(self);
   check_drains(self);

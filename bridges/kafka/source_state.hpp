@@ -263,6 +263,13 @@ struct partition_state {
   std::optional<int64_t> committing;
 };
 
+/// One worker of the pool; slot i is "<name>-worker-<i>". Slots are only
+/// ever removed from the end (batch_info refers to them by index).
+///
+///   adding ──reply──► active ──scale down──► retiring ──batches answered──►
+///     ▲                 ▲                       │        removing ──reply──►
+///     │                 └──────scale up─────────┘                   gone
+///     └──────────────────────────scale up (re-added)──────────────────┘
 struct worker_slot {
   std::string name;
   caf::actor handle;
@@ -271,6 +278,14 @@ struct worker_slot {
   /// Runs a suspect record alone: no other batch goes here meanwhile, so a
   /// crash can only be that record's fault.
   bool exclusive = false;
+  /// Scaled away: gets no new batch, leaves once its batches are answered.
+  bool retiring = false;
+  /// add_child_atom sent to the pool, not answered yet.
+  bool adding = false;
+  /// remove_child_atom sent to the pool, not answered yet.
+  bool removing = false;
+  /// Not in the pool (removed, or its add failed).
+  bool gone = false;
 };
 
 struct batch_info {
@@ -321,6 +336,11 @@ struct source_state {
 
   caf::actor pool;
   std::vector<worker_slot> workers;
+  /// The pool size in effect (binding.pool_size, then the last scale_atom).
+  int32_t pool_size = 0;
+  /// An operator paused the binding (pause_atom): nothing is dispatched
+  /// except what a drain waits for.
+  bool operator_paused = false;
   std::unordered_map<uint64_t, batch_info> batches;
   uint64_t next_batch = 1;
   /// Records at workers.
@@ -443,10 +463,27 @@ void begin_shutdown(src_actor self, caf::error reason);
 /// The consumer is closed: stop the pool and quit.
 void finish_shutdown(src_actor self);
 
-source_stats make_stats(src_actor self);
-
 /// Forgets `seq` without finishing it (revoke, lost partition): the commit
 /// stays below it so the next owner processes it again.
 void abandon(src_actor self, uint64_t seq);
+
+// -- operator controls (source_control.cpp)
+// ------------------------------------------
+
+/// "<name>-worker-<i>"
+std::string worker_name(const source_binding& b, size_t i);
+
+/// pause_atom / resume_atom (idempotent).
+void pause_binding(src_actor self);
+void resume_binding(src_actor self);
+
+/// scale_atom: grows or shrinks the pool to `n` workers; answers n at once.
+caf::result<int32_t> scale_pool(src_actor self, int32_t n);
+
+/// Worker slot `index` answered its last batch: if it is retiring, it is
+/// taken out of the pool now.
+void retire_if_idle(src_actor self, size_t index);
+
+source_stats make_stats(src_actor self);
 
 } // namespace distiller::kafka::detail

@@ -1,6 +1,7 @@
 #include "runtime/core/time.hpp"
 
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 
 namespace distiller {
@@ -62,6 +63,25 @@ int64_t now_us() noexcept {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+std::string us_to_rfc3339(int64_t us) {
+  // Floor division, so that times before 1970 still get a fraction in
+  // 0..999.
+  auto secs = us / 1'000'000;
+  auto rem = us % 1'000'000;
+  if (rem < 0) {
+    rem += 1'000'000;
+    --secs;
+  }
+  auto t = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[40];
+  auto n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof(buf) - n, ".%03dZ",
+                static_cast<int>(rem / 1000));
+  return buf;
 }
 
 } // namespace distiller

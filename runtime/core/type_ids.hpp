@@ -28,5 +28,8 @@ CAF_ADD_ATOM(distiller_runtime, distiller::atoms, restart_atom, "restart")
 CAF_ADD_ATOM(distiller_runtime, distiller::atoms, restarted_atom, "restarted")
 CAF_ADD_ATOM(distiller_runtime, distiller::atoms, crash_atom, "crash")
 CAF_ADD_ATOM(distiller_runtime, distiller::atoms, stop_atom, "stop")
+/// Supervisors: (add_child_atom, child_spec) and (remove_child_atom, name).
+CAF_ADD_ATOM(distiller_runtime, distiller::atoms, add_child_atom, "addchild")
+CAF_ADD_ATOM(distiller_runtime, distiller::atoms, remove_child_atom, "rmchild")
 
 CAF_END_TYPE_ID_BLOCK(distiller_runtime)

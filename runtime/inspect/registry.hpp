@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -9,11 +10,20 @@
 #include <vector>
 
 /// The inspection registry: what every managed actor of a node reports about
-/// itself (name, role, node, mailbox depth, processed, failures, restarts and a
-/// short state). Actors own a shared `actor_entry` and update its atomics on
-/// their own thread; readers (`/inspect`, the shell, metrics) take snapshots as
-/// plain data. Thread-safe; no CAF dependency so tests use it directly.
+/// itself (name, role, node, mailbox depth, processed, failures, restarts, a
+/// short state and its last few errors). Actors own a shared `actor_entry` and
+/// update its atomics on their own thread; readers (`/inspect`, the shell,
+/// metrics) take snapshots as plain data. Thread-safe; no CAF dependency so
+/// tests use it directly.
 namespace distiller::inspect {
+
+/// One error an actor reported, as readers see it.
+struct recent_error {
+  /// RFC 3339 UTC with milliseconds ("2026-12-01T09:30:00.123Z").
+  std::string time;
+  std::string text;
+  bool operator==(const recent_error&) const = default;
+};
 
 /// Live counters of one managed actor. Shared between the actor that updates
 /// it and the registry that reads it; survives the actor's restarts so the
@@ -49,6 +59,15 @@ class actor_entry {
     restarts_.fetch_add(1, std::memory_order_relaxed);
   }
   void set_state(std::string state);
+  /// Keeps `text` with the current time among the last `max_errors` errors
+  /// (the oldest one goes). Texts longer than `max_error_bytes` are cut
+  /// (at a UTF-8 character boundary, marked with "…"), so an entry holds
+  /// at most a few KiB whatever its actor reports. One mutex; call it where
+  /// a failure is counted, not per message.
+  void record_error(std::string text);
+
+  static constexpr size_t max_errors = 8;
+  static constexpr size_t max_error_bytes = 1024;
 
   // -- reads ------------------------------------------------------------------
 
@@ -57,6 +76,8 @@ class actor_entry {
   uint64_t restarts() const noexcept { return restarts_.load(); }
   uint64_t mailbox() const noexcept { return mailbox_.load(); }
   std::string state() const;
+  /// The recorded errors, newest first.
+  std::vector<recent_error> recent_errors() const;
 
  private:
   std::string name_;
@@ -69,6 +90,15 @@ class actor_entry {
   std::atomic<uint64_t> mailbox_{0};
   mutable std::mutex state_mtx_;
   std::string state_{"starting"};
+  /// A ring of the last errors: `errors_[(next_error_ - 1) % max_errors]` is
+  /// the newest; guarded by errors_mtx_.
+  struct error_slot {
+    int64_t time_us = 0;
+    std::string text;
+  };
+  mutable std::mutex errors_mtx_;
+  std::array<error_slot, max_errors> errors_;
+  uint64_t next_error_ = 0;
 };
 
 using actor_entry_ptr = std::shared_ptr<actor_entry>;
@@ -84,6 +114,8 @@ struct actor_snapshot {
   uint64_t failures = 0;
   uint64_t restarts = 0;
   std::string state;
+  /// Newest first, at most actor_entry::max_errors.
+  std::vector<recent_error> recent_errors;
 };
 
 class registry {

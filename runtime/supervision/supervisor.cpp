@@ -18,8 +18,8 @@ namespace detail {
 //   init ──► running ──exit_msg or restart intensity exceeded──► stopping
 //             │   ▲                                                  │
 //             └───┘ a child failed: restart it     last child down ──┤
-//                                                                    ▼
-//                                                        quit(exit reason)
+//                   add_child: start one more                        ▼
+//                   remove_child: stop one, forget it    quit(exit reason)
 
 namespace {
 
@@ -40,7 +40,7 @@ caf::behavior running(sup_actor self) {
         auto* c = find_child(self, name);
         if (c == nullptr)
           return caf::make_error(runtime_errc::no_such_child, name);
-        if (!c->current || c->restart_requested)
+        if (!c->current || c->restart_requested || c->removing)
           return caf::make_error(runtime_errc::no_such_child, name,
                                  "not running");
         return c->current;
@@ -55,6 +55,11 @@ caf::behavior running(sup_actor self) {
         auto* c = find_child(self, name);
         if (c == nullptr) {
           rp.deliver(caf::make_error(runtime_errc::no_such_child, name));
+          return;
+        }
+        if (c->removing) {
+          rp.deliver(caf::make_error(runtime_errc::no_such_child, name,
+                                     "being removed"));
           return;
         }
         c->restart_waiters.push_back(rp);
@@ -77,6 +82,18 @@ caf::behavior running(sup_actor self) {
         }
         return caf::unit;
       },
+      [self](atoms::add_child_atom,
+             child_spec& spec) -> caf::result<caf::actor> {
+        count_message(self);
+        return add_child(self, std::move(spec));
+      },
+      [self](atoms::remove_child_atom, const std::string& name) {
+        count_message(self);
+        remove_child(self, name, self->make_response_promise());
+      },
+      [self](remove_timeout_atom, const std::string& name, uint64_t token) {
+        on_remove_timeout(self, name, token);
+      },
   };
 }
 
@@ -91,6 +108,15 @@ caf::behavior stopping(sup_actor self) {
       },
       [self](atoms::restarted_atom, const caf::actor&) -> caf::error {
         return stopping_error(self);
+      },
+      [self](atoms::add_child_atom, const child_spec&) -> caf::error {
+        return stopping_error(self);
+      },
+      [self](atoms::remove_child_atom, const std::string&) -> caf::error {
+        return stopping_error(self);
+      },
+      [](remove_timeout_atom, const std::string&, uint64_t) {
+        // The shutdown stops every child, with its own timeout.
       },
       [self](atoms::tick_atom, uint64_t token) {
         on_stop_timeout(self, token);

@@ -16,6 +16,21 @@
 ///   (restarted_atom, caf::actor sub)    → caf::unit; `sub` then receives
 ///     (restarted_atom, std::string name, caf::actor new_incarnation)
 ///   after every restart (failure or forced) until `sub` terminates.
+///   (add_child_atom, child_spec spec)   → caf::actor, the first incarnation
+///                                         of a new child started now (last
+///                                         in start order, so stopped first);
+///                                         sec::invalid_argument for an empty
+///                                         name, no factory or a name in use.
+///                                         A failed start is handled like at
+///                                         spawn time (restarts, intensity).
+///   (remove_child_atom, std::string name) → caf::unit once the child is
+///                                         stopped (user_shutdown, killed
+///                                         after `shutdown_timeout`), gone
+///                                         from the child list and from the
+///                                         registry; not restarted whatever
+///                                         its exit reason;
+///                                         runtime_errc::no_such_child.
+///   Both are local only: child_spec holds a factory (not serializable).
 ///   exit_msg with a non-normal reason (send_exit, a linked parent) →
 ///   orderly shutdown, see below; while it stops, requests get
 ///   runtime_errc::service_unavailable.
@@ -29,7 +44,8 @@
 /// Owns: its children. It monitors them (no links), enrolls each in the
 /// inspection registry as (name, role, parent = supervisor name) and itself
 /// as (name, "supervisor"), and keeps the entries' state current:
-///   child:      running | restarting | stopped | failed
+///   child:      running | restarting | stopping (being removed) | stopped |
+///               failed
 ///   supervisor: running | stopping  | stopped | failed
 /// If the supervisor dies by other means (kill, a bug) its state's destructor
 /// kills every child it still owns, so no child outlives it.
@@ -37,7 +53,8 @@
 /// Failures: a child that terminates with any reason other than
 /// `exit_reason::normal` or `exit_reason::user_shutdown` failed (exceptions,
 /// `exit_reason::kill`, `unreachable`, any error it quit with). It is counted
-/// (`add_failure`), restarted through its factory, counted again
+/// (`add_failure`; the rendered reason goes to the entry's `record_error`),
+/// restarted through its factory, counted again
 /// (`add_restart`, distiller_actor_restarts_total) and logged as
 /// `actor_restarted`. A child that stops normally or on a user_shutdown sent
 /// by someone else is not restarted (state "stopped"; `restart_atom` starts
@@ -62,6 +79,7 @@
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
 
 #include "runtime/inspect/registry.hpp"
 #include "runtime/metrics/metrics.hpp"
@@ -101,6 +119,8 @@ struct supervisor_deps {
 };
 
 /// Spawns a supervisor named `name` that starts `children` in order.
+/// Children can be added and removed later (add_child_atom,
+/// remove_child_atom).
 /// Throws std::invalid_argument if `deps.actors` is null or child names are
 /// empty or repeated.
 caf::actor spawn_supervisor(caf::actor_system& sys, std::string name,
@@ -109,3 +129,7 @@ caf::actor spawn_supervisor(caf::actor_system& sys, std::string name,
                             supervisor_deps deps);
 
 } // namespace distiller::supervision
+
+// (add_child_atom, child_spec) stays inside one process: the factory is a
+// std::function.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(distiller::supervision::child_spec)

@@ -194,6 +194,7 @@ void on_child_failed(sup_actor self, child_slot& c, caf::error reason) {
   for (;;) {
     c.current = nullptr;
     c.entry->add_failure();
+    c.entry->record_error(render(self, reason));
     if (!admit_restart(self)) {
       give_up(self, c, reason);
       return;
@@ -223,6 +224,108 @@ void forced_restart(sup_actor self, child_slot& c) {
     settle_waiters(c, c.current ? caf::error{} : stopping_error(self));
 }
 
+// -- children added and removed at run time --------------------------------
+
+namespace {
+
+/// Forgets removed child `c` (its incarnation is gone) and answers the
+/// requests waiting for it. `c` is invalid afterwards.
+void finish_removal(sup_actor self, child_slot& c, const char* how) {
+  auto& st = self->state;
+  auto name = c.spec.name;
+  auto waiters = std::move(c.remove_waiters);
+  st.deps.actors->remove(name);
+  auto i = std::find_if(st.children.begin(), st.children.end(),
+                        [&](const child_slot& x) { return &x == &c; });
+  st.children.erase(i);
+  log::info("child_removed",
+            {{"supervisor", st.sup_name}, {"actor", name}, {"how", how}});
+  for (auto& rp : waiters)
+    rp.deliver(caf::unit);
+}
+
+} // namespace
+
+caf::result<caf::actor> add_child(sup_actor self, child_spec spec) {
+  auto& st = self->state;
+  if (spec.name.empty() || !spec.factory)
+    return caf::make_error(caf::sec::invalid_argument,
+                           "supervisor " + st.sup_name +
+                               ": a child needs a name and a factory");
+  if (find_child(self, spec.name) != nullptr)
+    return caf::make_error(caf::sec::invalid_argument,
+                           "supervisor " + st.sup_name +
+                               ": duplicate child name " + spec.name);
+  auto name = spec.name;
+  child_slot slot;
+  slot.entry = st.deps.actors->enroll(spec.name, spec.role, st.sup_name);
+  slot.spec = std::move(spec);
+  st.children.push_back(std::move(slot));
+  auto& c = st.children.back();
+  log::info("child_added", {{"supervisor", st.sup_name},
+                            {"actor", name},
+                            {"role", c.spec.role},
+                            {"children", st.children.size()}});
+  if (auto err = start_child(self, c)) {
+    log::warn("child_start_failed", {{"supervisor", st.sup_name},
+                                     {"actor", name},
+                                     {"reason", render(self, err)}});
+    // Restarts within the intensity, like a child that failed at spawn; may
+    // give up (and stop the supervisor).
+    on_child_failed(self, c, std::move(err));
+  }
+  if (st.stopping)
+    return stopping_error(self);
+  auto* added = find_child(self, name);
+  if (added == nullptr || !added->current)
+    return caf::make_error(runtime_errc::no_such_child, name, "not running");
+  return added->current;
+}
+
+void remove_child(sup_actor self, const std::string& name,
+                  caf::response_promise rp) {
+  auto& st = self->state;
+  auto* c = find_child(self, name);
+  if (c == nullptr) {
+    rp.deliver(caf::make_error(runtime_errc::no_such_child, name));
+    return;
+  }
+  c->remove_waiters.push_back(std::move(rp));
+  if (c->removing)
+    return;
+  c->removing = true;
+  // A forced restart waiting for the old incarnation will not happen.
+  settle_waiters(*c,
+                 caf::make_error(runtime_errc::no_such_child, name, "removed"));
+  c->restart_requested = false;
+  if (!c->current) {
+    finish_removal(self, *c, "not running");
+    return;
+  }
+  c->entry->set_state("stopping");
+  self->send_exit(c->current, caf::exit_reason::user_shutdown);
+  self->delayed_send(self, st.policy.shutdown_timeout,
+                     remove_timeout_atom::value, name, ++c->remove_token);
+}
+
+void on_remove_timeout(sup_actor self, const std::string& name,
+                       uint64_t token) {
+  auto& st = self->state;
+  auto* c = find_child(self, name);
+  if (c == nullptr || !c->removing || c->remove_token != token)
+    return;
+  if (c->current) {
+    // As in a shutdown: a kill cannot be refused, and a child stuck in a
+    // blocking call must not hold the removal up.
+    log::warn("child_stop_timeout",
+              {{"supervisor", st.sup_name}, {"actor", name}});
+    self->demonitor(c->current);
+    self->send_exit(c->current, caf::exit_reason::kill);
+    c->current = nullptr;
+  }
+  finish_removal(self, *c, "killed");
+}
+
 void on_down(sup_actor self, caf::down_msg& dm) {
   auto& st = self->state;
   count_message(self);
@@ -242,6 +345,9 @@ void on_down(sup_actor self, caf::down_msg& dm) {
       --st.remaining;
       stop_next(self);
     }
+  } else if (c->removing) {
+    c->current = nullptr;
+    finish_removal(self, *c, "stopped");
   } else if (c->restart_requested) {
     forced_restart(self, *c);
   } else if (is_failure(dm.reason)) {
@@ -263,8 +369,16 @@ void begin_shutdown(sup_actor self, caf::error reason) {
   st.stopping = true;
   st.exit_reason = std::move(reason);
   st.entry->set_state("stopping");
-  for (auto& c : st.children)
+  for (auto& c : st.children) {
     settle_waiters(c, stopping_error(self));
+    // A removal in progress becomes part of the shutdown, which stops the
+    // child anyway.
+    auto removals = std::move(c.remove_waiters);
+    c.remove_waiters.clear();
+    c.removing = false;
+    for (auto& rp : removals)
+      rp.deliver(stopping_error(self));
+  }
   st.remaining = st.children.size();
   self->become(stopping(self));
   stop_next(self);

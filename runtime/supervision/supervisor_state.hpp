@@ -30,6 +30,13 @@ struct child_slot {
   bool restart_requested = false;
   /// Requests of `restart_atom` answered once the new incarnation runs.
   std::vector<caf::response_promise> restart_waiters;
+  /// `remove_child_atom` stopped it and waits for its down_msg; it is not
+  /// restarted any more.
+  bool removing = false;
+  /// Identifies the current removal timeout.
+  uint64_t remove_token = 0;
+  /// Requests of `remove_child_atom` answered once it is gone.
+  std::vector<caf::response_promise> remove_waiters;
 };
 
 struct supervisor_state {
@@ -67,6 +74,10 @@ struct supervisor_state {
 
 using sup_actor = caf::stateful_actor<supervisor_state>*;
 
+/// supervisor → itself: a removed child did not stop within
+/// `shutdown_timeout` (child name, remove_token).
+using remove_timeout_atom = caf::atom_constant<caf::atom("suprmto")>;
+
 // -- behaviors (supervisor.cpp) -----------------------------------------------
 
 /// Serves requests while the children run.
@@ -103,6 +114,17 @@ void on_child_failed(sup_actor self, child_slot& c, caf::error reason);
 /// Starts a new incarnation of `c` on request (`restart_atom`) once the old
 /// one is down, and answers the waiting requests.
 void forced_restart(sup_actor self, child_slot& c);
+
+/// `add_child_atom`: enrolls and starts a new child after the others.
+caf::result<caf::actor> add_child(sup_actor self, child_spec spec);
+
+/// `remove_child_atom`: stops child `name` for good; `rp` gets caf::unit once
+/// it is gone.
+void remove_child(sup_actor self, const std::string& name,
+                  caf::response_promise rp);
+
+/// A removed child's stop took longer than `shutdown_timeout`.
+void on_remove_timeout(sup_actor self, const std::string& name, uint64_t token);
 
 void on_down(sup_actor self, caf::down_msg& dm);
 

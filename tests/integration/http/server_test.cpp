@@ -19,6 +19,7 @@
 #include "bridges/http/sse_stream.hpp"
 #include "runtime/health/health_board.hpp"
 #include "runtime/inspect/registry.hpp"
+#include "runtime/inspect/trace_ring.hpp"
 #include "runtime/metrics/metrics.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/testing.hpp"
@@ -69,7 +70,8 @@ class http_server_test : public ::testing::Test {
   }
 
   uint16_t start() {
-    srv = std::make_unique<http::server>(cfg, routes, &metrics);
+    srv = std::make_unique<http::server>(cfg, routes, &metrics,
+                                         traced ? &ring : nullptr);
     port = srv->start();
     return port;
   }
@@ -79,6 +81,9 @@ class http_server_test : public ::testing::Test {
   inspect::registry actors{"node-test"};
   metrics::node_metrics metrics{"node-test"};
   std::shared_ptr<http::router> routes;
+  /// Passed to the server when `traced` (before start()).
+  inspect::trace_ring ring{64};
+  bool traced = false;
   std::unique_ptr<http::server> srv;
   uint16_t port = 0;
   std::vector<std::thread> workers;
@@ -210,6 +215,52 @@ TEST_F(http_server_test, inspect_lists_enrolled_actors) {
   EXPECT_EQ(c.at("restarts").as_int64(), 0);
   EXPECT_EQ(c.at("state").as_string(), "running");
   EXPECT_EQ(list[1].at("name").as_string(), "documents");
+}
+
+TEST_F(http_server_test, inspect_shows_recent_errors_newest_first) {
+  auto a = actors.enroll("chunker-worker-0", "worker", "chunker");
+  a->record_error("documents/0@5: record: undecodable");
+  a->record_error("documents/1@9: timeout");
+  actors.enroll("quiet", "probe");
+  start();
+  http_client client{port};
+  auto r = client.get("/inspect");
+  ASSERT_EQ(r.status, 200u);
+  auto body = as_object(r);
+  auto& list = body.at("actors").as_array();
+  ASSERT_EQ(list.size(), 2u);
+  auto& errors = list[0].at("recent_errors").as_array();
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].at("text").as_string(), "documents/1@9: timeout");
+  EXPECT_EQ(errors[1].at("text").as_string(),
+            "documents/0@5: record: undecodable");
+  std::string time{errors[0].at("time").as_string()};
+  EXPECT_EQ(time.size(), 24u) << time; // 2026-12-01T09:30:00.123Z
+  EXPECT_EQ(time.back(), 'Z');
+  EXPECT_TRUE(list[1].at("recent_errors").as_array().empty());
+}
+
+TEST_F(http_server_test, answered_requests_go_to_the_trace_ring) {
+  traced = true;
+  start();
+  http_client client{port};
+  auto ok = client.get("/items/42", {{"x-trace-id", "trace-http-1"}});
+  ASSERT_EQ(ok.status, 200u);
+  auto missing = client.get("/nowhere", {{"x-trace-id", "trace-http-2"}});
+  ASSERT_EQ(missing.status, 404u);
+  ASSERT_TRUE(wait_until([&] { return ring.size() == 2; }));
+  auto first = ring.find("trace-http-1");
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].actor, "http");
+  EXPECT_EQ(first[0].what, "http");
+  // "<METHOD> <route pattern> <status> <ms> ms": the pattern, not the path.
+  EXPECT_EQ(first[0].detail.rfind("GET /items/{id} 200 ", 0), 0u)
+      << first[0].detail;
+  EXPECT_EQ(first[0].detail.substr(first[0].detail.size() - 3), " ms");
+  auto second = ring.find("trace-http-2");
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].detail.rfind("GET unmatched 404 ", 0), 0u)
+      << second[0].detail;
 }
 
 TEST_F(http_server_test, head_is_get_without_body) {
@@ -596,8 +647,7 @@ TEST_F(http_server_test, sse_slow_client_gets_a_last_event_and_is_dropped) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
-            0);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
   std::string req = "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n";
   ASSERT_EQ(::write(fd, req.data(), req.size()),
             static_cast<ssize_t>(req.size()));

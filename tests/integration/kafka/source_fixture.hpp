@@ -34,6 +34,7 @@
 #include "runtime/core/errc.hpp"
 #include "runtime/core/type_ids.hpp"
 #include "runtime/inspect/registry.hpp"
+#include "runtime/inspect/trace_ring.hpp"
 #include "runtime/logging/log.hpp"
 #include "runtime/metrics/metrics.hpp"
 #include "tests/support/testing.hpp"
@@ -221,6 +222,8 @@ class source_fixture : public ::testing::Test {
   std::unique_ptr<caf::actor_system> sys;
   std::unique_ptr<caf::scoped_actor> self;
   std::vector<caf::actor> bridges;
+  /// Passed to the bridges `start` spawns (bridge_deps::trace) when set.
+  inspect::trace_ring* trace = nullptr;
 };
 
 /// A worker factory that calls `extra` (which may sleep, fail or throw) and
@@ -458,6 +461,7 @@ inline caf::actor source_fixture::start(source_binding b,
   deps.actors = &actors;
   deps.metrics = &node_metrics;
   deps.on_commit = std::move(observer);
+  deps.trace = trace;
   auto bridge = spawn_source_bridge(*sys, brokers(), std::move(b), deps);
   bridges.push_back(bridge);
   return bridge;
