@@ -98,6 +98,13 @@ class broadcast_metrics : public hub_observer {
                      .Name("distiller_sse_rejected_total")
                      .Help("Streams refused over a connection cap")
                      .Register(r);
+    // The refusal series exist at 0 from the start (the reasons of
+    // stream.cpp's open_stream): a series that first appears with its first
+    // increment hides it from increase() and rate(), and a family without
+    // series is not exported at all (docker/prometheus/alerts.yml, the
+    // Grafana dashboard).
+    rejected_->Add({{"reason", "node_full"}});
+    rejected_->Add({{"reason", "user_full"}});
     latency_ = &prometheus::BuildHistogram()
                     .Name("distiller_sse_publish_to_send_seconds")
                     .Help("From an event's creation to its write to a stream")
@@ -137,6 +144,22 @@ class broadcast_metrics : public hub_observer {
   void recovered(const std::string& stream, const char* how) override {
     if (recoveries_)
       recoveries_->Add({{"stream", stream}, {"kind", how}}).Increment();
+  }
+
+  /// A stream of kind `stream` opened: its counters exist from now on, at
+  /// 0 until they count (see the refusals above), with the reasons and
+  /// kinds hub.cpp and stream.cpp count with.
+  void stream_opened(const std::string& stream) {
+    if (!slow_)
+      return;
+    sent_->Add({{"stream", stream}});
+    replayed_->Add({{"stream", stream}});
+    for (auto why : {"duplicate", "stale", "gone"})
+      dropped_->Add({{"stream", stream}, {"reason", why}});
+    for (auto how : {"fill", "reset"})
+      recoveries_->Add({{"stream", stream}, {"kind", how}});
+    for (auto why : {"queue_full", "write_timeout"})
+      slow_->Add({{"stream", stream}, {"reason", why}});
   }
 
   void slow(const std::string& stream, const char* reason) {
@@ -323,6 +346,7 @@ uint64_t broadcaster::subscribe(std::string channel,
                                 std::shared_ptr<client> sink,
                                 subscribe_options options) {
   auto id = next_id_.fetch_add(1);
+  metrics_->stream_opened(options.stream);
   subscribe_msg m;
   m.id = id;
   m.channel = std::move(channel);

@@ -116,6 +116,13 @@ struct thought_metrics {
                           .Name("distiller_thought_agent_failures_total")
                           .Help("Agent calls that failed")
                           .Register(r);
+    // The failure series exist at 0 from the start: a series that first
+    // appears with its first failure hides that failure from increase()
+    // and rate(), which docker/prometheus/alerts.yml and the Grafana
+    // dashboard use (a family without series is not exported at all).
+    for (auto k : all_agents)
+      agent_failures->Add({{"agent", std::string{agent_name(k)}}});
+    events->Add({{"type", event_types::failed}});
     end_to_end = &prometheus::BuildHistogram()
                       .Name("distiller_thought_completion_seconds")
                       .Help("From submission to thought_completed")
@@ -397,7 +404,12 @@ processing_bridge(const std::shared_ptr<pipeline_state>& st) {
             deps.actors = st->deps.actors;
             deps.metrics = st->deps.metrics;
             deps.codecs = st->deps.codecs;
-            return kafka::spawn_source_bridge(sys, st->deps.brokers, b, deps);
+            deps.trace = st->deps.trace;
+            auto bound = b;
+            for (auto& [k, v] : st->deps.consumer_properties)
+              bound.consumer_properties.emplace(k, v);
+            return kafka::spawn_source_bridge(sys, st->deps.brokers, bound,
+                                              deps);
           }};
 }
 
@@ -438,7 +450,7 @@ follower_bridge(const std::shared_ptr<pipeline_state>& st) {
         }
         return {};
       },
-      {.detached = false});
+      {.detached = false, .trace = st->deps.trace});
   b.worker = factory;
   return {"thought-follower-bridge", "bridge",
           [st, b](caf::actor_system& sys, inspect::actor_entry_ptr) {
@@ -446,7 +458,12 @@ follower_bridge(const std::shared_ptr<pipeline_state>& st) {
             deps.actors = st->deps.actors;
             deps.metrics = st->deps.metrics;
             deps.codecs = st->deps.codecs;
-            return kafka::spawn_source_bridge(sys, st->deps.brokers, b, deps);
+            deps.trace = st->deps.trace;
+            auto bound = b;
+            for (auto& [k, v] : st->deps.consumer_properties)
+              bound.consumer_properties.emplace(k, v);
+            return kafka::spawn_source_bridge(sys, st->deps.brokers, bound,
+                                              deps);
           }};
 }
 
