@@ -50,6 +50,9 @@ void add_config_flags(CLI::App& cmd, config_flags& flags) {
           {"--data-dir", "node.data_dir",
            "Directory for runtime data; one node per directory (a second "
            "start exits 2 naming the running node)"},
+          {"--services", "node.services_dir",
+           "Data directory of a running `distiller services up`: use its "
+           "Kafka and PostgreSQL"},
           {"--log-level", "log.level", "debug, info, warn or error"},
       });
 }

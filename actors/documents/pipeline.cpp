@@ -46,8 +46,11 @@ supervision::child_spec bridge_child(std::shared_ptr<pipeline_state> st,
   b.max_in_flight = 200;
   b.max_in_flight_per_partition = 100;
   b.max_batch = 16;
+  kafka::record_worker_options opts;
+  opts.trace = st->deps.trace;
   auto factory = kafka::record_worker_factory(
-      [st, stage](const kafka::in_record& rec) { return stage(*st, rec); });
+      [st, stage](const kafka::in_record& rec) { return stage(*st, rec); },
+      opts);
   b.worker = [st, name, factory](caf::actor_system& sys,
                                  inspect::actor_entry_ptr entry) {
     auto key = entry ? entry->name() : name;
@@ -63,7 +66,11 @@ supervision::child_spec bridge_child(std::shared_ptr<pipeline_state> st,
         deps.actors = st->deps.actors;
         deps.metrics = st->deps.metrics;
         deps.codecs = st->deps.codecs;
-        return kafka::spawn_source_bridge(sys, st->deps.brokers, b, deps);
+        deps.trace = st->deps.trace;
+        auto bound = b;
+        for (auto& [k, v] : st->deps.consumer_properties)
+          bound.consumer_properties.emplace(k, v);
+        return kafka::spawn_source_bridge(sys, st->deps.brokers, bound, deps);
       }};
 }
 

@@ -28,6 +28,7 @@
 /// bridge and dead-lettered after documents.max_attempts.
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,6 +40,7 @@
 #include "actors/documents/service.hpp"
 #include "bridges/kafka/compression.hpp"
 #include "runtime/inspect/registry.hpp"
+#include "runtime/inspect/trace_ring.hpp"
 #include "runtime/metrics/metrics.hpp"
 #include "runtime/supervision/supervisor.hpp"
 
@@ -69,6 +71,12 @@ struct pipeline_deps {
   /// The codec of each topic (the node's catalog plan) for the sink and the
   /// bridges' dead-letter producers.
   kafka::compression_plan codecs;
+  /// Added to every consumer's properties (the node's
+  /// kafka::group_properties: session and heartbeat timeouts).
+  std::map<std::string, std::string> consumer_properties;
+  /// The node's trace ring (null: off): workers record each record they
+  /// run, bridges each dead letter (`distiller shell`'s trace).
+  inspect::trace_ring* trace = nullptr;
 };
 
 struct pipeline_state;

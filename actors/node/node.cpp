@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -17,8 +18,11 @@
 #include <pqxx/pqxx>
 
 #include "actors/broadcast/broadcaster.hpp"
+#include "actors/cluster/cluster_node.hpp"
+#include "actors/cluster/cluster_routes.hpp"
 #include "actors/documents/document_routes.hpp"
 #include "actors/documents/pipeline.hpp"
+#include "actors/node/services.hpp"
 #include "actors/thoughts/pipeline.hpp"
 #include "actors/thoughts/thought_routes.hpp"
 #include "actors/web/web_routes.hpp"
@@ -46,6 +50,7 @@
 #include "runtime/health/health_board.hpp"
 #include "runtime/health/probe.hpp"
 #include "runtime/inspect/registry.hpp"
+#include "runtime/inspect/trace_ring.hpp"
 #include "runtime/logging/log.hpp"
 #include "runtime/metrics/metrics.hpp"
 #include "runtime/supervision/supervisor.hpp"
@@ -122,6 +127,9 @@ struct node::impl {
   node_hooks hooks;
   health::health_board board;
   inspect::registry actors;
+  /// What happened to each trace id lately (shell's `trace`); borrowed by
+  /// the HTTP server, the bridges and their workers, so it outlives them.
+  inspect::trace_ring traces;
   metrics::node_metrics metrics;
   std::unique_ptr<caf::actor_system_config> sys_cfg;
   std::unique_ptr<caf::actor_system> sys;
@@ -130,6 +138,9 @@ struct node::impl {
   std::shared_ptr<kafka::catalog> topics;
   std::string bootstrap;
   std::string dsn;
+  /// The root supervisor; read by the cluster agent's threads, hence the
+  /// lock.
+  mutable std::mutex root_mtx;
   caf::actor root;
   /// One node per data directory; taken before anything else, released
   /// last.
@@ -143,6 +154,8 @@ struct node::impl {
   std::shared_ptr<broadcast::broadcaster> broadcaster;
   std::unique_ptr<documents::pipeline> docs;
   std::unique_ptr<thoughts::pipeline> thoughts;
+  std::shared_ptr<cluster::cluster_node> cluster;
+  std::shared_ptr<void> cluster_routes;
   std::shared_ptr<http::router> routes;
   std::unique_ptr<http::server> web;
   uint16_t port = 0;
@@ -202,6 +215,8 @@ struct node::impl {
     deps.embedded_kafka = kafka_mock != nullptr;
     deps.make_agent = hooks.make_agent;
     deps.codecs = codecs();
+    deps.trace = &traces;
+    deps.consumer_properties = kafka::group_properties(cfg.kafka);
     thoughts = std::make_unique<thoughts::pipeline>(*sys, cfg.thoughts, deps);
     thoughts->prepare();
   }
@@ -216,6 +231,12 @@ struct node::impl {
     if (cfg.runtime.node.scheduler_threads > 0)
       sys_cfg->set("scheduler.max-threads",
                    static_cast<size_t>(cfg.runtime.node.scheduler_threads));
+    // Connections between nodes (the cluster's middleman) carry heartbeats
+    // and drop a silent peer, so a request to a dead node fails instead of
+    // waiting; CAF ships both off.
+    sys_cfg->set("middleman.heartbeat-interval", caf::timespan{1s});
+    sys_cfg->set("middleman.connection-timeout",
+                 caf::timespan{cfg.cluster.down_after});
     sys_cfg->load<caf::io::middleman>();
     sys = std::make_unique<caf::actor_system>(*sys_cfg);
   }
@@ -306,6 +327,8 @@ struct node::impl {
     };
     deps.broadcaster = broadcaster;
     deps.codecs = codecs();
+    deps.trace = &traces;
+    deps.consumer_properties = kafka::group_properties(cfg.kafka);
     deps.embedded_kafka = kafka_mock != nullptr;
     docs = std::make_unique<documents::pipeline>(*sys, cfg.documents, deps);
     docs->prepare();
@@ -362,8 +385,46 @@ struct node::impl {
         children.push_back(std::move(child));
     supervision::restart_policy policy{cfg.runtime.supervision.max_restarts,
                                        cfg.runtime.supervision.window};
-    root = supervision::spawn_supervisor(
+    auto r = supervision::spawn_supervisor(
         *sys, "root", policy, std::move(children), {&actors, &metrics});
+    std::lock_guard<std::mutex> guard{root_mtx};
+    root = std::move(r);
+  }
+
+  caf::actor root_actor() const {
+    std::lock_guard<std::mutex> guard{root_mtx};
+    return root;
+  }
+
+  /// This node's membership and cluster port (docs/cluster.md); its
+  /// routes go in before HTTP starts, the port opens once HTTP listens.
+  void prepare_cluster() {
+    cluster::cluster_deps deps;
+    deps.dsn = dsn;
+    deps.node_name = cfg.runtime.node.name;
+    deps.roles = cfg.runtime.node.roles;
+    deps.version = DISTILLER_VERSION;
+    deps.actors = &actors;
+    deps.metrics = &metrics;
+    deps.trace = &traces;
+    deps.broadcaster = broadcaster;
+    deps.root = [this] {
+      return root_actor();
+    };
+    cluster = std::make_shared<cluster::cluster_node>(*sys, cfg.cluster,
+                                                      cfg.shell, deps);
+  }
+
+  void start_cluster() {
+    cluster->start("http://" + cfg.http.host + ":" + std::to_string(port));
+    caf::scoped_actor self{*sys};
+    std::string failure;
+    self->request(root_actor(), 10s, atoms::add_child_atom_v,
+                  cluster->membership_child())
+        .receive([](const caf::actor&) {},
+                 [&](const caf::error& e) { failure = sys->render(e); });
+    if (!failure.empty())
+      throw std::runtime_error("cluster: membership did not start: " + failure);
   }
 
   void start_http() {
@@ -384,8 +445,10 @@ struct node::impl {
     }
     if (auto service = thoughts ? thoughts->service() : nullptr)
       thoughts::add_thought_routes(*routes, service, {api});
+    cluster_routes = cluster::add_cluster_routes(
+        *routes, {cluster, broadcaster, sys.get(), &actors, api});
     http::add_openapi_routes(*routes, api);
-    web = std::make_unique<http::server>(cfg.http, routes, &metrics);
+    web = std::make_unique<http::server>(cfg.http, routes, &metrics, &traces);
     port = web->start();
     board.set("http", health::state::up,
               "listening on " + cfg.http.host + ":" + std::to_string(port));
@@ -402,6 +465,7 @@ struct node::impl {
                              {"pid", static_cast<int64_t>(::getpid())},
                              {"http_host", cfg.http.host},
                              {"http_port", port},
+                             {"cluster_port", cluster ? cluster->port() : 0},
                              {"kafka_bootstrap", bootstrap},
                              {"embedded_kafka", kafka_mock != nullptr},
                              {"embedded_postgres", pg != nullptr}};
@@ -426,6 +490,7 @@ struct node::impl {
     auto t0 = steady::now();
     log::info("node_starting", {{"node", cfg.runtime.node.name},
                                 {"version", DISTILLER_VERSION}});
+    apply_services(cfg);
     start_actor_system();
     start_kafka();
     start_postgres();
@@ -433,7 +498,9 @@ struct node::impl {
     start_documents();
     start_thoughts();
     start_supervisor();
+    prepare_cluster();
     start_http();
+    start_cluster();
     write_node_file();
     started = true;
     log::info("node_started", {{"node", cfg.runtime.node.name},
@@ -449,21 +516,27 @@ struct node::impl {
     stopped = true;
     auto t0 = steady::now();
     log::info("node_stopping", {{"node", cfg.runtime.node.name}});
-    // Reverse start order: end the event streams (each client learns why),
-    // stop taking requests, stop actors, close Kafka, then stop the
-    // PostgreSQL we started.
+    // Reverse start order: leave the cluster (the others see member_left
+    // at once, not down after a timeout), end the event streams (each
+    // client learns why), stop taking requests, stop actors, close Kafka,
+    // then stop the PostgreSQL we started.
+    if (cluster)
+      cluster->stop();
     if (broadcaster)
       broadcaster->stop();
     if (web) {
       web->stop();
       board.set("http", health::state::stopped);
     }
+    // No request comes in any more: the cluster routes' workers may go.
+    cluster_routes.reset();
     if (docs)
       docs->stop();
     if (thoughts)
       thoughts->stop();
-    if (root) {
-      caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+    if (auto r = root_actor()) {
+      caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+      std::lock_guard<std::mutex> guard{root_mtx};
       root = nullptr;
     }
     if (sys) {
@@ -477,7 +550,12 @@ struct node::impl {
         thoughts->release_actors();
       sink->reset();
       relay->reset();
+      // The server keeps the router, whose routes keep pools of detached
+      // actors: both go before the actor system waits for their threads.
+      web.reset();
       routes.reset();
+      cluster_routes.reset();
+      cluster.reset();
       docs.reset();
       thoughts.reset();
       broadcaster.reset();
@@ -532,6 +610,14 @@ void node::start() {
                           impl_->cfg.runtime.node.name);
   try {
     impl_->start();
+  } catch (const std::exception& e) {
+    log::error("node_start_failed", {{"error", e.what()}});
+    try {
+      impl_->stop();
+    } catch (const std::exception& e2) {
+      log::error("node_stop_failed", {{"error", e2.what()}});
+    }
+    throw;
   } catch (...) {
     // Undo what started (a private PostgreSQL above all) before reporting.
     try {
@@ -589,6 +675,10 @@ thoughts::pipeline* node::thoughts() noexcept {
 
 embedded::kafka_cluster* node::kafka_mock() noexcept {
   return impl_->kafka_mock.get();
+}
+
+cluster::cluster_node* node::cluster() noexcept {
+  return impl_->cluster.get();
 }
 
 const std::string& node::pg_dsn() const noexcept {
@@ -654,7 +744,6 @@ int run(node_config cfg, bool banner) {
     report_busy(e);
     return exit_data_dir_busy;
   } catch (const std::exception& e) {
-    log::error("node_start_failed", {{"error", e.what()}});
     std::fprintf(stderr, "distiller: start-up failed: %s\n", e.what());
     return 1;
   }

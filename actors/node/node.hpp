@@ -8,7 +8,8 @@
 ///   actor system → Kafka (embedded mock cluster + catalog topics, or the
 ///   configured brokers) → PostgreSQL (private cluster under var/pg, or the
 ///   configured DSN) → schema migrations → root supervisor with the health
-///   probes → HTTP façade.
+///   probes → HTTP façade → cluster port and membership
+///   (actors/cluster/cluster_node.hpp).
 /// Before all of it `start()` takes `<node.data_dir>/node.lock`
 /// (runtime/core/data_dir_lock.hpp) and throws data_dir_busy, touching
 /// nothing, if another node holds it; the lock is released after the stop.
@@ -36,6 +37,10 @@ class health_board;
 namespace distiller::inspect {
 class registry;
 } // namespace distiller::inspect
+
+namespace distiller::cluster {
+class cluster_node;
+} // namespace distiller::cluster
 
 namespace distiller::documents {
 class pipeline;
@@ -96,6 +101,9 @@ class node {
   /// The embedded Kafka cluster (null when kafka.brokers is set), e.g. for
   /// tests that take its brokers down.
   embedded::kafka_cluster* kafka_mock() noexcept;
+
+  /// This node's membership and cluster port (null before start).
+  cluster::cluster_node* cluster() noexcept;
 
  private:
   struct impl;

@@ -13,6 +13,7 @@ void declare(config::schema& s, node_config& cfg) {
   documents::declare(s, cfg.documents);
   thoughts::declare(s, cfg.thoughts);
   broadcast::declare(s, cfg.sse);
+  cluster::declare(s, cfg.cluster, cfg.shell);
 }
 
 const std::vector<std::string>& known_roles() {
@@ -55,6 +56,8 @@ void validate(const node_config& cfg) {
     throw config::config_error("node.name", "must not be empty");
   documents::validate(cfg.documents);
   thoughts::validate(cfg.thoughts);
+  kafka::validate(cfg.kafka);
+  cluster::validate(cfg.cluster);
 }
 
 } // namespace distiller::node

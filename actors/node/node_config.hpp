@@ -6,6 +6,7 @@
 #include "bridges/http/http_config.hpp"
 #include "bridges/kafka/kafka_config.hpp"
 #include "bridges/postgres/pg_config.hpp"
+#include "runtime/cluster/cluster_config.hpp"
 #include "runtime/config/runtime_config.hpp"
 #include "runtime/config/schema.hpp"
 
@@ -21,6 +22,8 @@ struct node_config {
   documents::documents_config documents;
   thoughts::thoughts_config thoughts;
   broadcast::broadcast_config sse;
+  cluster::cluster_config cluster;
+  cluster::shell_config shell;
 };
 
 /// Declares every key of a node into `s`, bound to `cfg`'s fields.

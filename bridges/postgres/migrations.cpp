@@ -10,6 +10,7 @@
 #include "bridges/postgres/schema/0002_thought_pipeline.hpp"
 #include "bridges/postgres/schema/0003_outbox.hpp"
 #include "bridges/postgres/schema/0004_thought_events.hpp"
+#include "bridges/postgres/schema/0005_cluster_members.hpp"
 #include "runtime/logging/log.hpp"
 
 namespace distiller::postgres {
@@ -121,6 +122,7 @@ const std::vector<migration>& all_migrations() {
       {2, "thought_pipeline", schema::v0002_thought_pipeline},
       {3, "outbox", schema::v0003_outbox},
       {4, "thought_events", schema::v0004_thought_events},
+      {5, "cluster_members", schema::v0005_cluster_members},
   };
   return migrations;
 }

@@ -11,6 +11,10 @@ void declare(schema& s, runtime_config& cfg) {
   s.add_string(
       "node.data_dir", cfg.node.data_dir,
       "Directory for runtime data (relative to the working directory).");
+  s.add_string("node.services_dir", cfg.node.services_dir,
+               "Data directory of a running `distiller services up`: Kafka's "
+               "bootstrap and PostgreSQL's DSN are read from its files where "
+               "kafka.brokers and postgres.dsn are empty.");
   s.add_int("node.scheduler_threads", cfg.node.scheduler_threads, 0, 256,
             "CAF scheduler worker threads; 0 means one per core.");
   s.add_choice("log.level", cfg.log.level, {"debug", "info", "warn", "error"},

@@ -16,6 +16,9 @@ struct node_section {
   std::vector<std::string> roles{"all"};
   /// Directory for runtime data (embedded PostgreSQL, bootstrap file, …).
   std::string data_dir = "var";
+  /// Data directory of a `distiller services up` whose Kafka and
+  /// PostgreSQL this node uses (empty: none; see actors/node/services.hpp).
+  std::string services_dir;
   /// CAF scheduler worker threads; 0 = one per core.
   int scheduler_threads = 0;
 };

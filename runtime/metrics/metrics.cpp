@@ -41,6 +41,15 @@ void node_metrics::sample(const inspect::registry& actors) {
     mailbox_depth_->Add(labels).Set(static_cast<double>(a.mailbox));
     processed_->Add(labels).Set(static_cast<double>(a.processed));
     failures_->Add(labels).Set(static_cast<double>(a.failures));
+    // Every managed actor's restart counter (and every supervisor's
+    // escalation counter) is exported from the first scrape on, at 0 until
+    // it counts: a series that first appears with its first restart hides
+    // that restart from increase() and rate() (docker/prometheus/alerts.yml,
+    // the Grafana dashboard), and a family without series is not exported
+    // at all. The labels are the ones the supervisor counts with.
+    actor_restarts_->Add(labels);
+    if (a.role == "supervisor")
+      escalations_->Add({{"supervisor", a.name}});
   }
 }
 

@@ -119,8 +119,12 @@ process_result run_process(const std::vector<std::string>& argv,
   if (pid == 0) {
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
+    // Only 1 and 2 stay: a process the child leaves running (a script's
+    // background node) must not hold the pipes open after it exits.
     close(out_pipe[0]);
     close(err_pipe[0]);
+    close(out_pipe[1]);
+    close(err_pipe[1]);
     exec_child(argv, env_strings);
   }
   close(out_pipe[1]);

@@ -179,19 +179,23 @@ class stalled_client {
   int fd_ = -1;
 };
 
+/// The sum of every /metrics sample whose line starts with `line_prefix`
+/// (a family's label sets exist at 0 from the start, in no fixed order, so
+/// the first match alone may not be the one that counted).
 double metric(uint16_t port, const std::string& line_prefix) {
   dt::http_client c{port};
   auto body = c.get("/metrics").body;
+  double sum = 0;
   size_t at = 0;
   while ((at = body.find(line_prefix, at)) != std::string::npos) {
     if (at == 0 || body[at - 1] == '\n') {
       auto end = body.find('\n', at);
       auto line = body.substr(at, end - at);
-      return std::stod(line.substr(line.rfind(' ') + 1));
+      sum += std::stod(line.substr(line.rfind(' ') + 1));
     }
     at += line_prefix.size();
   }
-  return 0;
+  return sum;
 }
 
 } // namespace

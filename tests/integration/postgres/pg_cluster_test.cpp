@@ -365,7 +365,8 @@ TEST_F(pg_cluster_test, newer_schema_is_left_alone) {
 TEST_F(pg_cluster_test, tables_and_indexes_exist) {
   pqxx::read_transaction tx{*conn_};
   EXPECT_EQ(tx.exec1(table_names_sql)[0].as<std::string>(),
-            "document_chunks,document_files,document_jobs,outbox,"
+            "cluster_members,document_chunks,document_files,document_jobs,"
+            "outbox,"
             "processed_records,schema_migrations,thought_events,thoughts,"
             "users");
   EXPECT_EQ(tx.exec1(gin_index_sql)[0].as<int>(), 1);

@@ -1,0 +1,731 @@
+#include "actors/shell/session.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <iomanip>
+#include <map>
+#include <ostream>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include <boost/json.hpp>
+
+namespace distiller::shell {
+
+namespace json = boost::json;
+
+std::atomic<bool> session::interrupted{false};
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// -- words --------------------------------------------------------------------
+
+const std::vector<command_info> all_commands{
+    {"nodes", "", "every member: state, roles, uptime, last heartbeat", "",
+     false},
+    {"actors",
+     "[--node N] [--role R] [--sort mailbox|processed|failures|restarts] "
+     "[--top K]",
+     "every node's actors", "", false},
+    {"pools", "", "every pool: size, busy, processed/s, failures", "", false},
+    {"partitions", "[BINDING]",
+     "per partition: owner node, committed, high watermark, lag, paused",
+     "binding", false},
+    {"lag", "", "lag per binding (consumer group and topic)", "", false},
+    {"inspect", "ACTOR", "every field of an actor and its recent errors",
+     "actor", false},
+    {"top", "[--interval SECONDS] [--count N]",
+     "a refreshing view of the busiest actors and the pools (at most once a "
+     "second; q or Ctrl-C ends it)",
+     "", false},
+    {"trace", "TRACE_ID", "which actors and records carried a trace id", "",
+     false},
+    {"restart", "ACTOR [--node N]", "restart a supervised actor", "actor",
+     true},
+    {"pause", "BINDING [--node N]", "stop handing records to a binding's pool",
+     "binding", true},
+    {"resume", "BINDING [--node N]", "resume a paused binding", "binding",
+     true},
+    {"scale", "POOL N [--node N]", "change a pool's size (1..1024)", "pool",
+     true},
+    {"send", "ACTOR MESSAGE [--node N]",
+     "send a documented message: tick (outbox-relay), reconcile (reconciler), "
+     "janitor (thought-janitor), heads (thought-stream-watcher), watchtick "
+     "(job-watcher)",
+     "actor", true},
+    {"help", "[COMMAND]", "list the commands, or one command's use", "command",
+     false},
+    {"quit", "", "leave the shell (also exit, Ctrl-D)", "", false},
+};
+
+const command_info* find_command(const std::string& name) {
+  for (auto& c : all_commands)
+    if (name == c.name)
+      return &c;
+  if (name == "exit")
+    return find_command("quit");
+  return nullptr;
+}
+
+struct usage_error : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
+// -- json helpers -------------------------------------------------------------
+
+std::string text(const json::value* v) {
+  if (!v)
+    return "";
+  if (v->is_string())
+    return std::string{v->as_string()};
+  if (v->is_int64())
+    return std::to_string(v->as_int64());
+  if (v->is_uint64())
+    return std::to_string(v->as_uint64());
+  if (v->is_double()) {
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(1) << v->as_double();
+    return s.str();
+  }
+  if (v->is_bool())
+    return v->as_bool() ? "yes" : "no";
+  if (v->is_null())
+    return "-";
+  if (v->is_array()) {
+    std::string out;
+    for (auto& x : v->as_array())
+      out += (out.empty() ? "" : ",") + text(&x);
+    return out;
+  }
+  return json::serialize(*v);
+}
+
+std::string field(const json::value& row, const char* key) {
+  if (!row.is_object())
+    return "";
+  return text(row.as_object().if_contains(key));
+}
+
+const json::array& array_of(const json::object& body, const char* key) {
+  static const json::array empty;
+  auto* v = body.if_contains(key);
+  return v && v->is_array() ? v->as_array() : empty;
+}
+
+/// Columns padded to their widest cell; numbers right-aligned.
+void print_table(std::ostream& out, const std::vector<std::string>& head,
+                 const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width(head.size());
+  for (size_t i = 0; i < head.size(); ++i)
+    width[i] = head[i].size();
+  for (auto& r : rows)
+    for (size_t i = 0; i < r.size() && i < width.size(); ++i)
+      width[i] = std::max(width[i], r[i].size());
+  auto numeric = [](const std::string& s) {
+    return !s.empty() && s.find_first_not_of("0123456789.-") == s.npos;
+  };
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string l;
+    for (size_t i = 0; i < cells.size(); ++i) {
+      auto pad =
+          std::string(width[i] - std::min(width[i], cells[i].size()), ' ');
+      bool last = i + 1 == cells.size();
+      l += numeric(cells[i]) ? pad + cells[i] : cells[i] + (last ? "" : pad);
+      if (!last)
+        l += "  ";
+    }
+    out << l << "\n";
+  };
+  line(head);
+  for (auto& r : rows)
+    line(r);
+}
+
+/// Seconds since `rfc3339` (UTC, as the nodes write it), or -1.
+int64_t age_s(const std::string& rfc3339) {
+  std::tm tm{};
+  std::istringstream in{rfc3339};
+  in >> std::get_time(&tm, "%Y-%m-%dT%H:%M:%S");
+  if (in.fail())
+    return -1;
+  auto t = timegm(&tm);
+  return static_cast<int64_t>(std::time(nullptr) - t);
+}
+
+std::string duration_text(int64_t s) {
+  if (s < 0)
+    return "?";
+  if (s < 120)
+    return std::to_string(s) + "s";
+  if (s < 7200)
+    return std::to_string(s / 60) + "m";
+  if (s < 172800)
+    return std::to_string(s / 3600) + "h" + std::to_string(s / 60 % 60) + "m";
+  return std::to_string(s / 86400) + "d";
+}
+
+} // namespace
+
+const std::vector<command_info>& commands() {
+  return all_commands;
+}
+
+std::vector<std::vector<std::string>> split_commands(const std::string& line) {
+  std::vector<std::vector<std::string>> out(1);
+  std::string word;
+  bool in_word = false;
+  char quote = 0;
+  auto end_word = [&] {
+    if (in_word)
+      out.back().push_back(word);
+    word.clear();
+    in_word = false;
+  };
+  for (char c : line) {
+    if (quote) {
+      if (c == quote)
+        quote = 0;
+      else
+        word += c;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+      in_word = true;
+    } else if (c == ';') {
+      end_word();
+      out.emplace_back();
+    } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      end_word();
+    } else {
+      word += c;
+      in_word = true;
+    }
+  }
+  if (quote)
+    throw std::invalid_argument(std::string{"unclosed "} + quote + " quote");
+  end_word();
+  out.erase(
+      std::remove_if(out.begin(), out.end(), [](auto& c) { return c.empty(); }),
+      out.end());
+  return out;
+}
+
+// -- parsed commands ----------------------------------------------------------
+
+struct session::parsed {
+  const command_info* cmd = nullptr;
+  std::vector<std::string> args;
+  std::map<std::string, std::string> opts;
+  bool json = false;
+
+  std::string opt(const std::string& k) const {
+    auto i = opts.find(k);
+    return i == opts.end() ? "" : i->second;
+  }
+};
+
+namespace {
+
+/// The options each command takes (all take --json).
+const std::map<std::string, std::set<std::string>> command_options{
+    {"actors", {"node", "role", "sort", "top"}},
+    {"top", {"interval", "count"}},
+    {"restart", {"node"}},
+    {"pause", {"node"}},
+    {"resume", {"node"}},
+    {"scale", {"node"}},
+    {"send", {"node"}},
+};
+
+size_t positional_count(const std::string& name, size_t& optional) {
+  optional = 0;
+  if (name == "partitions" || name == "help") {
+    optional = 1;
+    return 0;
+  }
+  if (name == "inspect" || name == "trace" || name == "restart" ||
+      name == "pause" || name == "resume")
+    return 1;
+  if (name == "scale" || name == "send")
+    return 2;
+  return 0;
+}
+
+int64_t positive(const std::string& what, const std::string& v, int64_t lo,
+                 int64_t hi) {
+  size_t used = 0;
+  int64_t n = 0;
+  try {
+    n = std::stoll(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != v.size() || n < lo || n > hi)
+    throw usage_error(what + " must be an integer in " + std::to_string(lo) +
+                      ".." + std::to_string(hi) + ", not '" + v + "'");
+  return n;
+}
+
+} // namespace
+
+session::session(api_client client, bool json, std::ostream& out,
+                 std::ostream& err)
+    : client_(std::move(client)), json_(json), out_(out), err_(err) {}
+
+int session::run_line(const std::string& line) {
+  std::vector<std::vector<std::string>> cmds;
+  try {
+    cmds = split_commands(line);
+  } catch (const std::invalid_argument& e) {
+    err_ << "error: " << e.what() << "\n";
+    return usage;
+  }
+  int worst = ok;
+  for (auto& words : cmds) {
+    worst = std::max(worst, run(words));
+    if (quit_)
+      break;
+  }
+  return worst;
+}
+
+int session::run(const std::vector<std::string>& words) {
+  if (words.empty())
+    return ok;
+  parsed p;
+  p.json = json_;
+  try {
+    p.cmd = find_command(words[0]);
+    if (!p.cmd)
+      throw usage_error("unknown command '" + words[0] +
+                        "' (help lists the commands)");
+    std::string name = p.cmd->name;
+    auto allowed = command_options.count(name) ? command_options.at(name)
+                                               : std::set<std::string>{};
+    for (size_t i = 1; i < words.size(); ++i) {
+      auto& w = words[i];
+      if (w == "--json") {
+        p.json = true;
+      } else if (w.rfind("--", 0) == 0 && w.size() > 2) {
+        auto eq = w.find('=');
+        auto key = w.substr(2, eq == w.npos ? w.npos : eq - 2);
+        if (!allowed.count(key))
+          throw usage_error(name + " has no option --" + key + " (help " +
+                            name + ")");
+        std::string value;
+        if (eq != w.npos)
+          value = w.substr(eq + 1);
+        else if (i + 1 < words.size())
+          value = words[++i];
+        else
+          throw usage_error("--" + key + " needs a value");
+        p.opts[key] = value;
+      } else {
+        p.args.push_back(w);
+      }
+    }
+    size_t optional = 0;
+    auto required = positional_count(name, optional);
+    if (p.args.size() < required || p.args.size() > required + optional)
+      throw usage_error("usage: " + name + " " + p.cmd->args);
+    return dispatch(p);
+  } catch (const usage_error& e) {
+    err_ << "error: " << e.what() << "\n";
+    return usage;
+  }
+}
+
+int session::dispatch(const parsed& p) {
+  std::string name = p.cmd->name;
+  if (name == "quit") {
+    quit_ = true;
+    return ok;
+  }
+  if (name == "help")
+    return help(p);
+  if (name == "top")
+    return top(p);
+  if (name == "nodes")
+    return view("/cluster", p, [this](const json::object& body) {
+      std::vector<std::vector<std::string>> rows;
+      for (auto& m : array_of(body, "members")) {
+        auto self = m.as_object().if_contains("self");
+        rows.push_back(
+            {field(m, "node") +
+                 (self && self->is_bool() && self->as_bool() ? " *" : ""),
+             field(m, "state"), field(m, "roles"),
+             duration_text(age_s(field(m, "started_at"))),
+             field(m, "last_heartbeat_ms") + " ms", field(m, "http_url"),
+             field(m, "version")});
+      }
+      print_table(
+          out_,
+          {"NODE", "STATE", "ROLES", "UPTIME", "HEARTBEAT", "HTTP", "VERSION"},
+          rows);
+      if (field(body, "view") == "stale")
+        err_ << "warning: the membership view is stale (the node cannot "
+                "read the members table)\n";
+    });
+  if (name == "actors") {
+    std::string q;
+    for (auto k : {"node", "role", "sort", "top"})
+      if (!p.opt(k).empty())
+        q += (q.empty() ? "?" : "&") + std::string{k} + "=" +
+             url_encode(p.opt(k));
+    return view("/cluster/actors" + q, p, [this](const json::object& body) {
+      std::vector<std::vector<std::string>> rows;
+      for (auto& a : array_of(body, "actors"))
+        rows.push_back({field(a, "node"), field(a, "name"), field(a, "role"),
+                        field(a, "state"), field(a, "mailbox"),
+                        field(a, "processed"), field(a, "failures"),
+                        field(a, "restarts")});
+      print_table(out_,
+                  {"NODE", "ACTOR", "ROLE", "STATE", "MAILBOX", "PROCESSED",
+                   "FAILURES", "RESTARTS"},
+                  rows);
+    });
+  }
+  if (name == "pools")
+    return view("/cluster/pools", p, [this](const json::object& body) {
+      std::vector<std::vector<std::string>> rows;
+      for (auto& x : array_of(body, "pools"))
+        rows.push_back({field(x, "node"), field(x, "pool"), field(x, "size"),
+                        field(x, "busy"), field(x, "processed_per_s"),
+                        field(x, "processed"), field(x, "failures"),
+                        field(x, "paused"), field(x, "state")});
+      print_table(out_,
+                  {"NODE", "POOL", "SIZE", "BUSY", "PROCESSED/S", "PROCESSED",
+                   "FAILURES", "PAUSED", "STATE"},
+                  rows);
+    });
+  if (name == "partitions") {
+    std::string q = p.args.empty() ? "" : "?binding=" + url_encode(p.args[0]);
+    return view("/cluster/partitions" + q, p, [this](const json::object& body) {
+      std::vector<std::vector<std::string>> rows;
+      for (auto& x : array_of(body, "partitions"))
+        rows.push_back({field(x, "binding"), field(x, "partition"),
+                        field(x, "node"), field(x, "committed"),
+                        field(x, "high_watermark"), field(x, "lag"),
+                        field(x, "paused")});
+      print_table(out_,
+                  {"BINDING", "PARTITION", "OWNER", "COMMITTED",
+                   "HIGH_WATERMARK", "LAG", "PAUSED"},
+                  rows);
+    });
+  }
+  if (name == "lag")
+    return view("/cluster/lag", p, [this](const json::object& body) {
+      std::vector<std::vector<std::string>> rows;
+      for (auto& x : array_of(body, "lag"))
+        rows.push_back({field(x, "binding"), field(x, "partitions"),
+                        field(x, "lag"), field(x, "unknown")});
+      print_table(out_, {"BINDING", "PARTITIONS", "LAG", "UNKNOWN"}, rows);
+    });
+  if (name == "inspect")
+    return view("/cluster/actors/" + url_encode(p.args[0]), p,
+                [this](const json::object& body) {
+                  bool first = true;
+                  for (auto& a : array_of(body, "actors")) {
+                    if (!first)
+                      out_ << "\n";
+                    first = false;
+                    for (auto k :
+                         {"node", "name", "role", "parent", "state", "mailbox",
+                          "processed", "failures", "restarts"})
+                      out_ << std::left << std::setw(11)
+                           << (std::string{k} + ":") << field(a, k) << "\n";
+                    auto& errs = array_of(a.as_object(), "recent_errors");
+                    out_ << "recent errors: " << errs.size() << "\n";
+                    for (auto& e : errs)
+                      out_ << "  " << field(e, "time") << "  "
+                           << field(e, "text") << "\n";
+                  }
+                });
+  if (name == "trace")
+    return view(
+        "/cluster/trace/" + url_encode(p.args[0]), p,
+        [this, &p](const json::object& body) {
+          auto& entries = array_of(body, "entries");
+          if (entries.empty()) {
+            out_ << "no entries for trace " << p.args[0]
+                 << " (the rings keep the last few thousand)\n";
+            return;
+          }
+          std::vector<std::vector<std::string>> rows;
+          for (auto& e : entries) {
+            auto us = e.as_object().if_contains("time_us");
+            std::string when;
+            if (us && us->is_int64()) {
+              auto t = static_cast<std::time_t>(us->as_int64() / 1000000);
+              std::tm tm{};
+              gmtime_r(&t, &tm);
+              char buf[32];
+              std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
+              char ms[8];
+              std::snprintf(ms, sizeof ms, ".%03d",
+                            static_cast<int>(us->as_int64() / 1000 % 1000));
+              when = std::string{buf} + ms;
+            }
+            rows.push_back({when, field(e, "node"), field(e, "actor"),
+                            field(e, "what"), field(e, "detail")});
+          }
+          print_table(out_, {"TIME", "NODE", "ACTOR", "WHAT", "DETAIL"}, rows);
+        });
+  // Changing commands.
+  std::string node_q =
+      p.opt("node").empty() ? "" : "?node=" + url_encode(p.opt("node"));
+  auto subject = url_encode(p.args[0]);
+  if (name == "restart")
+    return change("/cluster/actors/" + subject + "/restart" + node_q, "{}", p);
+  if (name == "pause" || name == "resume")
+    return change("/cluster/bindings/" + subject + "/" + name + node_q, "{}",
+                  p);
+  if (name == "scale") {
+    auto n = positive("N", p.args[1], 1, 1024);
+    return change("/cluster/pools/" + subject + "/scale" + node_q,
+                  json::serialize(json::object{{"size", n}}), p);
+  }
+  if (name == "send")
+    return change("/cluster/actors/" + subject + "/send" + node_q,
+                  json::serialize(json::object{{"message", p.args[1]}}), p);
+  throw usage_error("unknown command '" + name + "'");
+}
+
+// -- talking to the node ------------------------------------------------------
+
+int session::fail_answer(const api_answer& a) {
+  if (a.unreachable) {
+    err_ << "error: " << a.detail << "\n";
+    return unreachable;
+  }
+  boost::system::error_code ec;
+  auto v = json::parse(a.body, ec);
+  if (json_ && !ec)
+    print_body(a);
+  std::string detail = a.body;
+  if (!ec && v.is_object()) {
+    auto& o = v.as_object();
+    detail = field(o, "detail");
+    if (auto code = field(o, "error"); !code.empty())
+      detail = code + ": " + detail;
+  }
+  err_ << "error: HTTP " << a.status << ": " << detail << "\n";
+  return failed;
+}
+
+int session::report_errors(const json::object& body) {
+  auto& errs = array_of(body, "errors");
+  for (auto& e : errs)
+    err_ << "warning: node " << field(e, "node") << " did not answer ("
+         << field(e, "error") << "): " << field(e, "detail") << "\n";
+  return errs.empty() ? ok : partial;
+}
+
+int session::answer_object(const api_answer& a, json::object& out) {
+  if (a.unreachable || a.status != 200)
+    return fail_answer(a);
+  boost::system::error_code ec;
+  auto v = json::parse(a.body, ec);
+  if (ec || !v.is_object()) {
+    err_ << "error: the node's answer is not a JSON object\n";
+    return failed;
+  }
+  out = std::move(v.as_object());
+  return ok;
+}
+
+void session::print_body(const api_answer& a) {
+  out_ << a.body << (a.body.empty() || a.body.back() != '\n' ? "\n" : "");
+}
+
+int session::view(const std::string& target, const parsed& p,
+                  const table_fn& table) {
+  auto a = client_.get(target);
+  json::object body;
+  if (auto code = answer_object(a, body); code != ok)
+    return code;
+  if (p.json)
+    print_body(a);
+  else
+    table(body);
+  return report_errors(body);
+}
+
+int session::change(const std::string& target, const std::string& body_text,
+                    const parsed& p) {
+  auto a = client_.post(target, body_text);
+  json::object body;
+  if (auto code = answer_object(a, body); code != ok)
+    return code;
+  if (p.json) {
+    print_body(a);
+  } else {
+    for (auto& r : array_of(body, "results")) {
+      std::string what = p.cmd->name;
+      out_ << field(r, "node") << ": " << what << " " << p.args[0];
+      if (what == "scale")
+        out_ << " → size " << field(r, "size");
+      out_ << " done\n";
+    }
+  }
+  return report_errors(body);
+}
+
+// -- top and help -------------------------------------------------------------
+
+int session::top(const parsed& p) {
+  int64_t interval = 2;
+  if (!p.opt("interval").empty())
+    interval = positive("--interval", p.opt("interval"), 1, 3600);
+  // Not on a terminal, one frame unless asked for more.
+  int64_t count = terminal_ && !p.json ? 0 : 1;
+  if (!p.opt("count").empty())
+    count = positive("--count", p.opt("count"), 1, 1000000);
+  int worst = ok;
+  interrupted = false;
+  for (int64_t frame = 0; count == 0 || frame < count; ++frame) {
+    if (frame > 0) {
+      // At most one sample a second, whatever is asked; ends early on
+      // Ctrl-C.
+      auto until =
+          std::chrono::steady_clock::now() + std::chrono::seconds{interval};
+      while (std::chrono::steady_clock::now() < until && !interrupted)
+        std::this_thread::sleep_for(50ms);
+      if (interrupted)
+        break;
+    }
+    json::object a, q;
+    if (auto code = answer_object(
+            client_.get("/cluster/actors?sort=mailbox&top=15"), a);
+        code != ok)
+      return code;
+    if (auto code = answer_object(client_.get("/cluster/pools"), q); code != ok)
+      return code;
+    if (p.json) {
+      out_ << json::serialize(json::object{{"actors", a["actors"]},
+                                           {"pools", q["pools"]},
+                                           {"errors", a["errors"]}})
+           << "\n";
+    } else {
+      if (terminal_)
+        out_ << "\x1b[H\x1b[2J";
+      std::time_t now = std::time(nullptr);
+      std::tm tm{};
+      gmtime_r(&now, &tm);
+      char buf[32];
+      std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
+      out_ << "distiller top — " << client_.address() << " — " << buf
+           << " UTC — every " << interval << "s"
+           << (terminal_ ? ", Ctrl-C ends" : "") << "\n\n";
+      std::vector<std::vector<std::string>> rows;
+      for (auto& x : array_of(q, "pools"))
+        rows.push_back({field(x, "node"), field(x, "pool"), field(x, "size"),
+                        field(x, "busy"), field(x, "processed_per_s"),
+                        field(x, "failures"), field(x, "paused")});
+      print_table(
+          out_,
+          {"NODE", "POOL", "SIZE", "BUSY", "PROCESSED/S", "FAILURES", "PAUSED"},
+          rows);
+      out_ << "\n";
+      rows.clear();
+      for (auto& x : array_of(a, "actors"))
+        rows.push_back({field(x, "node"), field(x, "name"), field(x, "state"),
+                        field(x, "mailbox"), field(x, "processed"),
+                        field(x, "failures"), field(x, "restarts")});
+      print_table(out_,
+                  {"NODE", "ACTOR", "STATE", "MAILBOX", "PROCESSED", "FAILURES",
+                   "RESTARTS"},
+                  rows);
+    }
+    out_.flush();
+    worst = std::max(worst, report_errors(a));
+  }
+  return worst;
+}
+
+int session::help(const parsed& p) {
+  if (!p.args.empty()) {
+    auto* c = find_command(p.args[0]);
+    if (!c)
+      throw usage_error("unknown command '" + p.args[0] + "'");
+    out_ << c->name << (std::string{c->args}.empty() ? "" : " ") << c->args
+         << "\n  " << c->summary << "\n"
+         << (c->changes ? "  changes the cluster: needs shell.allow_write on "
+                          "the node, and is logged (shell_command)\n"
+                        : "")
+         << "  --json prints the API's JSON answer\n";
+    return ok;
+  }
+  out_ << "Commands (each asks every member of the cluster; add --json for "
+          "the API's JSON):\n";
+  for (auto& c : all_commands)
+    out_ << "  " << std::left << std::setw(11) << c.name << c.summary
+         << (c.changes ? " [changes]" : "") << "\n";
+  out_ << "Commands are separated by ';'. Exit codes: 0 ok, 1 refused or "
+          "failed, 2 usage, 3 node unreachable, 4 some members did not "
+          "answer.\n";
+  return ok;
+}
+
+// -- completion ---------------------------------------------------------------
+
+void session::load_names() {
+  if (names_loaded_)
+    return;
+  names_loaded_ = true;
+  boost::system::error_code ec;
+  auto a = client_.get("/cluster/actors");
+  if (!a.unreachable && a.status == 200) {
+    auto v = json::parse(a.body, ec);
+    if (!ec && v.is_object())
+      for (auto& x : array_of(v.as_object(), "actors"))
+        actor_names_.push_back(field(x, "name"));
+  }
+  auto b = client_.get("/cluster/pools");
+  if (!b.unreachable && b.status == 200) {
+    auto v = json::parse(b.body, ec);
+    if (!ec && v.is_object())
+      for (auto& x : array_of(v.as_object(), "pools"))
+        binding_names_.push_back(field(x, "pool"));
+  }
+  for (auto* xs : {&actor_names_, &binding_names_}) {
+    std::sort(xs->begin(), xs->end());
+    xs->erase(std::unique(xs->begin(), xs->end()), xs->end());
+  }
+}
+
+std::vector<std::string>
+session::complete(const std::vector<std::string>& before,
+                  const std::string& word) {
+  std::vector<std::string> pool;
+  if (before.empty()) {
+    for (auto& c : all_commands)
+      pool.push_back(c.name);
+  } else if (before.size() == 1) {
+    auto* c = find_command(before[0]);
+    if (!c)
+      return {};
+    std::string kind = c->completes;
+    if (kind == "command") {
+      for (auto& x : all_commands)
+        pool.push_back(x.name);
+    } else if (kind == "actor") {
+      load_names();
+      pool = actor_names_;
+    } else if (kind == "binding" || kind == "pool") {
+      load_names();
+      pool = binding_names_;
+    }
+  }
+  std::vector<std::string> out;
+  for (auto& x : pool)
+    if (x.rfind(word, 0) == 0)
+      out.push_back(x);
+  return out;
+}
+
+} // namespace distiller::shell
