@@ -182,6 +182,15 @@ class Cluster : public ::testing::Test {
     return tx.exec1(sql)[0].as<int64_t>();
   }
 
+  static std::string text_of(const std::string& sql) {
+    auto d = dsn();
+    while (!d.empty() && (d.back() == '\n' || d.back() == ' '))
+      d.pop_back();
+    pqxx::connection c{d};
+    pqxx::nontransaction tx{c};
+    return tx.exec1(sql)[0].as<std::string>();
+  }
+
   static std::string submit_thought(const std::string& user,
                                     const std::string& text) {
     dt::http_client c{port(1)};
@@ -232,7 +241,8 @@ TEST_F(Cluster, ThreeNodesUpAndWorkFlowsAcrossTheRoles) {
   ASSERT_TRUE(final.is_object());
   EXPECT_EQ(final.at("status"), "completed") << json::serialize(final);
   // The trace of that upload went through the ingest nodes' workers.
-  auto trace_id = std::string{final.at("trace_id").as_string()};
+  auto trace_id =
+      text_of("SELECT trace_id FROM document_jobs WHERE job_id = '" + job + "'");
   ASSERT_TRUE(dt::wait_until(
       [&] {
         auto t = shell("trace " + trace_id);
@@ -287,8 +297,20 @@ TEST_F(Cluster, ReadingCommandsAnswerForEveryNode) {
     }
   EXPECT_EQ(chunker_nodes, (std::set<std::string>{"n2", "n3"}));
 
-  // Every chunker partition has exactly one owner among the ingest nodes.
-  auto own = owners("chunker");
+  // Every chunker partition has exactly one owner among the ingest nodes
+  // (once the group's first rebalances are over).
+  std::map<int64_t, std::set<std::string>> own;
+  EXPECT_TRUE(dt::wait_until(
+      [&] {
+        own = owners("chunker");
+        if (own.size() != 6)
+          return false;
+        for (auto& [partition, who] : own)
+          if (who.size() != 1)
+            return false;
+        return true;
+      },
+      30s, 250ms));
   ASSERT_FALSE(own.empty());
   for (auto& [partition, who] : own) {
     EXPECT_EQ(who.size(), 1u) << partition;
@@ -361,6 +383,8 @@ TEST_F(Cluster, ScalePauseResumeAndRestart) {
         return l.at("lag").as_int64();
     return int64_t{-1};
   };
+  ASSERT_TRUE(dt::wait_until([] { return owners("chunker").size() == 6; },
+                             30s, 250ms));
   auto paused = shell_json("pause chunker");
   EXPECT_EQ(paused.at("results").as_array().size(), 2u); // n2 and n3
   dt::document_client api{port(1)};
