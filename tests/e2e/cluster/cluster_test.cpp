@@ -26,7 +26,13 @@
 #include <thread>
 
 #include <boost/json.hpp>
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
 #include <pqxx/pqxx>
+
+#include "bridges/kafka/type_ids.hpp"
+#include "runtime/cluster/tunnel.hpp"
+#include "runtime/core/type_ids.hpp"
 
 #include "tests/support/document_client.hpp"
 #include "tests/support/http_client.hpp"
@@ -241,8 +247,8 @@ TEST_F(Cluster, ThreeNodesUpAndWorkFlowsAcrossTheRoles) {
   ASSERT_TRUE(final.is_object());
   EXPECT_EQ(final.at("status"), "completed") << json::serialize(final);
   // The trace of that upload went through the ingest nodes' workers.
-  auto trace_id =
-      text_of("SELECT trace_id FROM document_jobs WHERE job_id = '" + job + "'");
+  auto trace_id = text_of(
+      "SELECT trace_id FROM document_jobs WHERE job_id = '" + job + "'");
   ASSERT_TRUE(dt::wait_until(
       [&] {
         auto t = shell("trace " + trace_id);
@@ -383,8 +389,8 @@ TEST_F(Cluster, ScalePauseResumeAndRestart) {
         return l.at("lag").as_int64();
     return int64_t{-1};
   };
-  ASSERT_TRUE(dt::wait_until([] { return owners("chunker").size() == 6; },
-                             30s, 250ms));
+  ASSERT_TRUE(
+      dt::wait_until([] { return owners("chunker").size() == 6; }, 30s, 250ms));
   auto paused = shell_json("pause chunker");
   EXPECT_EQ(paused.at("results").as_array().size(), 2u); // n2 and n3
   dt::document_client api{port(1)};
@@ -429,14 +435,19 @@ TEST_F(Cluster, ANodeWithoutAllowWriteRefusesChangingCommands) {
                          fs::perms::group_exec | fs::perms::others_read |
                          fs::perms::others_exec);
   auto secret = dt::read_file(dir->path() / "secret");
-  dt::child_process n4{{dt::distiller_binary(), "node", "--data-dir",
-                        d.string(), "--services",
-                        (dir->path() / "services").string(), "--name", "n4",
-                        "--port", "0", "--roles", "api", "--set",
-                        "kafka.catalog=" +
-                            (dt::source_dir() / "config" / "topics.toml")
-                                .string()},
-                       {"DISTILLER_CLUSTER_SECRET=" + secret}};
+  // n1's membership events, from before n4 starts.
+  dt::sse_reader events{port(1), "/cluster/events"};
+  ASSERT_EQ(events.reply().status, 200u);
+  auto ready = events.next();
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->event, "ready");
+  dt::child_process n4{
+      {dt::distiller_binary(), "node", "--data-dir", d.string(), "--services",
+       (dir->path() / "services").string(), "--name", "n4", "--port", "0",
+       "--roles", "api", "--set",
+       "kafka.catalog=" +
+           (dt::source_dir() / "config" / "topics.toml").string()},
+      {"DISTILLER_CLUSTER_SECRET=" + secret}};
   ASSERT_TRUE(dt::wait_until(
       [&] { return !n4.running() || node_states()["n4"] == "up"; }, 60s,
       250ms));
@@ -459,6 +470,75 @@ TEST_F(Cluster, ANodeWithoutAllowWriteRefusesChangingCommands) {
   EXPECT_EQ(n4.wait(60s), 0);
   EXPECT_TRUE(
       dt::wait_until([] { return node_states()["n4"] == "left"; }, 5s, 100ms));
+  // The stream saw n4 come up and leave, in that order.
+  std::vector<std::string> seen;
+  while (auto e = events.next(3s)) {
+    auto d = parse_object(e->data);
+    if (d.at("node") == "n4")
+      seen.push_back(e->event);
+    if (!seen.empty() && seen.back() == "member_left")
+      break;
+  }
+  ASSERT_GE(seen.size(), 2u);
+  EXPECT_EQ(seen.front(), "member_up");
+  EXPECT_EQ(seen.back(), "member_left");
+}
+
+TEST_F(Cluster, ThePortLetsNoOneWithoutTheSecretReachAnActor) {
+  auto info = parse_object(dt::read_file(dir->path() / "n1" / "node.json"));
+  auto cluster_port = static_cast<uint16_t>(info.at("cluster_port").as_int64());
+  ASSERT_GT(cluster_port, 0);
+  auto secret = dt::read_file(dir->path() / "secret");
+  caf::actor_system_config cfg;
+  cfg.add_message_types<caf::id_block::distiller_runtime>();
+  cfg.add_message_types<caf::id_block::distiller_bridges>();
+  cfg.load<caf::io::middleman>();
+  caf::actor_system sys{cfg};
+  {
+    // A guessed secret: the gate closes the connection, CAF gets no actor.
+    distiller::cluster::tunnel_client wrong{"127.0.0.1", cluster_port,
+                                            "guessed"};
+    auto remote = sys.middleman().remote_actor("127.0.0.1", wrong.local_port());
+    EXPECT_FALSE(remote) << "an actor was reached without the secret";
+  }
+  {
+    // No handshake at all (a plain client on the port): closed, nothing
+    // answered that a peer could use.
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(cluster_port);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    std::string junk(64, 'x');
+    (void)::write(fd, junk.data(), junk.size());
+    std::string got;
+    auto deadline = steady::now() + 10s;
+    bool closed = false;
+    while (!closed && steady::now() < deadline) {
+      pollfd pf{fd, POLLIN, 0};
+      if (::poll(&pf, 1, 100) > 0) {
+        char buf[256];
+        auto n = ::read(fd, buf, sizeof buf);
+        if (n <= 0)
+          closed = true;
+        else
+          got.append(buf, static_cast<size_t>(n));
+      }
+    }
+    ::close(fd);
+    EXPECT_TRUE(closed) << "the gate kept a peer without the secret";
+    // Only the greeting: "DSTL1" and the 16-byte nonce.
+    EXPECT_EQ(got.size(), 21u);
+    EXPECT_EQ(got.substr(0, 5), "DSTL1");
+  }
+  {
+    // The secret: the node's agent is reached.
+    distiller::cluster::tunnel_client right{"127.0.0.1", cluster_port, secret};
+    auto remote = sys.middleman().remote_actor("127.0.0.1", right.local_port());
+    ASSERT_TRUE(remote) << sys.render(remote.error());
+    EXPECT_TRUE(*remote);
+  }
 }
 
 /// Runs `argv` under a pseudo-terminal; `script` is typed after the prompt
@@ -580,6 +660,12 @@ TEST_F(Cluster, AKilledNodeIsDownItsWorkMovesAndItRejoins) {
       dt::wait_until([] { return node_states()["n2"] == "down"; }, 8s, 100ms));
   auto down_s = std::chrono::duration<double>(steady::now() - t0).count();
   std::printf("n2 down after %.2f s\n", down_s);
+  // A request to the down node fails at once with a typed error.
+  auto asked = steady::now();
+  auto to_down = shell("actors --node n2");
+  EXPECT_EQ(to_down.exit_code, 4) << to_down.err;
+  EXPECT_NE(to_down.err.find("node_down"), std::string::npos) << to_down.err;
+  EXPECT_LT(std::chrono::duration<double>(steady::now() - asked).count(), 2.0);
   // Judged from the heartbeat's age: down_after (5 s) after the last
   // heartbeat, which was up to a beat (1 s) before the kill, seen at the
   // next beat.
