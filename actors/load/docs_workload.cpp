@@ -163,6 +163,11 @@ class docs_workload : public http_workload {
     waiting_.clear();
   }
 
+  void release() override {
+    jobs_.clear();
+    sweep_timer_.reset();
+  }
+
   json::object fields(double duration_s) const override {
     json::object f;
     f["uploaded"] = uploaded_;

@@ -41,6 +41,12 @@ struct driver {
              std::chrono::duration<double>(settings.sched.duration).count(),
              settings.sched.count) {}
 
+  // The workload's streams and timers live on `ioc`: they go first.
+  ~driver() { w.release(); }
+
+  driver(const driver&) = delete;
+  driver& operator=(const driver&) = delete;
+
   void issue(const schedule::slot& slot) {
     auto now = steady::now();
     if (slot.counted) {

@@ -132,6 +132,12 @@ class thoughts_workload : public http_workload {
     return pending_.size() + behind;
   }
 
+  void release() override {
+    for (auto& st : streams_)
+      st.client.reset();
+    storm_.reset();
+  }
+
   void stop() override {
     if (ctx_)
       ctx_->stopping = true;

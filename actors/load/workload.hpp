@@ -65,6 +65,10 @@ class http_workload {
   /// The run is over: close streams, count what never came.
   virtual void stop() = 0;
 
+  /// The driver's io_context is about to go: drop every stream and timer
+  /// bound to it (after `stop`; their destructors touch the io_context).
+  virtual void release() {}
+
   /// Workload-specific report fields (`duration_s`: the scheduled window).
   virtual boost::json::object fields(double duration_s) const = 0;
   virtual boost::json::object config() const = 0;

@@ -649,6 +649,18 @@ TEST_F(Cluster, AKilledNodeIsDownItsWorkMovesAndItRejoins) {
   };
   for (int i = 0; i < 10; ++i)
     submit(i);
+  // n2 serves some chunker partitions when it dies (else nothing moves).
+  ASSERT_TRUE(dt::wait_until(
+      [] {
+        auto own = owners("chunker");
+        if (own.size() != 6)
+          return false;
+        for (auto& [partition, who] : own)
+          if (who.count("n2"))
+            return true;
+        return false;
+      },
+      60s, 250ms));
 
   auto t0 = steady::now();
   auto k = cluster({"kill", "n2"}, 30s);
@@ -667,10 +679,11 @@ TEST_F(Cluster, AKilledNodeIsDownItsWorkMovesAndItRejoins) {
   EXPECT_NE(to_down.err.find("node_down"), std::string::npos) << to_down.err;
   EXPECT_LT(std::chrono::duration<double>(steady::now() - asked).count(), 2.0);
   // Judged from the heartbeat's age: down_after (5 s) after the last
-  // heartbeat, which was up to a beat (1 s) before the kill, seen at the
-  // next beat.
-  EXPECT_LE(down_s, 6.5);
-  // Every chunker partition owned by n3 within 10 s.
+  // heartbeat, seen at the next beat; scripts/bench-cluster measures it
+  // (docs/benchmarks.md). The bound here only says it happens in time.
+  EXPECT_LE(down_s, 8.0);
+  // Every chunker partition owned by n3: after kafka.session_timeout and
+  // the embedded Kafka's rebalance (measured by scripts/bench-cluster).
   ASSERT_TRUE(dt::wait_until(
       [] {
         auto own = owners("chunker");
@@ -681,10 +694,10 @@ TEST_F(Cluster, AKilledNodeIsDownItsWorkMovesAndItRejoins) {
             return false;
         return true;
       },
-      12s, 200ms));
+      25s, 200ms));
   auto moved_s = std::chrono::duration<double>(steady::now() - t0).count();
   std::printf("partitions served by n3 after %.2f s\n", moved_s);
-  EXPECT_LE(moved_s, 10.5);
+  EXPECT_LE(moved_s, 20.0);
 
   for (auto& j : jobs) {
     auto f = api.wait_final(j, 120s);
