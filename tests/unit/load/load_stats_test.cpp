@@ -78,7 +78,8 @@ TEST(LogHistogram, PercentilesMatchASortedReferenceWithinOnePercent) {
   double sum = 0;
   for (auto v : values)
     sum += static_cast<double>(v);
-  EXPECT_NEAR(h.mean_us(), sum / static_cast<double>(values.size()), 1e-6 * sum);
+  EXPECT_NEAR(h.mean_us(), sum / static_cast<double>(values.size()),
+              1e-6 * sum);
 }
 
 TEST(LogHistogram, UniformValuesOverEveryOctave) {
@@ -198,7 +199,8 @@ TEST(Recorder, CutsRowsPerSecondAndKeepsTheWholeRun) {
   rec.start(t0);
   for (int s = 0; s < 3; ++s) {
     for (int i = 0; i < 10; ++i) {
-      auto at = t0 + std::chrono::seconds{s} + std::chrono::milliseconds{i * 50};
+      auto at =
+          t0 + std::chrono::seconds{s} + std::chrono::milliseconds{i * 50};
       rec.sent(at);
       rec.ok(at);
       rec.latency(0, std::chrono::milliseconds{1 + s}, at);
