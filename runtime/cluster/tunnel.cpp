@@ -126,6 +126,22 @@ struct io_thread {
   }
 };
 
+/// Closes `i`'s acceptor on its own thread, then stops that thread (both
+/// sides of the tunnel end this way).
+template <class Impl>
+void shut_down(const std::shared_ptr<Impl>& i) {
+  asio::post(i->io.ioc, [i] {
+    error_code ec;
+    i->acceptor.close(ec);
+  });
+  i->io.stop();
+}
+
+uint16_t port_of(const tcp::acceptor& a) {
+  error_code ec;
+  return a.local_endpoint(ec).port();
+}
+
 } // namespace
 
 std::string tunnel_proof(const std::string& secret, const std::string& nonce) {
@@ -251,17 +267,11 @@ tunnel_server::tunnel_server(std::string host, uint16_t port,
 }
 
 tunnel_server::~tunnel_server() {
-  auto i = impl_;
-  asio::post(i->io.ioc, [i] {
-    error_code ec;
-    i->acceptor.close(ec);
-  });
-  i->io.stop();
+  shut_down(impl_);
 }
 
 uint16_t tunnel_server::port() const noexcept {
-  error_code ec;
-  return impl_->acceptor.local_endpoint(ec).port();
+  return port_of(impl_->acceptor);
 }
 
 uint64_t tunnel_server::refused() const noexcept {
@@ -369,17 +379,11 @@ tunnel_client::tunnel_client(std::string host, uint16_t port,
 }
 
 tunnel_client::~tunnel_client() {
-  auto i = impl_;
-  asio::post(i->io.ioc, [i] {
-    error_code ec;
-    i->acceptor.close(ec);
-  });
-  i->io.stop();
+  shut_down(impl_);
 }
 
 uint16_t tunnel_client::local_port() const noexcept {
-  error_code ec;
-  return impl_->acceptor.local_endpoint(ec).port();
+  return port_of(impl_->acceptor);
 }
 
 } // namespace distiller::cluster
