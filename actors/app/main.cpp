@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include "actors/app/cli_config.hpp"
+#include "actors/app/eval_command.hpp"
 #include "actors/app/kafka_commands.hpp"
 #include "actors/app/load_commands.hpp"
 #include "actors/node/node.hpp"
@@ -98,12 +99,16 @@ int main(int argc, char** argv) {
 
   auto kafka_tools = distiller::app::add_kafka_commands(app, flags);
   auto load_tools = distiller::app::add_load_commands(app, flags);
+  distiller::app::eval_command eval_tool{app};
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : exit_config_error;
   }
+
+  if (eval_tool.parsed())
+    return eval_tool.run();
 
   if (shell_cmd->parsed()) {
     shell_opts.command_given = shell_cmd->count("-c") > 0;
@@ -135,7 +140,7 @@ int main(int argc, char** argv) {
   }
 
   if (show->parsed()) {
-    std::cout << config::render_toml(schema);
+    std::cout << config::render_toml(schema, true);
     return 0;
   }
   if (check->parsed()) {

@@ -32,6 +32,7 @@ namespace {
 
 using query_atom = caf::atom_constant<caf::atom("clquery")>;
 using beat_atom = caf::atom_constant<caf::atom("clbeat")>;
+using observe_atom = caf::atom_constant<caf::atom("clobserve")>;
 
 /// The message names `send` may deliver, and to whom they make sense.
 struct sendable {
@@ -531,6 +532,7 @@ struct cluster_node::state {
     }
   }
 
+  /// Writes this node's heartbeat, then reads the table (observe()).
   void beat() {
     // One beat at a time against stop(): a beat that began before the node
     // left must not write the row back.
@@ -545,6 +547,25 @@ struct cluster_node::state {
                     {"detail", "another live node has this name; this one "
                                "does not join until that one is gone"}});
       name_conflict = !mine;
+    } catch (const std::exception& e) {
+      lost_table(e);
+      return;
+    }
+    observe_locked();
+  }
+
+  /// Reads the other members' heartbeats and judges them. Runs more often
+  /// than beat() (cfg.heartbeat / 4), so a member is judged down within a
+  /// quarter beat of its heartbeat's age passing down_after.
+  void observe() {
+    std::lock_guard<std::mutex> beating{beat_mtx};
+    if (stopped || !store || self.incarnation.empty())
+      return;
+    observe_locked();
+  }
+
+  void observe_locked() {
+    try {
       auto rows = store->read();
       std::vector<member_event> evs;
       {
@@ -561,12 +582,16 @@ struct cluster_node::state {
         publish_event(e);
       connect_peers();
     } catch (const std::exception& e) {
-      // The table is out of reach: judge nobody (docs/cluster.md).
-      std::lock_guard<std::mutex> guard{view_mtx};
-      if (view_known)
-        log::warn("cluster_view_stale", {{"error", e.what()}});
-      view_known = false;
+      lost_table(e);
     }
+  }
+
+  void lost_table(const std::exception& e) {
+    // The table is out of reach: judge nobody (docs/cluster.md).
+    std::lock_guard<std::mutex> guard{view_mtx};
+    if (view_known)
+      log::warn("cluster_view_stale", {{"error", e.what()}});
+    view_known = false;
   }
 };
 
@@ -590,6 +615,9 @@ caf::behavior membership_actor(caf::event_based_actor* self,
   if (entry)
     entry->set_state("running");
   self->send(self, beat_atom::value);
+  auto observe_every =
+      std::max(st->cfg.heartbeat / 4, std::chrono::milliseconds{10});
+  self->delayed_send(self, observe_every, observe_atom::value);
   return {
       [self, st, entry](beat_atom) {
         st->beat();
@@ -597,6 +625,13 @@ caf::behavior membership_actor(caf::event_based_actor* self,
           entry->on_message(0);
         if (!st->stopped)
           self->delayed_send(self, st->cfg.heartbeat, beat_atom::value);
+      },
+      [self, st, entry, observe_every](observe_atom) {
+        st->observe();
+        if (entry)
+          entry->on_message(0);
+        if (!st->stopped)
+          self->delayed_send(self, observe_every, observe_atom::value);
       },
   };
 }

@@ -11,6 +11,8 @@
 #include <boost/json/parse.hpp>
 
 #include "actors/broadcast/stream.hpp"
+#include "actors/documents/search/text_terms.hpp"
+#include "actors/documents/text/extract.hpp"
 #include "actors/documents/text/utf8.hpp"
 #include "bridges/http/multipart.hpp"
 #include "bridges/http/openapi.hpp"
@@ -145,30 +147,59 @@ std::string media_type(std::string_view content_type) {
   return to_lower(trim(content_type.substr(0, content_type.find(';'))));
 }
 
-/// The extension a content type stands for, "" when unknown.
+/// The extension a content type stands for, "" when unknown (the text
+/// module's list of formats).
 std::string extension_for_type(std::string_view content_type) {
-  auto t = media_type(content_type);
-  if (t == "text/plain")
-    return ".txt";
-  if (t == "text/markdown" || t == "text/x-markdown")
-    return ".md";
-  if (t == "text/html")
-    return ".html";
-  if (t == "application/pdf")
-    return ".pdf";
-  return {};
+  auto kind = detect_kind("", media_type(content_type));
+  return kind ? extension_for(*kind) : "";
+}
+
+bool token_char(unsigned char c) {
+  return std::isalnum(c) || std::string_view{"!#$%&'*+-.^_`|~"}.find(
+                                static_cast<char>(c)) != std::string_view::npos;
+}
+
+bool is_token(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return token_char(static_cast<unsigned char>(c));
+  });
+}
+
+/// "text/plain; charset=iso-8859-1" for ` Text/Plain ; Charset="ISO-8859-1";
+/// x=y`: the media type lower-cased and the charset parameter when it is a
+/// token; "" when the type is not `token/token` (RFC 9110), so nothing but
+/// these characters is ever stored or echoed.
+std::string canonical_type(std::string_view content_type) {
+  auto type = media_type(content_type);
+  auto slash = type.find('/');
+  if (slash == std::string::npos ||
+      !is_token(std::string_view{type}.substr(0, slash)) ||
+      !is_token(std::string_view{type}.substr(slash + 1)))
+    return {};
+  auto params = http::parse_header_value(content_type);
+  if (auto charset = params.param("charset"); charset && is_token(*charset))
+    type += "; charset=" + to_lower(*charset);
+  return type;
+}
+
+/// What GET …/file answers as Content-Type: a stored type only when it is on
+/// a short list a browser cannot run (plain text, Markdown shown as plain
+/// text, PDF), else application/octet-stream — an uploaded HTML page is
+/// never served as HTML from the node's origin.
+std::string served_type(std::string_view stored) {
+  auto type = canonical_type(stored);
+  auto media = media_type(type);
+  if (media == "application/pdf")
+    return media;
+  if (media == "text/plain" || media == "text/markdown" ||
+      media == "text/x-markdown")
+    return "text/plain" + type.substr(media.size());
+  return "application/octet-stream";
 }
 
 std::string type_for_extension(std::string_view ext) {
-  if (ext == ".txt")
-    return "text/plain";
-  if (ext == ".md")
-    return "text/markdown";
-  if (ext == ".html" || ext == ".htm")
-    return "text/html";
-  if (ext == ".pdf")
-    return "application/pdf";
-  return "application/octet-stream";
+  auto kind = detect_kind("file" + std::string{ext}, "");
+  return kind ? media_type_for(*kind) : "application/octet-stream";
 }
 
 struct upload_check {
@@ -216,13 +247,9 @@ upload_check check_upload(http::request& req,
   if (ext.empty())
     ext = extension_for_type(part->content_type);
   auto& exts = cfg.supported_extensions;
-  if (ext.empty() || std::find(exts.begin(), exts.end(), ext) == exts.end()) {
-    auto shown = extension_of(name);
-    out.error = http::response::error(
-        415, "unsupported_media_type",
-        (shown.empty() ? "files without an extension"
-                       : "'" + shown + "' files") +
-            " are not supported; supported extensions: " + join(exts));
+  auto unsupported = [&](std::string detail) {
+    out.error =
+        http::response::error(415, "unsupported_media_type", std::move(detail));
     // The list as data too, for clients that offer a file picker filter.
     auto body = json::parse(out.error->body).as_object();
     json::array list;
@@ -230,19 +257,32 @@ upload_check check_upload(http::request& req,
       list.emplace_back(x);
     body["supported_extensions"] = std::move(list);
     out.error = http::response::json(415, body);
-    return out;
+    return std::move(out);
+  };
+  if (ext.empty() || std::find(exts.begin(), exts.end(), ext) == exts.end()) {
+    auto shown = extension_of(name);
+    return unsupported(
+        (shown.empty() ? "files without an extension"
+                       : "'" + shown + "' files") +
+        " are not supported; supported extensions: " + join(exts));
   }
   if (part->content.empty())
     return fail(400, "empty_file", "the file '" + name + "' is empty");
+  // The content must be what the name promises (libmagic): a ".pdf" that is
+  // a ZIP archive is refused now, not as a failed job later.
+  if (auto kind = detect_kind("file" + ext, ""))
+    if (auto why = content_mismatch(*kind, part->content))
+      return unsupported("'" + name + "': " + *why);
   if (part->content.size() > cfg.max_file_bytes)
     return fail(413, "file_too_large",
                 "the file has " + std::to_string(part->content.size()) +
                     " bytes; the limit is " +
                     std::to_string(cfg.max_file_bytes));
-  auto type = media_type(part->content_type);
-  out.request.content_type = type.empty() || type == "application/octet-stream"
-                                 ? type_for_extension(ext)
-                                 : std::string{trim(part->content_type)};
+  auto declared = canonical_type(part->content_type);
+  out.request.content_type =
+      declared.empty() || media_type(declared) == "application/octet-stream"
+          ? type_for_extension(ext)
+          : declared;
   out.request.filename = std::move(name);
   out.request.trace_id = req.trace.value();
   // The part is a view into the body: cut the body down to it in place.
@@ -460,30 +500,28 @@ void add_document_routes(http::router& r,
           });
         });
 
-  r.add(
-      bhttp::verb::get, "/api/v2/documents/{job_id}/file",
-      [svc](http::request&& req, http::responder res) {
-        if (!svc) {
-          res.send(no_service());
-          return;
-        }
-        guarded(res, "file", [&] {
-          svc->file(
-              req.param("job_id"),
-              answer<stored_file>(std::move(res), [](const stored_file& f) {
-                auto out = http::response::text(200, f.content,
-                                                f.content_type.empty()
-                                                    ? "application/octet-stream"
-                                                    : f.content_type);
-                out.with_header("Content-Disposition", attachment(f.filename));
-                out.with_header("X-Content-Type-Options", "nosniff");
-                return out;
-              }));
+  r.add(bhttp::verb::get, "/api/v2/documents/{job_id}/file",
+        [svc](http::request&& req, http::responder res) {
+          if (!svc) {
+            res.send(no_service());
+            return;
+          }
+          guarded(res, "file", [&] {
+            svc->file(
+                req.param("job_id"),
+                answer<stored_file>(std::move(res), [](const stored_file& f) {
+                  auto out = http::response::text(200, f.content,
+                                                  served_type(f.content_type));
+                  out.with_header("Content-Disposition",
+                                  attachment(f.filename));
+                  out.with_header("X-Content-Type-Options", "nosniff");
+                  return out;
+                }));
+          });
         });
-      });
 
   r.add(bhttp::verb::post, "/api/v2/query",
-        [svc](http::request&& req, http::responder res) {
+        [svc, cfg](http::request&& req, http::responder res) {
           if (!svc) {
             res.send(no_service());
             return;
@@ -512,6 +550,26 @@ void add_document_routes(http::router& r,
             return;
           }
           std::string question{trim(q->value().as_string())};
+          auto chars = utf8::count_code_points(question);
+          if (chars > cfg->max_question_chars) {
+            res.send(http::response::error(
+                413, "question_too_long",
+                "the question has " + std::to_string(chars) +
+                    " characters; the limit is " +
+                    std::to_string(cfg->max_question_chars)));
+            return;
+          }
+          auto words = search::content_terms(question);
+          std::sort(words.begin(), words.end());
+          words.erase(std::unique(words.begin(), words.end()), words.end());
+          if (words.size() > cfg->max_question_terms) {
+            res.send(http::response::error(
+                422, "too_many_terms",
+                "the question has " + std::to_string(words.size()) +
+                    " distinct words; the limit is " +
+                    std::to_string(cfg->max_question_terms)));
+            return;
+          }
           guarded(res, "query", [&] {
             svc->query(
                 std::move(question), std::get<int>(top_k), req.trace.value(),

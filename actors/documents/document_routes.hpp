@@ -58,6 +58,11 @@ struct document_routes_config {
   uint64_t multipart_overhead_bytes = 64 * 1024;
   /// Time a client has to send a whole upload.
   std::chrono::milliseconds upload_timeout{std::chrono::minutes(2)};
+  /// Bounds of one question: characters (413 question_too_long) and
+  /// distinct content words (422 too_many_terms), so one request cannot buy
+  /// unbounded search work.
+  size_t max_question_chars = 2000;
+  size_t max_question_terms = 64;
   /// When set, the routes add their descriptions to this OpenAPI spec.
   std::shared_ptr<http::openapi_spec> api_docs;
 };

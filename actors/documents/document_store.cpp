@@ -131,7 +131,7 @@ constexpr const char* count_chunk_sql =
     " RETURNING" DISTILLER_JOB_COLUMNS;
 
 constexpr const char* embedded_after_sql =
-    "SELECT vector_id, chunk_id::text, job_id::text, embedding::text"
+    "SELECT vector_id, chunk_id::text, job_id::text, embedding::text, text"
     " FROM document_chunks WHERE status = 'embedded' AND vector_id > $1"
     " ORDER BY vector_id LIMIT $2";
 
@@ -140,21 +140,6 @@ constexpr const char* by_vector_ids_sql =
     " c.text, 0::float8"
     " FROM document_chunks c JOIN document_jobs j ON j.job_id = c.job_id"
     " WHERE c.vector_id = ANY($1::bigint[])";
-
-constexpr const char* full_text_sql =
-    "SELECT c.vector_id, c.chunk_id::text, c.job_id::text, j.filename,"
-    " c.text, ts_rank_cd(c.tsv, q)::float8 AS score"
-    " FROM document_chunks c JOIN document_jobs j ON j.job_id = c.job_id"
-    // Any word of the question may match: the AND of every word rarely
-    // finds a chunk for a natural-language question, and ts_rank_cd ranks
-    // chunks that cover more of the words, closer together, first. A query
-    // that excludes words ("-word") keeps the web-search meaning (AND).
-    // Phrases ("…") stay phrases either way.
-    " CROSS JOIN LATERAL (SELECT CASE WHEN strpos(w::text, '!') > 0 THEN w"
-    " ELSE to_tsquery('simple', replace(w::text, ' & ', ' | ')) END AS q"
-    " FROM websearch_to_tsquery('english', $1) AS w) AS question"
-    " WHERE c.status = 'embedded' AND c.tsv @@ q"
-    " ORDER BY score DESC, c.vector_id LIMIT $2";
 
 constexpr const char* stuck_jobs_sql =
     "SELECT" DISTILLER_JOB_COLUMNS "FROM document_jobs"
@@ -193,7 +178,6 @@ constexpr statement statements[] = {
     {"count_chunk", count_chunk_sql},
     {"embedded_after", embedded_after_sql},
     {"by_vector_ids", by_vector_ids_sql},
-    {"full_text", full_text_sql},
     {"stuck_jobs", stuck_jobs_sql},
     {"touch", touch_sql},
 };
@@ -434,6 +418,7 @@ std::vector<indexed_chunk> document_store::embedded_chunks_after(int64_t after,
       c.chunk_id = r[1].as<std::string>();
       c.job_id = r[2].as<std::string>();
       c.embedding = parse_real_array(r[3].as<std::string>());
+      c.text = r[4].as<std::string>();
       chunks.push_back(std::move(c));
     }
     return chunks;
@@ -448,16 +433,6 @@ document_store::chunks_by_vector_ids(const std::vector<int64_t>& ids) {
   return impl_->pool.run("chunks_by_vector_ids", [&](pqxx::work& tx) {
     std::vector<chunk_hit> hits;
     for (const auto& r : tx.exec_prepared("by_vector_ids", array))
-      hits.push_back(to_hit(r));
-    return hits;
-  });
-}
-
-std::vector<chunk_hit>
-document_store::full_text_search(const std::string& query, int limit) {
-  return impl_->pool.run("full_text_search", [&](pqxx::work& tx) {
-    std::vector<chunk_hit> hits;
-    for (const auto& r : tx.exec_prepared("full_text", query, limit))
       hits.push_back(to_hit(r));
     return hits;
   });

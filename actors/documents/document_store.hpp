@@ -105,6 +105,7 @@ struct indexed_chunk {
   std::string chunk_id;
   std::string job_id;
   std::vector<float> embedding;
+  std::string text;
 };
 
 /// A chunk with what a query answer shows.
@@ -175,13 +176,6 @@ class document_store {
 
   /// The chunks with these vector ids (any order; unknown ids are skipped).
   std::vector<chunk_hit> chunks_by_vector_ids(const std::vector<int64_t>& ids);
-
-  /// Full-text search over embedded chunks: the question parsed with
-  /// websearch_to_tsquery('english'), its words OR-ed (a chunk matches when
-  /// it has any of them) unless the query excludes words ("-word": then the
-  /// web-search AND holds), ranked by ts_rank_cd (more of the words, closer
-  /// together, first), best first.
-  std::vector<chunk_hit> full_text_search(const std::string& query, int limit);
 
   /// Chunks of a job not embedded yet (for the reconciler).
   std::vector<chunk_row> pending_chunks(const std::string& job_id);

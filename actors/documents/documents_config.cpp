@@ -58,6 +58,31 @@ void declare(config::schema& s, documents_config& cfg) {
   s.add_int("index.hnsw_m", cfg.hnsw_m, 4, 256, "HNSW: neighbours per node.");
   s.add_int("index.hnsw_ef_search", cfg.hnsw_ef_search, 1, 4096,
             "HNSW: candidates examined per search.");
+  s.add_number("index.bm25_k1", cfg.bm25_k1, 0, 10,
+               "BM25 (sparse index): term-frequency saturation.");
+  s.add_number("index.bm25_b", cfg.bm25_b, 0, 1,
+               "BM25 (sparse index): document-length normalisation.");
+  s.add_int("query.rrf_k", cfg.rrf_k, 1, 10000,
+            "Reciprocal rank fusion's k: larger lets agreement of the two "
+            "rankings outweigh one first place.");
+  s.add_number("query.dense_weight", cfg.dense_weight, 0, 100,
+               "Weight of the dense (vector) ranking in the fusion.");
+  s.add_number("query.sparse_weight", cfg.sparse_weight, 0, 100,
+               "Weight of the sparse (BM25) ranking in the fusion.");
+  s.add_number("query.min_sparse_share", cfg.min_sparse_share, 0, 1,
+               "Relevance: one of the best BM25 hits must contain at least "
+               "this share of the question's idf mass, a word the corpus "
+               "never saw counting like the rarest (or the dense hit reach "
+               "query.min_dense_score), else \"No relevant documents "
+               "found.\"");
+  s.add_number("query.min_dense_score", cfg.min_dense_score, -1, 1.0001,
+               "Relevance: cosine similarity of the best dense hit that "
+               "answers on its own (1 or more: never, the default for the "
+               "hashing embedder, whose similarity is lexical).");
+  s.add_int("query.max_question_chars", cfg.max_question_chars, 1, 100000,
+            "Longest question in characters (413 question_too_long).");
+  s.add_int("query.max_question_terms", cfg.max_question_terms, 1, 10000,
+            "Most distinct words in a question (422 too_many_terms).");
 }
 
 void validate(const documents_config& cfg) {

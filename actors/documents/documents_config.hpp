@@ -46,6 +46,26 @@ struct documents_config {
   std::string index_kind = "flat";
   int hnsw_m = 32;
   int hnsw_ef_search = 64;
+
+  // -- sparse index (BM25) -------------------------------------------------
+  double bm25_k1 = 1.2;
+  double bm25_b = 0.75;
+
+  // -- queries ---------------------------------------------------------------
+  /// Reciprocal rank fusion: k and each half's weight, tuned on two corpora
+  /// with the built-in hashing embedder (retrieval_quality_test prints the
+  /// grid); a real embedding model deserves a larger dense weight.
+  int rrf_k = 5;
+  double dense_weight = 0.3;
+  double sparse_weight = 1.0;
+  /// Relevance (docs/document-pipeline.md): a question is answered when one
+  /// of the best BM25 hits contains at least this share of the question's
+  /// idf mass, or the best dense hit reached min_dense_score.
+  double min_sparse_share = 0.3;
+  double min_dense_score = 1.0;
+  /// Bounds of one question (413 / 422 beyond).
+  int max_question_chars = 2000;
+  int max_question_terms = 64;
 };
 
 void declare(config::schema& s, documents_config& cfg);

@@ -112,6 +112,10 @@ void pipeline::prepare() {
     ic.hnsw_m = st.cfg.hnsw_m;
     ic.hnsw_ef_search = st.cfg.hnsw_ef_search;
     st.index = std::make_unique<search::vector_index>(ic);
+    search::sparse_index_config sc2;
+    sc2.k1 = st.cfg.bm25_k1;
+    sc2.b = st.cfg.bm25_b;
+    st.sparse = std::make_unique<search::sparse_index>(sc2);
     auto added = rebuild_index(st);
     log::info(
         "index_rebuilt",

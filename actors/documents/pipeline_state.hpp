@@ -29,6 +29,7 @@
 #include "actors/documents/documents_config.hpp"
 #include "actors/documents/embedder.hpp"
 #include "actors/documents/pipeline.hpp"
+#include "actors/documents/search/sparse_index.hpp"
 #include "actors/documents/search/vector_index.hpp"
 #include "bridges/kafka/in_record.hpp"
 #include "bridges/kafka/record.hpp"
@@ -44,6 +45,8 @@ struct pipeline_state {
   std::shared_ptr<document_store> store;
   embedder_ptr model;
   std::unique_ptr<search::vector_index> index;
+  /// BM25 over the same chunks (index role), fed with `index`.
+  std::unique_ptr<search::sparse_index> sparse;
   std::unique_ptr<tasks::task_pool> uploads;
   std::unique_ptr<tasks::task_pool> reads;
   std::unique_ptr<tasks::task_pool> queries;

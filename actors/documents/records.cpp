@@ -157,7 +157,8 @@ std::string encode(const embedded_chunk& x) {
                    {"vector_id", x.vector_id},
                    {"model", x.model},
                    {"dimension", static_cast<int64_t>(x.vector.size())},
-                   {"vector", encode_vector(x.vector)}});
+                   {"vector", encode_vector(x.vector)},
+                   {"text", x.text}});
 }
 
 ingest_request decode_ingest(std::string_view text) {
@@ -192,6 +193,7 @@ embedded_chunk decode_embedded(std::string_view text) {
   x.model = str(o, "model", topics::embedded, false);
   auto dim = num(o, "dimension", topics::embedded);
   x.vector = decode_vector(str(o, "vector", topics::embedded));
+  x.text = str(o, "text", topics::embedded, false);
   if (static_cast<int64_t>(x.vector.size()) != dim)
     throw record_error(std::string{topics::embedded} + ": dimension " +
                        std::to_string(dim) + " but the vector has " +

@@ -56,6 +56,9 @@ struct embedded_chunk {
   int64_t vector_id = 0;
   std::string model;
   std::vector<float> vector;
+  /// The chunk's text, for the sparse index; empty in records written before
+  /// it was carried (the indexer then reads it from PostgreSQL).
+  std::string text;
 };
 
 std::string encode(const ingest_request& x);

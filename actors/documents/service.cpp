@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <set>
 
 #include <caf/all.hpp>
 
@@ -121,75 +122,70 @@ class pipeline_service : public document_service {
     run_on<query_answer>(
         st->queries.get(), std::move(done),
         [st, question, top_k, trace]() -> outcome<query_answer> {
-          if (!st->index)
+          if (!st->index || !st->sparse)
             return service_error{service_error::kind::unavailable,
                                  "search unavailable",
                                  "this node does not run the index role"};
           auto t0 = std::chrono::steady_clock::now();
+          auto& cfg = st->cfg;
           // Each half contributes more candidates than asked, so fusion can
-          // promote a chunk that both rank well.
+          // promote a chunk that both rank well, and duplicates dropped
+          // below still leave top_k.
           size_t candidates = static_cast<size_t>(std::max(top_k * 4, 20));
           auto qv = st->model->embed({question});
           auto dense_hits = st->index->search(qv.front(), candidates);
-          auto sparse_hits = st->store->full_text_search(
-              question, static_cast<int>(candidates));
-          std::vector<int64_t> sparse;
-          std::map<int64_t, chunk_hit> by_id;
-          for (auto& h : sparse_hits) {
-            sparse.push_back(h.vector_id);
-            by_id.emplace(h.vector_id, h);
-          }
-          // A chunk embedded a moment ago may not have reached this node's
-          // index yet (the indexer follows chunk-embedded): score such
-          // full-text candidates against the question directly, so a job
-          // that reads `completed` is searchable at once.
-          std::vector<std::string> texts;
-          std::vector<int64_t> unindexed;
-          for (auto& h : sparse_hits)
-            if (!st->index->contains(h.vector_id)) {
-              texts.push_back(h.text);
-              unindexed.push_back(h.vector_id);
-            }
-          if (!texts.empty()) {
-            auto vs = st->model->embed(texts);
-            for (size_t i = 0; i < vs.size() && i < unindexed.size(); ++i) {
-              float dot = 0;
-              for (size_t d = 0; d < vs[i].size() && d < qv.front().size(); ++d)
-                dot += vs[i][d] * qv.front()[d];
-              dense_hits.push_back({unindexed[i], dot});
-            }
-            std::stable_sort(
-                dense_hits.begin(), dense_hits.end(),
-                [](const auto& a, const auto& b) { return a.score > b.score; });
-            if (dense_hits.size() > candidates)
-              dense_hits.resize(candidates);
-          }
-          std::vector<int64_t> dense;
-          for (auto& hit : dense_hits)
-            dense.push_back(hit.id);
-          auto fused = search::fuse(dense, sparse);
-          if (fused.size() > static_cast<size_t>(top_k))
-            fused.resize(static_cast<size_t>(top_k));
-          std::vector<int64_t> missing;
-          for (auto& f : fused)
-            if (!by_id.count(f.id))
-              missing.push_back(f.id);
-          for (auto& h : st->store->chunks_by_vector_ids(missing))
-            by_id.emplace(h.vector_id, h);
+          auto sparse = st->sparse->search(question, candidates);
+          // Relevance (docs/document-pipeline.md): the best BM25 hit must
+          // match enough of the question's term weight, or the best dense
+          // hit be close enough on its own; otherwise nothing in the corpus
+          // answers, and showing the nearest chunks would mislead.
+          double best_dense =
+              dense_hits.empty() ? -1.0 : double{dense_hits.front().score};
+          bool relevant = (!sparse.hits.empty() &&
+                           sparse.matched_share >= cfg.min_sparse_share) ||
+                          best_dense >= cfg.min_dense_score;
           query_answer answer;
-          for (auto& f : fused) {
-            auto i = by_id.find(f.id);
-            if (i == by_id.end())
-              continue; // indexed, but its job was deleted since
-            answer.sources.push_back({i->second.chunk_id, i->second.job_id,
-                                      i->second.filename, f.score,
-                                      i->second.text});
+          std::vector<int64_t> dense, sparse_ids;
+          size_t duplicates = 0;
+          if (relevant) {
+            for (auto& hit : dense_hits)
+              dense.push_back(hit.id);
+            for (auto& hit : sparse.hits)
+              sparse_ids.push_back(hit.id);
+            auto fused = search::fuse(dense, sparse_ids, cfg.rrf_k,
+                                      cfg.dense_weight, cfg.sparse_weight);
+            std::vector<int64_t> ids;
+            for (auto& f : fused)
+              ids.push_back(f.id);
+            std::map<int64_t, chunk_hit> by_id;
+            for (auto& h : st->store->chunks_by_vector_ids(ids))
+              by_id.emplace(h.vector_id, std::move(h));
+            // The same passage uploaded twice is one source: the first
+            // (best-ranked) copy stands for both.
+            std::set<std::string> seen;
+            for (auto& f : fused) {
+              if (answer.sources.size() >= static_cast<size_t>(top_k))
+                break;
+              auto i = by_id.find(f.id);
+              if (i == by_id.end())
+                continue; // indexed, but its job was deleted since
+              if (!seen.insert(search::passage_key(i->second.text)).second) {
+                ++duplicates;
+                continue;
+              }
+              answer.sources.push_back({i->second.chunk_id, i->second.job_id,
+                                        i->second.filename, f.score,
+                                        i->second.text});
+            }
           }
           answer.answer = search::extract_answer(question, answer.sources);
           log::info("query_answered",
                     {{"top_k", top_k},
                      {"dense", dense.size()},
-                     {"sparse", sparse.size()},
+                     {"sparse", sparse_ids.size()},
+                     {"matched_share", sparse.matched_share},
+                     {"relevant", relevant},
+                     {"duplicates", duplicates},
                      {"sources", answer.sources.size()},
                      {"duration_ms",
                       std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -238,7 +238,7 @@ caf::error handle_chunk(pipeline_state& st, const kafka::in_record& rec) {
     r.key = task.chunk_id;
     r.value =
         encode(embedded_chunk{task.job_id, task.chunk_id, outcome.vector_id,
-                              st.model->model(), std::move(vector)});
+                              st.model->model(), std::move(vector), task.text});
     r.trace = trace_id{task.trace_id};
     out.push_back(std::move(r));
     if (auto err = st.produce(std::move(out)))
@@ -273,6 +273,18 @@ caf::error handle_embedded(pipeline_state& st, const kafka::in_record& rec) {
                      " dimensions, the index " +
                      std::to_string(st.index->dimension()));
   st.index->add(x.vector_id, x.vector);
+  if (st.sparse && !st.sparse->contains(x.vector_id)) {
+    if (x.text.empty()) {
+      // A record from before texts travelled with it.
+      try {
+        for (auto& h : st.store->chunks_by_vector_ids({x.vector_id}))
+          x.text = std::move(h.text);
+      } catch (const store_error& e) {
+        return from_store(e);
+      }
+    }
+    st.sparse->add(x.vector_id, x.text);
+  }
   return {};
 }
 
@@ -298,9 +310,12 @@ size_t rebuild_index(pipeline_state& st) {
     if (page.empty())
       break;
     std::vector<std::pair<int64_t, std::vector<float>>> items;
+    std::vector<std::pair<int64_t, std::string>> texts;
     items.reserve(page.size());
     for (auto& c : page) {
       after = std::max(after, c.vector_id);
+      if (st.sparse)
+        texts.emplace_back(c.vector_id, std::move(c.text));
       if (c.embedding.size() != st.index->dimension()) {
         log::warn("index_vector_skipped",
                   {{"chunk_id", c.chunk_id},
@@ -311,6 +326,8 @@ size_t rebuild_index(pipeline_state& st) {
       items.emplace_back(c.vector_id, std::move(c.embedding));
     }
     added += st.index->add_batch(items);
+    if (st.sparse)
+      st.sparse->add_batch(texts);
   }
   return added;
 }

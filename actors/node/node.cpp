@@ -22,6 +22,7 @@
 #include "actors/cluster/cluster_routes.hpp"
 #include "actors/documents/document_routes.hpp"
 #include "actors/documents/pipeline.hpp"
+#include "actors/node/pg_keeper.hpp"
 #include "actors/node/services.hpp"
 #include "actors/thoughts/pipeline.hpp"
 #include "actors/thoughts/thought_routes.hpp"
@@ -71,11 +72,15 @@ long long ms_since(steady::time_point t0) {
 /// The Kafka probe: a metadata request; up when the brokers answer and every
 /// catalog topic exists with its partitions.
 health::check_fn kafka_check(std::string brokers, std::string client_id,
-                             std::shared_ptr<kafka::catalog> topics) {
+                             std::shared_ptr<kafka::catalog> topics,
+                             bool outbox) {
   return [=](std::string& detail) {
     auto md = kafka::fetch_metadata(brokers, client_id, 3s);
     if (auto* err = std::get_if<std::string>(&md)) {
       detail = *err;
+      if (outbox)
+        detail += "; uploads and thoughts are accepted and kept in the "
+                  "outbox until Kafka is back";
       return health::state::down;
     }
     auto& meta = std::get<kafka::cluster_metadata>(md);
@@ -135,6 +140,8 @@ struct node::impl {
   std::unique_ptr<caf::actor_system> sys;
   std::unique_ptr<embedded::kafka_cluster> kafka_mock;
   std::unique_ptr<embedded::pg_cluster> pg;
+  /// Restarts `pg` when it exits (only for a server this node started).
+  std::unique_ptr<pg_keeper> pg_keep;
   std::shared_ptr<kafka::catalog> topics;
   std::string bootstrap;
   std::string dsn;
@@ -245,11 +252,14 @@ struct node::impl {
     auto t0 = steady::now();
     topics = std::make_shared<kafka::catalog>(
         kafka::load_catalog(cfg.kafka.catalog));
-    board.declare("kafka");
+    // A node that takes uploads and thoughts keeps doing so while Kafka is
+    // away (the outbox holds them): degraded, not down.
+    board.declare("kafka", true, has_role(cfg, "api"));
     if (cfg.kafka.brokers.empty()) {
       kafka_mock =
           std::make_unique<embedded::kafka_cluster>(cfg.kafka.embedded_brokers);
       kafka_mock->create_topics(*topics);
+      cfg.kafka.embedded = true;
       bootstrap = kafka_mock->bootstrap();
       if (!cfg.kafka.bootstrap_file.empty())
         kafka_mock->write_bootstrap_file(cfg.kafka.bootstrap_file);
@@ -297,6 +307,9 @@ struct node::impl {
     }
     auto conn = postgres::connect(dsn, cfg.postgres.start_timeout);
     auto applied = postgres::migrate(*conn);
+    if (pg && cfg.postgres.restart)
+      pg_keep =
+          std::make_unique<pg_keeper>(*pg, pg_keeper_settings{}, &metrics);
     log::info("postgres_ready",
               {{"embedded", pg != nullptr},
                {"migrations_applied", applied},
@@ -336,18 +349,22 @@ struct node::impl {
 
   void start_supervisor() {
     std::vector<supervision::child_spec> children;
-    auto probe_child = [this](std::string component, health::check_fn check) {
+    auto probe_child = [this](std::string component,
+                              std::chrono::milliseconds every,
+                              health::check_fn check) {
       return supervision::child_spec{
           "probe-" + component, "probe",
-          [this, component, check](caf::actor_system& s,
-                                   inspect::actor_entry_ptr entry) {
-            return health::spawn_probe(s, {component, 5s, check}, board,
+          [this, component, every, check](caf::actor_system& s,
+                                          inspect::actor_entry_ptr entry) {
+            return health::spawn_probe(s, {component, every, check}, board,
                                        std::move(entry));
           }};
     };
-    children.push_back(probe_child(
-        "kafka", kafka_check(bootstrap, cfg.kafka.client_id, topics)));
-    children.push_back(probe_child("postgres", postgres_check(dsn)));
+    children.push_back(probe_child("kafka", 5s,
+                                   kafka_check(bootstrap, cfg.kafka.client_id,
+                                               topics, outbox != nullptr)));
+    // Every second: /health follows PostgreSQL's return within a second.
+    children.push_back(probe_child("postgres", 1s, postgres_check(dsn)));
     kafka::sink_config sc;
     sc.brokers = bootstrap;
     sc.client_id = cfg.runtime.node.name + "-node";
@@ -441,6 +458,10 @@ struct node::impl {
       rc.api_docs = api;
       rc.supported_extensions = docs->supported_extensions();
       rc.max_file_bytes = cfg.documents.max_upload_bytes;
+      rc.max_question_chars =
+          static_cast<size_t>(cfg.documents.max_question_chars);
+      rc.max_question_terms =
+          static_cast<size_t>(cfg.documents.max_question_terms);
       documents::add_document_routes(*routes, service, rc);
     }
     if (auto service = thoughts ? thoughts->service() : nullptr)
@@ -577,6 +598,8 @@ struct node::impl {
       kafka_mock.reset();
       board.set("kafka", health::state::stopped);
     }
+    // The keeper first: a server being stopped must not be started again.
+    pg_keep.reset();
     if (pg) {
       pg->stop();
       pg.reset();

@@ -14,6 +14,10 @@ void declare(config::schema& s, node_config& cfg) {
   thoughts::declare(s, cfg.thoughts);
   broadcast::declare(s, cfg.sse);
   cluster::declare(s, cfg.cluster, cfg.shell);
+  // Credentials: `config show` masks them.
+  for (auto* key : {"postgres.dsn", "embedder.api_key", "agents.chat_api_key",
+                    "cluster.secret"})
+    s.mark_secret(key);
 }
 
 const std::vector<std::string>& known_roles() {

@@ -14,6 +14,7 @@
 #include <boost/json.hpp>
 
 #include "actors/node/node.hpp"
+#include "actors/node/pg_keeper.hpp"
 #include "bridges/embedded/kafka_cluster.hpp"
 #include "bridges/embedded/pg_cluster.hpp"
 #include "bridges/kafka/catalog.hpp"
@@ -99,8 +100,11 @@ void apply_services(node_config& cfg) {
   for (;;) {
     auto found = read_services(dir);
     if (auto* e = std::get_if<service_endpoints>(&found)) {
-      if (cfg.kafka.brokers.empty())
+      if (cfg.kafka.brokers.empty()) {
         cfg.kafka.brokers = e->kafka_bootstrap;
+        // The services' Kafka is the embedded one (its group timing).
+        cfg.kafka.embedded = true;
+      }
       if (cfg.postgres.dsn.empty())
         cfg.postgres.dsn = e->postgres_dsn;
       log::info("services_found",
@@ -127,6 +131,7 @@ int run_services(node_config cfg, bool banner) {
   }
   std::unique_ptr<embedded::kafka_cluster> kafka;
   std::unique_ptr<embedded::pg_cluster> pg;
+  std::unique_ptr<pg_keeper> keeper;
   auto remove_files = [&] {
     std::error_code ec;
     for (auto* name : {info_name, bootstrap_name, dsn_name})
@@ -135,6 +140,8 @@ int run_services(node_config cfg, bool banner) {
   auto stop_all = [&] {
     remove_files();
     kafka.reset();
+    // The keeper first: a server being stopped must not be started again.
+    keeper.reset();
     if (pg) {
       pg->stop();
       pg.reset();
@@ -157,6 +164,9 @@ int run_services(node_config cfg, bool banner) {
     auto conn = postgres::connect(dsn, cfg.postgres.start_timeout);
     auto applied = postgres::migrate(*conn);
     conn.reset();
+    // The nodes outlive a crash of this PostgreSQL: start it again.
+    if (cfg.postgres.restart)
+      keeper = std::make_unique<pg_keeper>(*pg, pg_keeper_settings{}, nullptr);
     write_atomically(fs::path{dir} / dsn_name, dsn + "\n");
     kafka->write_bootstrap_file((fs::path{dir} / bootstrap_name).string());
     boost::json::object info{{"pid", static_cast<int64_t>(::getpid())},

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <limits>
+#include <optional>
+#include <string>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/write.hpp>
@@ -34,6 +36,57 @@ constexpr size_t max_drain_bytes = 1024 * 1024;
 bool is_http_error(const beast::error_code& ec) {
   return ec.category() ==
          bhttp::make_error_code(bhttp::error::bad_method).category();
+}
+
+struct framing_error {
+  unsigned status;
+  const char* error;
+  std::string detail;
+};
+
+/// The header rules Beast leaves to us (RFC 9112): an HTTP/1.1 request
+/// names exactly one Host; a body is framed by Content-Length or by
+/// `Transfer-Encoding: chunked` alone — other codings (gzip, …) are not
+/// decoded here, and a request with both framings is how requests are
+/// smuggled past proxies. The connection closes after any of these errors:
+/// the body's end is unknown.
+std::optional<framing_error>
+framing_problem(const bhttp::request_parser<bhttp::empty_body>::value_type& h,
+                int version) {
+  auto hosts = h.count(bhttp::field::host);
+  if (version >= 11 && hosts == 0)
+    return framing_error{400, "bad_request",
+                         "an HTTP/1.1 request must carry a Host header"};
+  if (hosts > 1)
+    return framing_error{400, "bad_request",
+                         "the request carries more than one Host header"};
+  auto codings = h.count(bhttp::field::transfer_encoding);
+  if (codings == 0)
+    return std::nullopt;
+  if (version < 11)
+    return framing_error{400, "bad_request",
+                         "HTTP/1.0 requests cannot use Transfer-Encoding"};
+  if (h.count(bhttp::field::content_length) > 0)
+    return framing_error{400, "bad_request",
+                         "a request cannot carry both Content-Length and "
+                         "Transfer-Encoding"};
+  auto value = h[bhttp::field::transfer_encoding];
+  auto b = value.find_first_not_of(" \t");
+  auto e = value.find_last_not_of(" \t");
+  auto coding = b == beast::string_view::npos ? beast::string_view{}
+                                              : value.substr(b, e - b + 1);
+  if (codings > 1 || !beast::iequals(coding, "chunked")) {
+    std::string shown{value.substr(0, 60)};
+    for (auto& c : shown)
+      if (static_cast<unsigned char>(c) < 0x20 ||
+          static_cast<unsigned char>(c) >= 0x7f)
+        c = '?';
+    return framing_error{501, "not_implemented",
+                         "Transfer-Encoding '" + shown +
+                             "' is not supported: send the body with "
+                             "Content-Length or Transfer-Encoding: chunked"};
+  }
+  return std::nullopt;
 }
 
 /// The client's trace id when it is a sane token, else a fresh one.
@@ -172,6 +225,10 @@ void connection::route_request() {
   if (target.empty() ||
       (target.front() != '/' && target.find("://") == std::string::npos)) {
     fail(400, "bad_request", "the request target must be a path");
+    return;
+  }
+  if (auto problem = framing_problem(h, version_)) {
+    fail(problem->status, problem->error, std::move(problem->detail));
     return;
   }
   match_ = core_->routes().match(h.method(), path_);

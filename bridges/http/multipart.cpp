@@ -158,6 +158,19 @@ size_t read_headers(std::string_view body, size_t pos, size_t index,
     pos = eol + 1;
     if (line.empty())
       return pos;
+    // Header values travel on into the job's row and response headers: a
+    // bare CR, NUL or other control byte, or bytes that are not UTF-8, are
+    // refused here rather than stored.
+    for (unsigned char c : line)
+      if ((c < 0x20 && c != '\t') || c == 0x7f) {
+        static constexpr char hex[] = "0123456789ABCDEF";
+        throw multipart_error(part_label(index, part) +
+                              ": a header contains the control character 0x" +
+                              hex[c >> 4] + hex[c & 0xf]);
+      }
+    if (!valid_utf8(line))
+      throw multipart_error(part_label(index, part) +
+                            ": a header is not valid UTF-8");
     if (blank(line.front())) {
       // An obsolete folded continuation of the previous field.
       if (part.headers.empty())

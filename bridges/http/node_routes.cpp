@@ -28,17 +28,19 @@ std::string iso8601(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
-/// "down" when a required component is not up (or degraded); "degraded" when
-/// one is degraded or an optional one is down; else "ok".
+/// "down" when a required component is not up (or degraded) — unless the
+/// node serves without it once it ran (serves_when_down: Kafka behind the
+/// outbox); "degraded" when one is degraded, an optional one is down, or one
+/// the node serves without is down; else "ok".
 std::string overall(const std::vector<health::component>& cs) {
   bool degraded = false;
   for (auto& c : cs) {
     bool usable =
         c.current == health::state::up || c.current == health::state::degraded;
-    if (c.required && !usable)
+    bool lost = c.current == health::state::down;
+    if (c.required && !usable && !(lost && c.serves_when_down))
       return "down";
-    if (c.current == health::state::degraded ||
-        (!c.required && c.current == health::state::down))
+    if (c.current == health::state::degraded || lost)
       degraded = true;
   }
   return degraded ? "degraded" : "ok";
@@ -66,6 +68,7 @@ void add_node_routes(router& r, node_routes_sources src) {
             json::object{{"state", std::string{health::to_string(c.current)}},
                          {"detail", c.detail},
                          {"required", c.required},
+                         {"serves_when_down", c.serves_when_down},
                          {"since", iso8601(c.since)}};
     }
     uint64_t total = 0, restarts = 0, failed = 0;
@@ -82,7 +85,13 @@ void add_node_routes(router& r, node_routes_sources src) {
     body["components"] = std::move(components);
     body["actors"] = json::object{
         {"total", total}, {"restarts", restarts}, {"failed", failed}};
-    res.send(response::json(200, body));
+    // The status code follows the body, so a load balancer or a container
+    // health check that reads only the code sees a node that cannot serve.
+    auto code = status == "down" ? 503u : 200u;
+    auto out = response::json(code, body);
+    if (code == 503)
+      out.with_header("Retry-After", "5");
+    res.send(std::move(out));
   });
 
   r.add(bhttp::verb::get, "/ready", [s](request&&, responder res) {

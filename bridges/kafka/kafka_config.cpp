@@ -34,7 +34,13 @@ void declare(config::schema& s, kafka_config& cfg) {
                  std::chrono::milliseconds{1000},
                  "session.timeout.ms of the pipelines' consumers: a node "
                  "that dies keeps its partitions this long before the "
-                 "others take them over.");
+                 "others take them over (real brokers refuse less than "
+                 "their group.min.session.timeout.ms, 6 s by default).");
+  s.add_duration("kafka.embedded_session_timeout", cfg.embedded_session_timeout,
+                 std::chrono::milliseconds{1000},
+                 "session.timeout.ms instead of kafka.session_timeout when the "
+                 "brokers are the embedded Kafka, whose coordinator waits "
+                 "session.timeout.ms - 1 s before every rebalance.");
   s.add_duration("kafka.heartbeat_interval", cfg.heartbeat_interval,
                  std::chrono::milliseconds{100},
                  "heartbeat.interval.ms of the pipelines' consumers (below a "
@@ -42,15 +48,23 @@ void declare(config::schema& s, kafka_config& cfg) {
 }
 
 void validate(const kafka_config& cfg) {
-  if (cfg.heartbeat_interval * 3 > cfg.session_timeout)
-    throw config::config_error(
-        "kafka.heartbeat_interval",
-        "must be at most a third of kafka.session_timeout (" +
-            std::to_string(cfg.session_timeout.count()) + " ms)");
+  for (auto [key, timeout] :
+       {std::pair{"kafka.session_timeout", cfg.session_timeout},
+        std::pair{"kafka.embedded_session_timeout",
+                  cfg.embedded_session_timeout}})
+    if (cfg.heartbeat_interval * 3 > timeout)
+      throw config::config_error("kafka.heartbeat_interval",
+                                 std::string{"must be at most a third of "} +
+                                     key + " (" +
+                                     std::to_string(timeout.count()) + " ms)");
+}
+
+std::chrono::milliseconds session_timeout(const kafka_config& cfg) {
+  return cfg.embedded ? cfg.embedded_session_timeout : cfg.session_timeout;
 }
 
 std::map<std::string, std::string> group_properties(const kafka_config& cfg) {
-  return {{"session.timeout.ms", std::to_string(cfg.session_timeout.count())},
+  return {{"session.timeout.ms", std::to_string(session_timeout(cfg).count())},
           {"heartbeat.interval.ms",
            std::to_string(cfg.heartbeat_interval.count())}};
 }

@@ -36,6 +36,14 @@ struct kafka_config {
   /// died keeps its partitions before the group gives them to the others
   /// (librdkafka's default, 45 s, would stall a partition that long).
   std::chrono::milliseconds session_timeout{6000};
+  /// session.timeout.ms when the brokers are the embedded Kafka (the node's
+  /// own or `distiller services up`'s): its group coordinator waits
+  /// session.timeout.ms - 1 s before every rebalance where a real broker
+  /// waits only for the live members to rejoin, so the same 6 s would move a
+  /// dead node's partitions after ~12 s instead of ~7 s.
+  std::chrono::milliseconds embedded_session_timeout{4000};
+  /// Set by the node (not a key): the brokers are the embedded Kafka.
+  bool embedded = false;
   /// heartbeat.interval.ms of the pipelines' consumers; below a third of
   /// the session timeout.
   std::chrono::milliseconds heartbeat_interval{1000};
@@ -47,8 +55,12 @@ void declare(config::schema& s, kafka_config& cfg);
 /// throws config::config_error naming the key.
 void validate(const kafka_config& cfg);
 
+/// The session timeout the pipelines' consumers use: embedded or not.
+std::chrono::milliseconds session_timeout(const kafka_config& cfg);
+
 /// The consumer-group properties every pipeline consumer of a node gets:
 /// session.timeout.ms and heartbeat.interval.ms.
+
 std::map<std::string, std::string> group_properties(const kafka_config& cfg);
 
 } // namespace distiller::kafka

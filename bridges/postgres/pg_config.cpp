@@ -22,6 +22,9 @@ void declare(config::schema& s, pg_config& cfg) {
   s.add_duration("postgres.start_timeout", cfg.start_timeout,
                  std::chrono::milliseconds{100},
                  "How long to wait for the private cluster to start.");
+  s.add_bool("postgres.restart", cfg.restart,
+             "Start the private cluster again (with backoff) when it exits; "
+             "requests meanwhile answer 503 at once.");
 }
 
 } // namespace distiller::postgres

@@ -25,6 +25,8 @@ struct pg_config {
   int pool_size = 4;
   /// How long to wait for the private cluster to accept connections.
   std::chrono::milliseconds start_timeout{60000};
+  /// Restart the private cluster when it exits (actors/node/pg_keeper.hpp).
+  bool restart = true;
 };
 
 void declare(config::schema& s, pg_config& cfg);

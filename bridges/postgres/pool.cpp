@@ -1,5 +1,6 @@
 #include "bridges/postgres/pool.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <stdexcept>
 
@@ -44,7 +45,35 @@ std::string connection_pool::message(const char* op,
   return name_ + "." + op + ": " + trimmed(what);
 }
 
+bool connection_pool::down() const {
+  std::lock_guard guard{mtx_};
+  return down_;
+}
+
+void connection_pool::set_probe_interval(std::chrono::milliseconds interval) {
+  std::lock_guard guard{mtx_};
+  probe_interval_ = interval;
+}
+
+void connection_pool::mark_down(const std::string& reason,
+                                std::chrono::milliseconds after) {
+  bool was_down;
+  {
+    std::lock_guard guard{mtx_};
+    was_down = down_;
+    auto now = std::chrono::steady_clock::now();
+    if (!down_)
+      down_since_ = now;
+    down_ = true;
+    down_reason_ = reason;
+    next_probe_ = now + after;
+  }
+  if (!was_down)
+    log::warn("pg_store_down", {{"store", name_}, {"error", reason}});
+}
+
 std::unique_ptr<pqxx::connection> connection_pool::acquire(const char* op) {
+  using std::chrono::steady_clock;
   std::unique_lock lock{mtx_};
   freed_.wait(lock, [this] { return !idle_.empty() || open_ < size_; });
   if (!idle_.empty()) {
@@ -52,22 +81,57 @@ std::unique_ptr<pqxx::connection> connection_pool::acquire(const char* op) {
     idle_.pop_back();
     return conn;
   }
-  // Connect outside the lock: it may take up to connect_timeout_, and other
+  // While the server is known unreachable, only the one caller whose probe
+  // is due connects, briefly; everyone else fails now (503 upstream).
+  // connect_timeout's patience is for a server still starting; once this
+  // pool has reached it, a refused connection means it went away: one
+  // attempt, then the down state below.
+  auto timeout =
+      ever_connected_ ? std::chrono::milliseconds{0} : connect_timeout_;
+  bool probe = false;
+  if (down_) {
+    auto now = steady_clock::now();
+    if (probing_ || now < next_probe_) {
+      auto since = std::chrono::duration_cast<std::chrono::milliseconds>(
+          now - down_since_);
+      throw db_error(message(op, "database unavailable for " +
+                                     std::to_string(since.count()) +
+                                     " ms: " + down_reason_),
+                     true);
+    }
+    probe = probing_ = true;
+    timeout = std::chrono::milliseconds{0}; // one attempt (connect())
+  }
+  // Connect outside the lock: it may take up to `timeout`, and other
   // callers may meanwhile return connections or take idle ones.
   ++open_;
   lock.unlock();
   try {
-    auto conn = postgres::connect(dsn_, connect_timeout_);
+    auto conn = postgres::connect(dsn_, timeout);
     prepare_(*conn);
+    bool was_down;
+    {
+      std::lock_guard guard{mtx_};
+      was_down = down_;
+      down_ = false;
+      ever_connected_ = true;
+      if (probe)
+        probing_ = false;
+    }
+    if (was_down)
+      log::info("pg_store_up", {{"store", name_}});
     return conn;
   } catch (const std::exception& e) {
     {
       std::lock_guard guard{mtx_};
       --open_;
+      if (probe)
+        probing_ = false;
     }
     freed_.notify_one();
-    throw db_error(message(op, std::string{"cannot connect: "} + e.what()),
-                   true);
+    std::string reason = std::string{"cannot connect: "} + e.what();
+    mark_down(trimmed(reason), probe_interval_);
+    throw db_error(message(op, reason), true);
   }
 }
 
@@ -88,7 +152,7 @@ void connection_pool::release(std::unique_ptr<pqxx::connection> conn,
   // A dropped connection closes here, outside the lock.
 }
 
-void connection_pool::translate_current(const char* op, lease& held) const {
+void connection_pool::translate_current(const char* op, lease& held) {
   auto lost = [&] {
     return !held.conn || !held.conn->is_open();
   };
@@ -101,6 +165,10 @@ void connection_pool::translate_current(const char* op, lease& held) const {
     held.drop = true;
     log::warn("pg_store_connection_lost",
               {{"store", name_}, {"op", op}, {"error", trimmed(e.what())}});
+    // The server may be gone: the next caller probes it briefly rather
+    // than waiting out connect_timeout.
+    mark_down("connection lost: " + trimmed(e.what()),
+              std::chrono::milliseconds{0});
     throw db_error(message(op, std::string{"connection lost: "} + e.what()),
                    true);
   } catch (const pqxx::in_doubt_error& e) {

@@ -14,10 +14,17 @@
 /// connections are lent out. A connection is used by one caller at a time.
 /// Failure: a connection that broke (pqxx::broken_connection, or closed
 /// after any error) is dropped, and the next caller that finds no idle one
-/// connects anew. Every error leaves `run` as a `db_error` whose text starts
-/// with "<name>.<op>: "; lost connections, serialization failures (40001),
-/// deadlocks (40P01) and a server shutting down or starting (57P01..57P03)
-/// are retryable, anything else is not.
+/// connects anew. Once the server is found unreachable (a connection broke,
+/// or connecting failed), the pool is *down*: callers that need a new
+/// connection fail at once instead of each waiting `connect_timeout` (which
+/// only the pool's first connection waits: a server still starting), and
+/// one caller at a time probes the server with a single connection attempt
+/// (refused at once when the server is gone; libpq's 2 s connect_timeout
+/// bounds one that does not answer) at most every `probe_interval`; the
+/// first probe that connects brings the pool back. Every error leaves `run` as
+/// a `db_error` whose text starts with "<name>.<op>: "; lost connections,
+/// serialization failures (40001), deadlocks (40P01) and a server shutting down
+/// or starting (57P01..57P03) are retryable, anything else is not.
 
 #include <chrono>
 #include <condition_variable>
@@ -83,6 +90,12 @@ class connection_pool {
 
   const std::string& name() const noexcept { return name_; }
 
+  /// True while the server is known unreachable (see above).
+  bool down() const;
+
+  /// How often a probe may run while down (default 500 ms).
+  void set_probe_interval(std::chrono::milliseconds interval);
+
  private:
   /// A connection on loan; goes back to the pool (or away) on destruction.
   struct lease {
@@ -97,7 +110,10 @@ class connection_pool {
 
   /// Rethrows the exception being handled as a db_error and marks the
   /// lease's connection for dropping when it is no longer usable.
-  [[noreturn]] void translate_current(const char* op, lease& held) const;
+  [[noreturn]] void translate_current(const char* op, lease& held);
+
+  /// Marks the server unreachable; the next probe is due after `after`.
+  void mark_down(const std::string& reason, std::chrono::milliseconds after);
 
   std::string message(const char* op, const std::string& what) const;
 
@@ -107,8 +123,16 @@ class connection_pool {
   std::chrono::milliseconds connect_timeout_;
   prepare_fn prepare_;
 
-  std::mutex mtx_;
+  std::chrono::milliseconds probe_interval_{500};
+
+  mutable std::mutex mtx_;
   std::condition_variable freed_;
+  bool down_ = false;
+  bool probing_ = false;
+  bool ever_connected_ = false;
+  std::string down_reason_;
+  std::chrono::steady_clock::time_point down_since_;
+  std::chrono::steady_clock::time_point next_probe_;
   std::vector<std::unique_ptr<pqxx::connection>> idle_;
   /// Connections made and not dropped: idle ones plus those on loan.
   int open_ = 0;

@@ -17,7 +17,7 @@ struct cluster_config {
   /// A member silent this long is unreachable …
   std::chrono::milliseconds unreachable_after{3000};
   /// … and this long, down.
-  std::chrono::milliseconds down_after{5000};
+  std::chrono::milliseconds down_after{4000};
   /// The cluster port's address (CAF's middleman): loopback unless set.
   std::string host = "127.0.0.1";
   /// The cluster port; 0 picks a free one (announced in the membership).

@@ -57,7 +57,8 @@ void walk(schema& s, const toml::table& table, const std::string& prefix) {
 
 std::string toml_value(const option& o, const std::string& value) {
   // Integers and booleans are written bare; everything else quoted.
-  bool bare = o.allowed.rfind("integer", 0) == 0 || o.allowed == "true|false";
+  bool bare = o.allowed.rfind("integer", 0) == 0 ||
+              o.allowed.rfind("number", 0) == 0 || o.allowed == "true|false";
   if (bare)
     return value;
   if (o.allowed == "comma-separated list") {
@@ -166,7 +167,7 @@ std::map<std::string, std::string> process_environment() {
   return result;
 }
 
-std::string render_toml(const schema& s) {
+std::string render_toml(const schema& s, bool mask_secrets) {
   std::ostringstream out;
   out << "# Distiller node configuration.\n"
       << "# Precedence: defaults < this file < environment (DISTILLER_SECTION_"
@@ -181,7 +182,10 @@ std::string render_toml(const schema& s) {
       out << "\n[" << section << "]\n";
     }
     out << "# " << o.doc << " (" << o.allowed << ")\n";
-    out << o.key.substr(dot + 1) << " = " << toml_value(o, o.render()) << "\n";
+    auto value = o.render();
+    if (mask_secrets && o.secret)
+      value = mask_secret(o, value);
+    out << o.key.substr(dot + 1) << " = " << toml_value(o, value) << "\n";
   }
   return out.str();
 }

@@ -35,7 +35,9 @@ std::pair<std::string, std::string> split_assignment(const std::string& text);
 std::map<std::string, std::string> process_environment();
 
 /// A complete, commented TOML file of every key and its current value.
-std::string render_toml(const schema& s);
+/// `mask_secrets`: credentials printed as mask_secret() says (`config
+/// show`); the shipped defaults file renders them as they are (empty).
+std::string render_toml(const schema& s, bool mask_secrets = false);
 
 /// A Markdown table of every key: default, allowed values, env var, meaning.
 std::string render_markdown(const schema& s);

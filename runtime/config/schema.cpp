@@ -174,6 +174,38 @@ void schema::add_int(std::string key, int64_t& field, int64_t min, int64_t max,
   o.default_text = std::to_string(field);
 }
 
+namespace {
+
+/// Shortest text that reads back as the same double ("0.75", "60").
+std::string number_text(double x) {
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, x);
+  return std::string{buf, r.ptr};
+}
+
+} // namespace
+
+void schema::add_number(std::string key, double& field, double min, double max,
+                        std::string doc) {
+  auto allowed = "number " + number_text(min) + ".." + number_text(max);
+  auto& o = push(std::move(key), std::move(doc), allowed);
+  o.apply = [&field, min, max,
+             allowed](std::string_view text) -> std::optional<std::string> {
+    double v = 0;
+    auto b = text.data(), e = text.data() + text.size();
+    auto r = std::from_chars(b, e, v);
+    if (text.empty() || r.ec != std::errc{} || r.ptr != e || !(v >= min) ||
+        !(v <= max))
+      return "expected a " + allowed + ", got " + quoted(text);
+    field = v;
+    return std::nullopt;
+  };
+  o.render = [&field] {
+    return number_text(field);
+  };
+  o.default_text = number_text(field);
+}
+
 void schema::add_int(std::string key, int& field, int min, int max,
                      std::string doc) {
   auto allowed = "integer " + std::to_string(min) + ".." + std::to_string(max);
@@ -273,6 +305,57 @@ void schema::add_bytes(std::string key, uint64_t& field, uint64_t min,
     return format_bytes(field);
   };
   o.default_text = format_bytes(field);
+}
+
+void schema::mark_secret(const std::string& key) {
+  for (auto& o : options_)
+    if (o.key == key) {
+      o.secret = true;
+      return;
+    }
+  throw std::logic_error("mark_secret: no key " + key);
+}
+
+std::string mask_secret(const option&, const std::string& value) {
+  if (value.empty())
+    return value;
+  // A URI's user:password@ and a key/value string's password=… keep the
+  // rest readable (which host, which database).
+  auto scheme = value.find("://");
+  if (scheme != std::string::npos) {
+    auto at = value.find('@', scheme + 3);
+    auto colon = value.find(':', scheme + 3);
+    auto out = value;
+    if (at != std::string::npos && colon != std::string::npos && colon < at)
+      out.replace(colon + 1, at - colon - 1, "***");
+    auto pw = out.find("password=");
+    if (pw != std::string::npos) {
+      auto end = out.find('&', pw);
+      out.replace(pw + 9,
+                  (end == std::string::npos ? out.size() : end) - pw - 9,
+                  "***");
+    }
+    return out;
+  }
+  auto pw = value.find("password=");
+  if (pw != std::string::npos && (pw == 0 || value[pw - 1] == ' ')) {
+    auto out = value;
+    size_t start = pw + 9, end = start;
+    if (end < out.size() && out[end] == '\'') {
+      end = out.find('\'', end + 1);
+      end = end == std::string::npos ? out.size() : end + 1;
+    } else {
+      end = out.find(' ', end);
+      if (end == std::string::npos)
+        end = out.size();
+    }
+    out.replace(start, end - start, "***");
+    return out;
+  }
+  if (value.find('=') != std::string::npos &&
+      value.find(' ') != std::string::npos)
+    return value; // a key/value connection string without a password
+  return "***";
 }
 
 void schema::alias_env(const std::string& key, std::string env_var,

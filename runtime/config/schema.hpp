@@ -50,7 +50,14 @@ struct option {
   std::function<std::optional<std::string>(std::string_view text)> apply;
   /// Renders the bound field's current value.
   std::function<std::string()> render;
+  /// A credential: `config show` prints it masked (see mask_secret).
+  bool secret = false;
 };
+
+/// How `config show` prints a secret option's value: empty stays empty, a
+/// connection string keeps everything but its password (`***`), anything
+/// else becomes `***`.
+std::string mask_secret(const option& o, const std::string& value);
 
 /// The set of keys of one process, bound to the fields of its config structs.
 class schema {
@@ -65,6 +72,9 @@ class schema {
                std::string doc);
   void add_int(std::string key, int& field, int min, int max, std::string doc);
   void add_bool(std::string key, bool& field, std::string doc);
+  /// A decimal number in [min, max] ("0.75", "2", "1e-3").
+  void add_number(std::string key, double& field, double min, double max,
+                  std::string doc);
   void add_list(std::string key, std::vector<std::string>& field,
                 std::string doc);
   /// Accepts "250ms", "30s", "5m", "1h" or a bare number of milliseconds.
@@ -73,6 +83,10 @@ class schema {
   /// Accepts "512", "64KiB", "50MiB", "1GiB".
   void add_bytes(std::string key, uint64_t& field, uint64_t min, uint64_t max,
                  std::string doc);
+
+  /// Marks `key` as a credential (masked by `config show`). Throws
+  /// std::logic_error for an unknown key.
+  void mark_secret(const std::string& key);
 
   /// Lets `env_var` set `key` as well (e.g. KAFKA_BOOTSTRAP_SERVERS); with
   /// `unit` ("s"), a bare number in the variable gets that unit appended.

@@ -18,7 +18,8 @@ std::string_view to_string(state x) {
   return "unknown";
 }
 
-void health_board::declare(const std::string& name, bool required) {
+void health_board::declare(const std::string& name, bool required,
+                           bool serves_when_down) {
   std::lock_guard<std::mutex> guard{mtx_};
   auto [i, added] = components_.try_emplace(name);
   if (added) {
@@ -26,6 +27,7 @@ void health_board::declare(const std::string& name, bool required) {
     i->second.since = std::chrono::system_clock::now();
   }
   i->second.required = required;
+  i->second.serves_when_down = serves_when_down;
 }
 
 void health_board::set(const std::string& name, state s, std::string detail) {

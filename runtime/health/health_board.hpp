@@ -23,13 +23,18 @@ struct component {
   std::string detail;
   /// Whether `/ready` waits for this component to be `up`.
   bool required = true;
+  /// Whether the node still does its job while this component is down (Kafka
+  /// behind an outbox): `/health` then says `degraded` with HTTP 200 instead
+  /// of `down` with 503.
+  bool serves_when_down = false;
   std::chrono::system_clock::time_point since;
 };
 
 class health_board {
  public:
   /// Declares a component (idempotent); it starts in `starting`.
-  void declare(const std::string& name, bool required = true);
+  void declare(const std::string& name, bool required = true,
+               bool serves_when_down = false);
 
   /// Sets a component's state; declares it (required) if unknown.
   void set(const std::string& name, state s, std::string detail = "");

@@ -733,8 +733,18 @@ void fill_index(const std::string& dsn, const options& o,
   vacuum.exec0("VACUUM ANALYZE document_jobs");
 }
 
-/// Chunks the full-text half has to rank for a question: every embedded
-/// chunk with any of its words (as document_store::full_text_search asks).
+/// The baseline of part (c), measured in the same run: PostgreSQL's full
+/// text with the question's words OR-ed and ranked by ts_rank_cd — the
+/// sparse half of the query path before the BM25 index (issue 13).
+constexpr const char* pg_full_text_sql =
+    "SELECT c.vector_id, ts_rank_cd(c.tsv, q)::float8 AS score"
+    " FROM document_chunks c, to_tsquery('simple', replace("
+    "websearch_to_tsquery('english', $1)::text, ' & ', ' | ')) AS q"
+    " WHERE c.status = 'embedded' AND c.tsv @@ q"
+    " ORDER BY score DESC, c.vector_id LIMIT 20";
+
+/// Chunks that baseline has to rank for a question: every embedded chunk
+/// with any of its words.
 constexpr const char* match_count_sql =
     "SELECT count(*) FROM document_chunks c, websearch_to_tsquery('english', "
     "$1) AS w WHERE c.status = 'embedded' AND c.tsv @@ to_tsquery('simple', "
@@ -806,14 +816,10 @@ void run_queries(const options& o, results& r) {
               "non-200: %d; answers without sources: %d; %s\n",
               o.queries, o.query_threads, describe(*r.queries).c_str(),
               r.query_rate, q.unexpected, r.query_empty, cpu.report().c_str());
-  // Where a query's time goes: its full-text half alone (the store's
-  // full_text_search, as the query route calls it, one at a time) and how
-  // many chunks match the OR of the question's words.
-  documents::store_config sc;
-  sc.dsn = n.pg_dsn();
-  sc.pool_size = 1;
-  documents::document_store store{sc};
+  // The baseline: PostgreSQL's full text for the same questions, one at a
+  // time, and how many chunks match the OR of the question's words.
   db_probe db{n.pg_dsn()};
+  pqxx::connection baseline{n.pg_dsn()};
   std::vector<double> ms;
   double matches = 0;
   int sample = std::min(o.queries, 100);
@@ -821,14 +827,18 @@ void run_queries(const options& o, results& r) {
     auto question = std::string{
         json::parse(bodies[static_cast<size_t>(i)]).at("question").as_string()};
     auto t0 = steady::now();
-    store.full_text_search(question, 20);
+    {
+      pqxx::nontransaction tx{baseline};
+      tx.exec_params(pg_full_text_sql, question);
+    }
     ms.push_back(
         std::chrono::duration<double, std::milli>(steady::now() - t0).count());
     matches += static_cast<double>(db.scalar(match_count_sql, question));
   }
   r.full_text = summarize(ms);
   r.full_text_matches = matches / sample;
-  std::printf("  full_text_search alone (first %d questions, one at a time): "
+  std::printf("  baseline, PostgreSQL full text alone (first %d questions, "
+              "one at a time): "
               "%s; %.0f matching chunks per question on average\n",
               sample, describe(*r.full_text).c_str(), r.full_text_matches);
   n.stop();

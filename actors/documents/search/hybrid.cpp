@@ -17,10 +17,13 @@ namespace distiller::documents::search {
 // ----------------------------------------------------
 
 std::vector<fused_hit> fuse(const std::vector<int64_t>& dense,
-                            const std::vector<int64_t>& sparse, int k) {
+                            const std::vector<int64_t>& sparse, int k,
+                            double dense_weight, double sparse_weight) {
   if (k < 1)
     throw std::invalid_argument("fuse: k must be >= 1, got " +
                                 std::to_string(k));
+  if (dense_weight < 0 || sparse_weight < 0)
+    throw std::invalid_argument("fuse: weights must be >= 0");
   std::vector<fused_hit> hits;
   std::unordered_map<int64_t, size_t> slot;
   auto take = [&](const std::vector<int64_t>& ranking, bool is_dense) {
@@ -35,7 +38,7 @@ std::vector<fused_hit> fuse(const std::vector<int64_t>& dense,
       if (own != 0)
         continue; // repeated in this list: its best rank already counted
       own = rank;
-      hit.score += 1.0 / (k + rank);
+      hit.score += (is_dense ? dense_weight : sparse_weight) / (k + rank);
     }
   };
   take(dense, true);
@@ -61,6 +64,24 @@ std::vector<fused_hit> fuse(const std::vector<int64_t>& dense,
               return a.id < b.id;
             });
   return hits;
+}
+
+std::string passage_key(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool space = false;
+  for (char c : text) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+        c == '\v') {
+      space = !out.empty();
+      continue;
+    }
+    if (space)
+      out += ' ';
+    space = false;
+    out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  return out;
 }
 
 // -- sentences

@@ -45,13 +45,22 @@ struct fused_hit {
   int sparse_rank = 0;
 };
 
-/// Reciprocal rank fusion of two rankings (best first). An id repeated in
+/// Reciprocal rank fusion of two rankings (best first), each list's
+/// contribution multiplied by its weight (w / (k + r)). An id repeated in
 /// one list counts at its first (best) rank only. Result: every id of either
 /// list, by fused score descending; ties go to the id with the better single
 /// rank, then the one the dense list ranks higher, then the smaller id (so
-/// the order is fully deterministic).
+/// the order is fully deterministic). Throws std::invalid_argument for
+/// k < 1 or a negative weight.
 std::vector<fused_hit> fuse(const std::vector<int64_t>& dense,
-                            const std::vector<int64_t>& sparse, int k = 60);
+                            const std::vector<int64_t>& sparse, int k = 60,
+                            double dense_weight = 1.0,
+                            double sparse_weight = 1.0);
+
+/// What makes two passages the same source: the text with ASCII letters
+/// lower-cased and every run of white space one space, trimmed — so the
+/// same content uploaded twice (or re-encoded line ends) is shown once.
+std::string passage_key(std::string_view text);
 
 /// The text shown when there are no hits.
 inline constexpr std::string_view no_documents_answer =

@@ -204,9 +204,18 @@ TEST_F(DocumentPipeline, FourFormatsWalkToCompletedAndAnswerQuestions) {
   ASSERT_EQ(late.size(), 1u);
   EXPECT_EQ(late[0].at("status"), "completed");
 
-  // Each question finds its own document first.
+  // Each question finds its own document first. The indexes follow
+  // chunk-embedded and may trail a job's completion by a moment: ask again
+  // until the document is there (or the deadline passes).
   for (auto& s : samples()) {
-    auto r = api.query(s.question, 3);
+    dt::http_reply r;
+    dt::wait_until(
+        [&] {
+          r = api.query(s.question, 3);
+          return r.status == 200u &&
+                 r.body.find("\"" + s.filename + "\"") != std::string::npos;
+        },
+        10s, 100ms);
     ASSERT_EQ(r.status, 200u) << r.body;
     auto body = r.json().as_object();
     auto& sources = body.at("sources").as_array();
@@ -239,6 +248,88 @@ TEST_F(DocumentPipeline, FourFormatsWalkToCompletedAndAnswerQuestions) {
   auto docs = http.get("/docs");
   EXPECT_EQ(docs.status, 200u);
   EXPECT_NE(docs.header("content-type").find("text/html"), std::string::npos);
+
+  // The same content uploaded again is one source, not two.
+  auto again = api.upload_ok("sourdough-copy.txt", samples()[0].content);
+  auto done = api.wait_final(again, 120s);
+  ASSERT_TRUE(done.is_object());
+  EXPECT_EQ(done.at("status"), "completed");
+  std::set<std::string> texts;
+  size_t shown = 0;
+  dt::wait_until(
+      [&] { // both copies indexed: the copy's job may rank first now
+        auto r = api.query(samples()[0].question, 5);
+        auto body = r.json().as_object();
+        texts.clear();
+        shown = 0;
+        bool copy_indexed = false;
+        for (auto& src : body.at("sources").as_array()) {
+          texts.insert(std::string{src.at("text").as_string()});
+          ++shown;
+          copy_indexed |= src.at("job_id").as_string() == again;
+        }
+        return copy_indexed ||
+               r.body.find(job_of["sourdough.txt"]) == std::string::npos;
+      },
+      10s, 100ms);
+  EXPECT_GT(shown, 0u);
+  EXPECT_EQ(texts.size(), shown) << "a passage shown twice";
+
+  // `distiller eval retrieval` on the same questions: each file first.
+  {
+    std::string jsonl = "# the samples' questions\n";
+    for (auto& s : samples())
+      jsonl += json::serialize(json::object{{"question", s.question},
+                                            {"source", s.filename}}) +
+               "\n";
+    dt::write_file(dir / "questions.jsonl", jsonl);
+    auto url = "http://127.0.0.1:" + std::to_string(port);
+    auto eval = dt::run_process(
+        {dt::distiller_binary(), "eval", "retrieval", "--questions",
+         (dir / "questions.jsonl").string(), "--target", url, "--json"},
+        {}, 60s);
+    ASSERT_EQ(eval.exit_code, 0) << eval.out << eval.err;
+    auto report = json::parse(eval.out).as_object();
+    EXPECT_EQ(report.at("questions").as_int64(), 4);
+    EXPECT_EQ(report.at("failed").as_int64(), 0);
+    EXPECT_EQ(report.at("recall_at_1").as_double(), 1.0) << eval.out;
+    EXPECT_EQ(report.at("mrr").as_double(), 1.0);
+    for (auto& row : report.at("ranks").as_array())
+      EXPECT_EQ(row.at("rank").as_int64(), 1) << json::serialize(row);
+    auto text = dt::run_process(
+        {dt::distiller_binary(), "eval", "retrieval", "--questions",
+         (dir / "questions.jsonl").string(), "--target", url},
+        {}, 60s);
+    EXPECT_EQ(text.exit_code, 0) << text.err;
+    EXPECT_NE(text.out.find("recall@1 1.000"), std::string::npos) << text.out;
+    // A malformed file is bad usage naming the line; no node is asked.
+    dt::write_file(dir / "bad.jsonl", "{\"question\": \"q\"}\n");
+    auto bad = dt::run_process({dt::distiller_binary(), "eval", "retrieval",
+                                "--questions", (dir / "bad.jsonl").string(),
+                                "--target", url},
+                               {}, 60s);
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_NE(bad.err.find("line 1: no \"source\""), std::string::npos)
+        << bad.err;
+    // Nobody listening: exit 3.
+    auto gone = dt::run_process(
+        {dt::distiller_binary(), "eval", "retrieval", "--questions",
+         (dir / "questions.jsonl").string(), "--target", "http://127.0.0.1:1"},
+        {}, 60s);
+    EXPECT_EQ(gone.exit_code, 3) << gone.err;
+  }
+
+  // Questions nothing here answers get no sources at all.
+  for (std::string q :
+       {"florp vindex qualtrane zorbish", "what is the of and to in",
+        "How many moons does Jupiter have in its orbit?"}) {
+    auto r = api.query(q, 3);
+    ASSERT_EQ(r.status, 200u) << r.body;
+    auto body = r.json().as_object();
+    EXPECT_EQ(body.at("answer").as_string(), "No relevant documents found.")
+        << q << " → " << r.body;
+    EXPECT_TRUE(body.at("sources").as_array().empty()) << q << " → " << r.body;
+  }
 
   node.signal(SIGINT);
   EXPECT_EQ(node.wait(60s), 0) << node.err();

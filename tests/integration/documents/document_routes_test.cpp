@@ -29,6 +29,7 @@
 #include "bridges/http/server.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/testing.hpp"
+#include "tests/support/zip_writer.hpp"
 
 using namespace distiller;
 using namespace std::chrono_literals;
@@ -468,6 +469,21 @@ TEST_F(document_routes_test, supported_extensions_come_from_the_config) {
   EXPECT_EQ(upload({{"file", "a.TXT", "", "x"}}).status, 202u);
 }
 
+TEST_F(document_routes_test, content_of_another_type_is_415_naming_it) {
+  start();
+  const std::string zip = dt::zip_writer().add("a.txt", "hello").str();
+  auto body =
+      expect_error(upload({{"file", "report.pdf", "application/pdf", zip}}),
+                   415, "unsupported_media_type");
+  EXPECT_NE(detail_of(body).find("'report.pdf': the file is named as a PDF "
+                                 "document but its content is"),
+            std::string::npos)
+      << detail_of(body);
+  EXPECT_NE(detail_of(body).find("application/zip"), std::string::npos);
+  EXPECT_TRUE(body.contains("supported_extensions"));
+  EXPECT_TRUE(svc->uploads.empty());
+}
+
 TEST_F(document_routes_test, oversized_upload_is_413_before_the_body) {
   docs::document_routes_config cfg;
   cfg.max_file_bytes = 1000;
@@ -655,6 +671,63 @@ TEST_F(document_routes_test, file_returns_the_original_bytes) {
             "attachment; filename=\"r__sum__ 2026.pdf\"; "
             "filename*=UTF-8''r%C3%A9sum%C3%A9%202026.pdf");
   expect_error(c.get("/api/v2/documents/unknown/file"), 404, "not_found");
+}
+
+TEST_F(document_routes_test, part_headers_with_control_bytes_are_400) {
+  start();
+  // A bare CR that would reappear in GET …/file's headers, and bytes that
+  // are not UTF-8 (which PostgreSQL refused with a 500 before).
+  for (std::string type :
+       {std::string{"text/plain\rSet-Cookie: a=b"}, std::string{"text/\xff"}}) {
+    auto r = upload({{"file", "a.txt", type, "hello"}});
+    expect_error(r, 400, "invalid_multipart");
+  }
+  std::lock_guard<std::mutex> guard{svc->mtx};
+  EXPECT_TRUE(svc->uploads.empty());
+}
+
+TEST_F(document_routes_test, only_the_canonical_content_type_is_stored) {
+  start();
+  auto r = upload({{"file", "a.txt",
+                    " Text/Plain ; Charset=\"ISO-8859-1\"; x=y", "caf\xe9"}});
+  ASSERT_EQ(r.status, 202u) << r.body;
+  // Not token/token: the extension decides.
+  r = upload({{"file", "b.md", "what ever", "# b"}});
+  ASSERT_EQ(r.status, 202u) << r.body;
+  std::lock_guard<std::mutex> guard{svc->mtx};
+  ASSERT_EQ(svc->uploads.size(), 2u);
+  EXPECT_EQ(svc->uploads[0].content_type, "text/plain; charset=iso-8859-1");
+  EXPECT_EQ(svc->uploads[1].content_type, "text/markdown");
+}
+
+TEST_F(document_routes_test, file_is_served_with_a_safe_type) {
+  start();
+  struct served {
+    std::string stored, expected;
+  };
+  // The row may come from before header validation: whatever it holds, the
+  // answer's Content-Type is one of three.
+  for (auto& [stored, expected] : std::vector<served>{
+           {"text/html", "application/octet-stream"},
+           {"image/svg+xml", "application/octet-stream"},
+           {"text/plain; charset=utf-8", "text/plain; charset=utf-8"},
+           {"text/markdown", "text/plain"},
+           {"application/pdf", "application/pdf"},
+           {"text/plain\r\nX-Injected: 1", "application/octet-stream"},
+           {"", "application/octet-stream"}}) {
+    auto id = make_uuid();
+    {
+      std::lock_guard<std::mutex> guard{svc->mtx};
+      svc->files[id] = {"page.html", stored, "<script>alert(1)</script>"};
+    }
+    dt::http_client c{port};
+    auto f = c.get("/api/v2/documents/" + id + "/file");
+    ASSERT_EQ(f.status, 200u) << stored;
+    EXPECT_EQ(f.header("content-type"), expected) << stored;
+    EXPECT_EQ(f.header("x-content-type-options"), "nosniff");
+    EXPECT_EQ(f.header("content-disposition").rfind("attachment;", 0), 0u);
+    EXPECT_TRUE(f.header("x-injected").empty());
+  }
 }
 
 // -- query

@@ -69,7 +69,8 @@ class api_contract : public ::testing::Test {
 
 } // namespace
 
-TEST_F(api_contract, every_error_answer_is_declared_and_every_declared_code_occurs) {
+TEST_F(api_contract,
+       every_error_answer_is_declared_and_every_declared_code_occurs) {
   auto user = distiller::make_uuid();
   std::string long_text(10001, 'a');
   std::string huge(200 * 1024, 'x');
@@ -102,8 +103,8 @@ TEST_F(api_contract, every_error_answer_is_declared_and_every_declared_code_occu
       {V::get, "/thoughts/stream/" + user + "?last_event_id=a",
        "/thoughts/stream/{user_id}", ""},
       // -- documents -------------------------------------------------------
-      {V::post, "/api/v2/documents/upload", "/api/v2/documents/upload",
-       "plain", "text/plain"},
+      {V::post, "/api/v2/documents/upload", "/api/v2/documents/upload", "plain",
+       "text/plain"},
       {V::post, "/api/v2/documents/upload", "/api/v2/documents/upload",
        multipart("a.txt", "abc", "other"), form},
       {V::post, "/api/v2/documents/upload", "/api/v2/documents/upload",
@@ -118,8 +119,7 @@ TEST_F(api_contract, every_error_answer_is_declared_and_every_declared_code_occu
        multipart("a.txt", huge), form},
       {V::get, "/api/v2/documents/status/" + distiller::make_uuid(),
        "/api/v2/documents/status/{job_id}", ""},
-      {V::get, "/api/v2/documents/jobs?status=x", "/api/v2/documents/jobs",
-       ""},
+      {V::get, "/api/v2/documents/jobs?status=x", "/api/v2/documents/jobs", ""},
       {V::get, "/api/v2/documents/jobs?limit=0", "/api/v2/documents/jobs", ""},
       {V::get, "/api/v2/documents/jobs?offset=-1", "/api/v2/documents/jobs",
        ""},
@@ -133,6 +133,15 @@ TEST_F(api_contract, every_error_answer_is_declared_and_every_declared_code_occu
       {V::post, "/api/v2/query", "/api/v2/query", R"({"question":" "})"},
       {V::post, "/api/v2/query", "/api/v2/query",
        R"({"question":"why","top_k":0})"},
+      {V::post, "/api/v2/query", "/api/v2/query",
+       "{\"question\":\"" + std::string(2001, 'a') + "\"}"},
+      {V::post, "/api/v2/query", "/api/v2/query",
+       [] {
+         std::string q;
+         for (int i = 0; i < 65; ++i)
+           q += "word" + std::to_string(i) + "x ";
+         return "{\"question\":\"" + q + "\"}";
+       }()},
   };
   dt::http_client c{n->http_port()};
   auto doc = json::parse(c.get("/openapi.json").body).as_object();
@@ -188,8 +197,8 @@ TEST_F(api_contract, every_error_answer_is_declared_and_every_declared_code_occu
         if (code == "unavailable")
           continue;
         EXPECT_TRUE(codes.count(code))
-            << key.first << " " << key.second << " declares " << code
-            << " (" << status << ") but no request produced it";
+            << key.first << " " << key.second << " declares " << code << " ("
+            << status << ") but no request produced it";
       }
     }
   }
@@ -197,6 +206,9 @@ TEST_F(api_contract, every_error_answer_is_declared_and_every_declared_code_occu
   auto ok = c.post("/thoughts", json::serialize(json::object{
                                     {"text", "fine"}, {"user_id", user}}));
   EXPECT_EQ(ok.status, 202u) << ok.body;
-  EXPECT_TRUE(paths.at("/thoughts").at("post").at("responses").as_object()
+  EXPECT_TRUE(paths.at("/thoughts")
+                  .at("post")
+                  .at("responses")
+                  .as_object()
                   .contains("202"));
 }

@@ -119,7 +119,9 @@ TEST_F(http_server_test, health_reports_components_and_actors) {
   http_client client{port};
 
   auto r = client.get("/health");
-  EXPECT_EQ(r.status, 200u);
+  // The code follows the body: a required component is not up.
+  EXPECT_EQ(r.status, 503u);
+  EXPECT_FALSE(r.header("retry-after").empty());
   auto body = as_object(r);
   EXPECT_EQ(body.at("status").as_string(), "down");
   EXPECT_EQ(body.at("node").as_string(), "node-test");
@@ -138,10 +140,40 @@ TEST_F(http_server_test, health_reports_components_and_actors) {
   EXPECT_EQ(counts.at("failed").as_int64(), 1);
 
   board.set("kafka", health::state::up, "3 brokers");
-  EXPECT_EQ(as_object(client.get("/health")).at("status").as_string(), "ok");
+  r = client.get("/health");
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(as_object(r).at("status").as_string(), "ok");
   board.set("cache", health::state::down, "gone");
-  EXPECT_EQ(as_object(client.get("/health")).at("status").as_string(),
-            "degraded");
+  r = client.get("/health");
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(as_object(r).at("status").as_string(), "degraded");
+}
+
+TEST_F(http_server_test, health_of_a_component_the_node_serves_without) {
+  // Kafka behind an outbox: down is degraded (200), not down (503); a
+  // required database that is down is still 503.
+  board.declare("kafka", true, true);
+  board.declare("postgres");
+  board.set("postgres", health::state::up);
+  board.set("kafka", health::state::down, "no brokers; kept in the outbox");
+  start();
+  http_client client{port};
+  auto r = client.get("/health");
+  EXPECT_EQ(r.status, 200u);
+  auto body = as_object(r);
+  EXPECT_EQ(body.at("status").as_string(), "degraded");
+  auto& kafka = body.at("components").at("kafka").as_object();
+  EXPECT_EQ(kafka.at("serves_when_down").as_bool(), true);
+  EXPECT_EQ(kafka.at("state").as_string(), "down");
+  // Never up yet (starting) it still holds /ready and /health back.
+  board.declare("late", true, true);
+  EXPECT_EQ(client.get("/health").status, 503u);
+  EXPECT_EQ(client.get("/ready").status, 503u);
+  board.set("late", health::state::up);
+  board.set("postgres", health::state::down, "gone");
+  r = client.get("/health");
+  EXPECT_EQ(r.status, 503u);
+  EXPECT_EQ(as_object(r).at("status").as_string(), "down");
 }
 
 TEST_F(http_server_test, ready_waits_for_required_components) {
@@ -327,6 +359,63 @@ TEST_F(http_server_test, malformed_request_is_400_json) {
   auto r = client.read_reply();
   expect_error(r, 400, "bad_request");
   EXPECT_TRUE(client.wait_closed(3s));
+}
+
+TEST_F(http_server_test, http11_without_host_is_400_and_http10_needs_none) {
+  start();
+  {
+    http_client client{port};
+    client.write_raw("GET /items/1 HTTP/1.1\r\n\r\n");
+    auto r = client.read_reply();
+    expect_error(r, 400, "bad_request");
+    EXPECT_NE(as_object(r).at("detail").as_string().find("Host"),
+              std::string::npos);
+    EXPECT_TRUE(client.wait_closed(3s));
+  }
+  {
+    http_client client{port};
+    client.write_raw("GET /items/1 HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
+    expect_error(client.read_reply(), 400, "bad_request");
+    EXPECT_TRUE(client.wait_closed(3s));
+  }
+  http_client client{port};
+  client.write_raw("GET /items/1 HTTP/1.0\r\n\r\n");
+  auto r = client.read_reply();
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(r.body, "1");
+}
+
+TEST_F(http_server_test, transfer_codings_but_chunked_are_501) {
+  start();
+  {
+    // The body would reach the handler still gzip-encoded.
+    http_client client{port};
+    client.write_raw("POST /echo/x HTTP/1.1\r\nHost: x\r\n"
+                     "Transfer-Encoding: gzip, chunked\r\n\r\n"
+                     "5\r\nhello\r\n0\r\n\r\n");
+    auto r = client.read_reply();
+    expect_error(r, 501, "not_implemented");
+    EXPECT_NE(as_object(r).at("detail").as_string().find("gzip, chunked"),
+              std::string::npos);
+    EXPECT_TRUE(client.wait_closed(3s));
+  }
+  {
+    // Two framings at once: how requests are smuggled past a proxy.
+    http_client client{port};
+    client.write_raw("POST /echo/x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n"
+                     "5\r\nhello\r\n0\r\n\r\n");
+    expect_error(client.read_reply(), 400, "bad_request");
+    EXPECT_TRUE(client.wait_closed(3s));
+  }
+  // chunked alone is read as before.
+  http_client client{port};
+  client.write_raw("POST /echo/x HTTP/1.1\r\nHost: x\r\n"
+                   "Transfer-Encoding: Chunked\r\n\r\n"
+                   "5\r\nhello\r\n0\r\n\r\n");
+  auto r = client.read_reply();
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(as_object(r).at("body").as_string(), "hello");
 }
 
 TEST_F(http_server_test, oversized_header_is_431) {

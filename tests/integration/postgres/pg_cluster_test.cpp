@@ -14,8 +14,10 @@
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
+#include "actors/node/pg_keeper.hpp"
 #include "bridges/postgres/connection.hpp"
 #include "bridges/postgres/migrations.hpp"
+#include "bridges/postgres/pool.hpp"
 #include "runtime/logging/log.hpp"
 #include "tests/support/log_capture.hpp"
 #include "tests/support/private_pg.hpp"
@@ -495,4 +497,80 @@ TEST(pg_connect, redacts_passwords_in_both_dsn_forms) {
   EXPECT_EQ(pg::redact_dsn("postgres://h/db?password=secret&x=1"),
             "postgres://h/db?password=***&x=1");
   EXPECT_EQ(pg::redact_dsn("postgresql://u@h/db"), "postgresql://u@h/db");
+}
+
+// -- outages: the pool's down state and the keeper ----------------------------
+
+TEST_F(pg_cluster_test, pool_fails_fast_while_the_server_is_down) {
+  conn_.reset();
+  pg::connection_pool pool{"outage_store", cluster_->dsn(), 2, 10s,
+                           [](pqxx::connection&) {
+                           }};
+  pool.set_probe_interval(50ms);
+  auto select1 = [&] {
+    return pool.run("select", [](pqxx::work& tx) {
+      return tx.exec1("SELECT 1")[0].as<int>();
+    });
+  };
+  ASSERT_EQ(select1(), 1);
+  EXPECT_FALSE(pool.down());
+  cluster_->stop();
+  // The idle connection breaks: that caller learns it, the pool is down.
+  EXPECT_THROW(select1(), pg::db_error);
+  EXPECT_TRUE(pool.down());
+  // Everyone after fails at once (the old code waited connect_timeout,
+  // 10 s here, per call), with a retryable error that says why.
+  using steady = std::chrono::steady_clock;
+  std::chrono::duration<double> worst{0};
+  for (int i = 0; i < 20; ++i) {
+    auto t0 = steady::now();
+    try {
+      select1();
+      ADD_FAILURE() << "a query succeeded with the server stopped";
+    } catch (const pg::db_error& e) {
+      EXPECT_TRUE(e.retryable());
+      EXPECT_NE(std::string{e.what()}.find("outage_store.select"),
+                std::string::npos)
+          << e.what();
+    }
+    worst = std::max<std::chrono::duration<double>>(worst, steady::now() - t0);
+  }
+  std::printf("slowest of 20 calls while down: %.1f ms\n", worst.count() * 1e3);
+  EXPECT_LT(worst.count(), 5.0); // far below connect_timeout (10 s)
+  cluster_->start();
+  // Back at the next probe.
+  EXPECT_TRUE(distiller::testing::wait_until(
+      [&] {
+        try {
+          return select1() == 1;
+        } catch (const pg::db_error&) {
+          return false;
+        }
+      },
+      10s, 20ms));
+  EXPECT_FALSE(pool.down());
+}
+
+TEST_F(pg_cluster_test, keeper_starts_a_killed_server_again) {
+  conn_.reset();
+  log_capture logs;
+  distiller::node::pg_keeper keeper{*cluster_, {100ms, 50ms, 1s}, nullptr};
+  auto pid = cluster_->postmaster_pid();
+  ASSERT_NE(pid, 0);
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  // Its orphaned backends may hold the shared memory for a moment: the
+  // keeper retries with backoff until the server starts.
+  ASSERT_TRUE(distiller::testing::wait_until(
+      [&] { return keeper.restarts() == 1 && cluster_->running(); }, 60s, 50ms))
+      << "restarts " << keeper.restarts() << ", failures " << keeper.failures();
+  EXPECT_NE(cluster_->postmaster_pid(), pid);
+  EXPECT_TRUE(logs.contains("event=postgres_exited"));
+  EXPECT_TRUE(logs.contains("event=postgres_restarted"));
+  auto conn = pg::connect(cluster_->dsn(), 10s);
+  pqxx::nontransaction tx{*conn};
+  EXPECT_EQ(tx.exec1("SELECT 1")[0].as<int>(), 1);
+  EXPECT_EQ(keeper.restarts(), 1u);
+  // stop() joins the keeper's thread: nothing restarts a server stopped
+  // after it (the node stops its PostgreSQL after its keeper).
+  keeper.stop();
 }

@@ -290,9 +290,9 @@ TEST(ConfigShipped, DistillerTomlHasEveryKeyCommentedWithDefaults) {
   std::map<std::string, bool> commented;
   while (std::getline(in, line)) {
     std::smatch m;
-    if (std::regex_match(line, m, std::regex{R"(\[([a-z_]+)\])"}))
+    if (std::regex_match(line, m, std::regex{R"(\[([a-z0-9_]+)\])"}))
       section = m[1];
-    else if (std::regex_match(line, m, std::regex{R"(([a-z_]+) = .*)"}))
+    else if (std::regex_match(line, m, std::regex{R"(([a-z0-9_]+) = .*)"}))
       commented[section + "." + std::string{m[1]}] =
           previous.rfind("# ", 0) == 0;
     previous = line;
@@ -333,3 +333,30 @@ TEST(ConfigSchema, RenderedTomlRoundTrips) {
 }
 
 } // namespace
+
+TEST(ConfigShow, CredentialsAreMasked) {
+  fixture f;
+  config::load_flags(
+      f.schema, {{"postgres.dsn", "postgresql://app:s3cret@db:5432/distiller"},
+                 {"embedder.api_key", "sk-live-123"},
+                 {"agents.chat_api_key", ""},
+                 {"cluster.secret", "shared-secret"}});
+  auto shown = config::render_toml(f.schema, true);
+  EXPECT_EQ(shown.find("s3cret"), std::string::npos) << shown;
+  EXPECT_EQ(shown.find("sk-live-123"), std::string::npos);
+  EXPECT_EQ(shown.find("shared-secret"), std::string::npos);
+  EXPECT_NE(shown.find("dsn = \"postgresql://app:***@db:5432/distiller\""),
+            std::string::npos);
+  EXPECT_NE(shown.find("api_key = \"***\""), std::string::npos);
+  EXPECT_NE(shown.find("chat_api_key = \"\""), std::string::npos);
+  // The defaults file and a plain render keep values as they are.
+  EXPECT_NE(config::render_toml(f.schema).find("s3cret"), std::string::npos);
+  // Key/value connection strings keep all but the password.
+  config::option o;
+  EXPECT_EQ(config::mask_secret(o, "host=/run port=5432 password='a b' user=x"),
+            "host=/run port=5432 password=*** user=x");
+  EXPECT_EQ(config::mask_secret(o, "host=/run dbname=d"), "host=/run dbname=d");
+  EXPECT_EQ(config::mask_secret(o, "postgresql://h/db?password=pw&x=1"),
+            "postgresql://h/db?password=***&x=1");
+  EXPECT_THROW(f.schema.mark_secret("no.such_key"), std::logic_error);
+}

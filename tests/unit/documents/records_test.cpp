@@ -64,11 +64,22 @@ TEST(records, vectors_survive_base64_bit_for_bit) {
 }
 
 TEST(records, embedded_chunk_round_trips_and_checks_its_dimension) {
-  embedded_chunk x{"job", "chunk", 42, "hashing-4-v1", {0.5f, -0.5f, 0, 1}};
+  embedded_chunk x{"job",
+                   "chunk",
+                   42,
+                   "hashing-4-v1",
+                   {0.5f, -0.5f, 0, 1},
+                   "a chunk of text"};
   auto y = decode_embedded(encode(x));
   EXPECT_EQ(y.vector_id, 42);
   EXPECT_EQ(y.model, "hashing-4-v1");
   EXPECT_EQ(y.vector, x.vector);
+  EXPECT_EQ(y.text, "a chunk of text");
+  // Records written before the text travelled decode with none.
+  auto old = encode(x);
+  old.erase(old.find(",\"text\""));
+  old += "}";
+  EXPECT_EQ(decode_embedded(old).text, "");
   auto text = encode(x);
   auto wrong =
       text.replace(text.find("\"dimension\":4"), 13, "\"dimension\":5");

@@ -263,6 +263,43 @@ TEST(multipart, malformed_header_line) {
       << e;
 }
 
+TEST(multipart, control_characters_in_part_headers_are_refused) {
+  // A bare CR would be stored with the job and written back into a response
+  // header; NUL and other control bytes have no place in a header either.
+  for (std::string bad : {"text/plain\rX-Injected: 1"s, "text/pl\0ain"s,
+                          "text/plain\x1b[31m"s, "text/plain\x7f"s}) {
+    auto e = error_of([&] {
+      parse_multipart("multipart/form-data; boundary=b",
+                      body_of("b", {file_part("file", "a.txt", bad, "x")}));
+    });
+    EXPECT_NE(e.find("part 1: a header contains the control character 0x"),
+              std::string::npos)
+        << e;
+  }
+  // A tab inside a value is allowed (RFC 9110 field-value).
+  auto ok = parse_multipart(
+      "multipart/form-data; boundary=b",
+      body_of("b",
+              {file_part("file", "a.txt", "text/plain;\tcharset=utf-8", "x")}));
+  EXPECT_EQ(ok.parts.at(0).content_type, "text/plain;\tcharset=utf-8");
+}
+
+TEST(multipart, part_headers_must_be_utf8) {
+  auto e = error_of([] {
+    parse_multipart(
+        "multipart/form-data; boundary=b",
+        body_of("b", {file_part("file", "a.txt", "text/\xff\xfe", "x")}));
+  });
+  EXPECT_NE(e.find("part 1: a header is not valid UTF-8"), std::string::npos)
+      << e;
+  // UTF-8 file names (as browsers send them) pass.
+  auto ok = parse_multipart(
+      "multipart/form-data; boundary=b",
+      body_of("b", {file_part("file", "r\xc3\xa9sum\xc3\xa9.txt", "text/plain",
+                              "x")}));
+  EXPECT_EQ(ok.parts.at(0).filename, "r\xc3\xa9sum\xc3\xa9.txt");
+}
+
 TEST(multipart, limits) {
   std::string many;
   for (int i = 0; i < 5; ++i)
