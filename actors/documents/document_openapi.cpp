@@ -89,13 +89,14 @@ constexpr std::string_view query_answer_schema = R"J({
 
 constexpr std::string_view source_schema = R"J({
   "type": "object",
-  "required": ["chunk_id", "job_id", "filename", "score", "text"],
+  "required": ["chunk_id", "job_id", "filename", "score", "text", "section"],
   "properties": {
     "chunk_id": {"type": "string"},
     "job_id": {"type": "string"},
     "filename": {"type": "string"},
     "score": {"type": "number", "description": "fused reciprocal-rank score"},
-    "text": {"type": "string"}
+    "text": {"type": "string"},
+    "section": {"type": "string", "description": "the page (\"page 2\"), heading or chapter of its document the chunk starts in; \"\" for formats without them"}
   }
 })J";
 

@@ -333,7 +333,8 @@ json::object answer_json(const query_answer& a) {
                                       {"job_id", s.job_id},
                                       {"filename", s.filename},
                                       {"score", s.score},
-                                      {"text", s.text}});
+                                      {"text", s.text},
+                                      {"section", s.section}});
   return json::object{{"answer", a.answer}, {"sources", std::move(sources)}};
 }
 

@@ -36,6 +36,7 @@
 
 #include "actors/documents/records.hpp"
 #include "actors/documents/service.hpp"
+#include "actors/documents/text/extract.hpp"
 #include "bridges/http/response.hpp"
 
 namespace distiller::http {
@@ -46,10 +47,10 @@ class router;
 namespace distiller::documents {
 
 struct document_routes_config {
-  /// Accepted file extensions, lower case with the dot (the wiring passes
-  /// the text extractor's list); others get 415.
-  std::vector<std::string> supported_extensions = {".txt", ".md", ".html",
-                                                   ".htm", ".pdf"};
+  /// Accepted file extensions, lower case with the dot (by default the text
+  /// extractor's list); others get 415.
+  std::vector<std::string> supported_extensions =
+      ::distiller::documents::supported_extensions();
   /// Largest accepted file (413 above it).
   uint64_t max_file_bytes = 50ull * 1024 * 1024;
   /// Room for the multipart framing on top of max_file_bytes: the upload

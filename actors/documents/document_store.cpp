@@ -76,14 +76,16 @@ constexpr const char* lock_job_sql =
     "SELECT 1 FROM document_jobs WHERE job_id = $1 FOR NO KEY UPDATE";
 
 /// One statement for all chunks: $2 is a JSON array of
-/// {"chunk_index", "text", "token_count"}; existing (job, index) pairs keep
-/// their row and ids.
+/// {"chunk_index", "text", "token_count", "section"}; existing (job, index)
+/// pairs keep their row and ids.
 constexpr const char* insert_chunks_sql =
     "INSERT INTO document_chunks"
-    " (job_id, chunk_index, text, char_count, token_count)"
-    " SELECT $1::uuid, c.chunk_index, c.text, length(c.text), c.token_count"
+    " (job_id, chunk_index, text, char_count, token_count, section)"
+    " SELECT $1::uuid, c.chunk_index, c.text, length(c.text), c.token_count,"
+    " coalesce(c.section, '')"
     " FROM jsonb_to_recordset($2::jsonb)"
-    " AS c(chunk_index integer, text text, token_count integer)"
+    " AS c(chunk_index integer, text text, token_count integer,"
+    " section text)"
     " ON CONFLICT (job_id, chunk_index) DO NOTHING";
 
 /// total_chunks counts the job's rows (so fan-in completes exactly when all
@@ -137,7 +139,7 @@ constexpr const char* embedded_after_sql =
 
 constexpr const char* by_vector_ids_sql =
     "SELECT c.vector_id, c.chunk_id::text, c.job_id::text, j.filename,"
-    " c.text, 0::float8"
+    " c.text, 0::float8, c.section"
     " FROM document_chunks c JOIN document_jobs j ON j.job_id = c.job_id"
     " WHERE c.vector_id = ANY($1::bigint[])";
 
@@ -237,6 +239,7 @@ chunk_hit to_hit(const pqxx::row& r) {
   hit.filename = r[3].as<std::string>();
   hit.text = r[4].as<std::string>();
   hit.score = r[5].as<double>();
+  hit.section = r[6].as<std::string>();
   return hit;
 }
 

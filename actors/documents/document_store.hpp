@@ -78,6 +78,8 @@ struct chunk_input {
   int chunk_index = 0;
   std::string text;
   int token_count = 0;
+  /// The page or section the chunk starts in ("" when the format has none).
+  std::string section = {};
 };
 
 struct chunk_row {
@@ -115,7 +117,9 @@ struct chunk_hit {
   std::string job_id;
   std::string filename;
   std::string text;
-  double score = 0; // ts_rank_cd for full-text hits, 0 otherwise
+  double score = 0;
+  /// The page or section the chunk starts in, or "".
+  std::string section;
 };
 
 struct store_config {

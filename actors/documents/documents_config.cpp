@@ -83,6 +83,9 @@ void declare(config::schema& s, documents_config& cfg) {
             "Longest question in characters (413 question_too_long).");
   s.add_int("query.max_question_terms", cfg.max_question_terms, 1, 10000,
             "Most distinct words in a question (422 too_many_terms).");
+  s.add_int("query.max_queued", cfg.max_queued_queries, 1, 100000,
+            "Questions waiting or running on one node; more get 503 "
+            "unavailable with Retry-After.");
 }
 
 void validate(const documents_config& cfg) {

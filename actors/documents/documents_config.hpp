@@ -66,6 +66,8 @@ struct documents_config {
   /// Bounds of one question (413 / 422 beyond).
   int max_question_chars = 2000;
   int max_question_terms = 64;
+  /// Questions waiting or running on one node before more get 503.
+  int max_queued_queries = 64;
 };
 
 void declare(config::schema& s, documents_config& cfg);

@@ -139,8 +139,11 @@ void pipeline::prepare() {
                                                     "uploader", n, reg);
     st.reads =
         std::make_unique<tasks::task_pool>(st.sys, "reader", "reader", n, reg);
-    st.queries =
-        std::make_unique<tasks::task_pool>(st.sys, "query", "query", n, reg);
+    // Bounded: a burst of questions gets 503s instead of a queue whose
+    // tail waits longer than any client does.
+    st.queries = std::make_unique<tasks::task_pool>(
+        st.sys, "query", "query", n, reg,
+        static_cast<size_t>(st.cfg.max_queued_queries));
   }
 }
 

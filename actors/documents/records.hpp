@@ -58,7 +58,7 @@ struct embedded_chunk {
   std::vector<float> vector;
   /// The chunk's text, for the sparse index; empty in records written before
   /// it was carried (the indexer then reads it from PostgreSQL).
-  std::string text;
+  std::string text = {};
 };
 
 std::string encode(const ingest_request& x);

@@ -39,9 +39,11 @@ service_error not_found(const std::string& job_id) {
 }
 
 /// Runs `work` on `pool`, answering `done` with its value or error; answers
-/// 503 at once when the pool no longer takes work (node stopping).
+/// 503 at once when the pool takes no more work: its queue is full (a
+/// bounded pool, `busy` says what) or the node is stopping.
 template <class T, class Work>
-void run_on(tasks::task_pool* pool, reply<T> done, Work work) {
+void run_on(tasks::task_pool* pool, reply<T> done, Work work,
+            const char* busy = "the node is stopping") {
   auto shared = std::make_shared<reply<T>>(std::move(done));
   auto task = [shared, work = std::move(work)]() mutable {
     try {
@@ -55,7 +57,7 @@ void run_on(tasks::task_pool* pool, reply<T> done, Work work) {
   };
   if (!pool || !pool->post(std::move(task)))
     (*shared)(service_error{service_error::kind::unavailable,
-                            "service unavailable", "the node is stopping"});
+                            "service unavailable", busy});
 }
 
 class pipeline_service : public document_service {
@@ -175,7 +177,7 @@ class pipeline_service : public document_service {
               }
               answer.sources.push_back({i->second.chunk_id, i->second.job_id,
                                         i->second.filename, f.score,
-                                        i->second.text});
+                                        i->second.text, i->second.section});
             }
           }
           answer.answer = search::extract_answer(question, answer.sources);
@@ -193,7 +195,9 @@ class pipeline_service : public document_service {
                           .count()},
                      {"trace_id", trace}});
           return answer;
-        });
+        },
+        "the query queue is full (query.max_queued questions wait or run); "
+        "retry shortly");
   }
 
   void events(std::string job_id, std::optional<uint64_t> after,

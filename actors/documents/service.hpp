@@ -51,6 +51,8 @@ struct source_hit {
   std::string filename;
   double score = 0; // fused reciprocal-rank score
   std::string text;
+  /// The page or section of its document the chunk starts in, or "".
+  std::string section = {};
 };
 
 struct query_answer {

@@ -148,10 +148,9 @@ caf::error handle_ingest(pipeline_state& st, const kafka::in_record& rec) {
       fail_job(st, id, "the uploaded file is missing", req.trace_id);
       return {};
     }
-    std::string text;
+    extracted_text doc;
     try {
-      text =
-          extract_text(file->filename, file->content_type, file->content).text;
+      doc = extract_text(file->filename, file->content_type, file->content);
     } catch (const extract_error& e) {
       fail_job(st, id, e.what(), req.trace_id);
       return {};
@@ -162,6 +161,7 @@ caf::error handle_ingest(pipeline_state& st, const kafka::in_record& rec) {
     opts.overlap = static_cast<size_t>(st.cfg.chunk_overlap);
     opts.unit = st.cfg.chunk_unit == "tokens" ? chunk_unit::tokens
                                               : chunk_unit::characters;
+    auto& text = doc.text;
     auto pieces = split_into_chunks(text, opts);
     if (pieces.empty()) {
       fail_job(st, id, "no text found in " + file->filename, req.trace_id);
@@ -171,7 +171,8 @@ caf::error handle_ingest(pipeline_state& st, const kafka::in_record& rec) {
     inputs.reserve(pieces.size());
     for (auto& p : pieces)
       inputs.push_back({static_cast<int>(p.index), std::move(p.text),
-                        static_cast<int>(p.token_count)});
+                        static_cast<int>(p.token_count),
+                        std::string{section_at(doc, p.offset)}});
     auto rows = st.store->store_chunks(id, inputs);
     std::vector<kafka::out_record> out;
     out.reserve(rows.size());

@@ -70,6 +70,7 @@ std::string chunks_to_json(const std::vector<chunk_input>& chunks) {
     obj["chunk_index"] = c.chunk_index;
     obj["text"] = c.text;
     obj["token_count"] = c.token_count;
+    obj["section"] = c.section;
   }
   return boost::json::serialize(arr);
 }

@@ -89,6 +89,49 @@ framing_problem(const bhttp::request_parser<bhttp::empty_body>::value_type& h,
   return std::nullopt;
 }
 
+/// Printable ASCII of a header value for an error message, at most 60.
+std::string shown(beast::string_view v) {
+  std::string out{v.substr(0, 60)};
+  for (auto& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 ||
+        static_cast<unsigned char>(c) >= 0x7f)
+      c = '?';
+  return out;
+}
+
+/// Against DNS rebinding and cross-site requests from browsers: a Host the
+/// node does not answer to is 403 (a page whose name was re-bound to
+/// 127.0.0.1 sends its own name), and so is a changing request whose
+/// Origin is another site (a form or fetch from a page elsewhere). A
+/// request without Host (HTTP/1.0) or without Origin (curl, tools) passes:
+/// browsers always send both for these.
+std::optional<framing_error>
+origin_problem(const bhttp::request_parser<bhttp::empty_body>::value_type& h,
+               const http_config& cfg) {
+  auto host = h[bhttp::field::host];
+  if (!host.empty() && !host_allowed(cfg, std::string_view{host}))
+    return framing_error{403, "forbidden_host",
+                         "this node does not answer to Host '" + shown(host) +
+                             "' (http.allowed_hosts)"};
+  auto m = h.method();
+  bool changing = m == bhttp::verb::post || m == bhttp::verb::put ||
+                  m == bhttp::verb::patch || m == bhttp::verb::delete_;
+  if (!changing)
+    return std::nullopt;
+  auto origin = h[bhttp::field::origin];
+  if (!origin.empty()) {
+    if (!origin_allowed(cfg, std::string_view{origin}, std::string_view{host}))
+      return framing_error{403, "forbidden_origin",
+                           "a page from '" + shown(origin) +
+                               "' may not change this node "
+                               "(http.allowed_origins)"};
+  } else if (beast::iequals(h["Sec-Fetch-Site"], "cross-site")) {
+    return framing_error{403, "forbidden_origin",
+                         "a cross-site request may not change this node"};
+  }
+  return std::nullopt;
+}
+
 /// The client's trace id when it is a sane token, else a fresh one.
 distiller::trace_id pick_trace(beast::string_view given) {
   auto ok = !given.empty() && given.size() <= 128 &&
@@ -228,6 +271,10 @@ void connection::route_request() {
     return;
   }
   if (auto problem = framing_problem(h, version_)) {
+    fail(problem->status, problem->error, std::move(problem->detail));
+    return;
+  }
+  if (auto problem = origin_problem(h, cfg)) {
     fail(problem->status, problem->error, std::move(problem->detail));
     return;
   }

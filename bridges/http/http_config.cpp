@@ -1,5 +1,8 @@
 #include "bridges/http/http_config.hpp"
 
+#include <cctype>
+#include <string>
+
 namespace distiller::http {
 
 void declare(config::schema& s, http_config& cfg) {
@@ -18,6 +21,71 @@ void declare(config::schema& s, http_config& cfg) {
                  "Time a client has to send a whole request.");
   s.add_int("http.max_connections", cfg.max_connections, 1, 1000000,
             "Concurrent connections before new ones get 503.");
+  s.add_list("http.allowed_hosts", cfg.allowed_hosts,
+             "Host header values the node answers to (name[:port], * for "
+             "any); empty: loopback names only when http.host is loopback "
+             "(against DNS rebinding), any otherwise.");
+  s.add_list("http.allowed_origins", cfg.allowed_origins,
+             "Origins (scheme://host[:port]) besides the node's own whose "
+             "pages may POST, PUT, PATCH or DELETE (against cross-site "
+             "requests).");
+}
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out{s};
+  for (auto& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+/// "name" of "name:port", "[::1]" of "[::1]:8000".
+std::string_view host_name(std::string_view host) {
+  if (!host.empty() && host.front() == '[') {
+    auto close = host.find(']');
+    return close == std::string_view::npos ? host : host.substr(0, close + 1);
+  }
+  auto colon = host.rfind(':');
+  return colon == std::string_view::npos ? host : host.substr(0, colon);
+}
+
+bool loopback_name(std::string_view name) {
+  auto n = lower(name);
+  return n == "localhost" || n == "[::1]" || n.rfind("127.", 0) == 0 ||
+         (n.size() > 10 && n.compare(n.size() - 10, 10, ".localhost") == 0);
+}
+
+bool loopback_listener(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+} // namespace
+
+bool host_allowed(const http_config& cfg, std::string_view host) {
+  if (cfg.allowed_hosts.empty())
+    return !loopback_listener(cfg.host) || loopback_name(host_name(host));
+  auto h = lower(host);
+  auto name = lower(host_name(host));
+  for (auto& a : cfg.allowed_hosts) {
+    auto x = lower(a);
+    if (x == "*" || x == h || x == name)
+      return true;
+  }
+  return false;
+}
+
+bool origin_allowed(const http_config& cfg, std::string_view origin,
+                    std::string_view host) {
+  auto o = lower(origin);
+  for (auto& a : cfg.allowed_origins)
+    if (lower(a) == o)
+      return true;
+  // Same origin: the page came from the node it writes to.
+  auto scheme = o.find("://");
+  if (scheme == std::string::npos)
+    return false; // "null" (a sandboxed or file page) and the like
+  return o.substr(scheme + 3) == lower(host);
 }
 
 } // namespace distiller::http

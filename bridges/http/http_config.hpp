@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "runtime/config/schema.hpp"
 
@@ -24,7 +26,23 @@ struct http_config {
   std::chrono::milliseconds request_timeout{30000};
   /// Concurrent connections accepted before new ones get 503.
   int max_connections = 4096;
+  /// Host header values the node answers to (names, optionally with a
+  /// port; "*" = any). Empty: loopback names only (localhost, *.localhost,
+  /// 127.x, [::1]) when `host` is loopback — a page on another site whose
+  /// name was re-bound to 127.0.0.1 gets 403 — and any when it is not.
+  std::vector<std::string> allowed_hosts;
+  /// Origins (scheme://host[:port]) besides the node's own whose browser
+  /// pages may send changing requests (POST, PUT, PATCH, DELETE).
+  std::vector<std::string> allowed_origins;
 };
+
+/// Whether a Host header value (name[:port]) is one the node answers to.
+bool host_allowed(const http_config& cfg, std::string_view host);
+
+/// Whether a changing request with this Origin may pass: the node's own
+/// origin (the Host it was sent to), or one of allowed_origins.
+bool origin_allowed(const http_config& cfg, std::string_view origin,
+                    std::string_view host);
 
 void declare(config::schema& s, http_config& cfg);
 

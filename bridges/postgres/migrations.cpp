@@ -11,6 +11,7 @@
 #include "bridges/postgres/schema/0003_outbox.hpp"
 #include "bridges/postgres/schema/0004_thought_events.hpp"
 #include "bridges/postgres/schema/0005_cluster_members.hpp"
+#include "bridges/postgres/schema/0006_chunk_sections.hpp"
 #include "runtime/logging/log.hpp"
 
 namespace distiller::postgres {
@@ -123,6 +124,7 @@ const std::vector<migration>& all_migrations() {
       {3, "outbox", schema::v0003_outbox},
       {4, "thought_events", schema::v0004_thought_events},
       {5, "cluster_members", schema::v0005_cluster_members},
+      {6, "chunk_sections", schema::v0006_chunk_sections},
   };
   return migrations;
 }

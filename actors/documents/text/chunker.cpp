@@ -3,7 +3,12 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <memory>
 #include <stdexcept>
+
+#include <unicode/brkiter.h>
+#include <unicode/locid.h>
+#include <unicode/utext.h>
 
 #include "actors/documents/text/utf8.hpp"
 
@@ -18,87 +23,6 @@ bool is_space(char c) noexcept {
          c == '\v';
 }
 
-bool is_terminator(char c) noexcept {
-  return c == '.' || c == '!' || c == '?';
-}
-
-/// Length of a closing quote or bracket at `pos`, or 0.
-size_t closer_length(std::string_view s, size_t pos) {
-  const char c = s[pos];
-  if (c == '"' || c == '\'' || c == ')' || c == ']')
-    return 1;
-  if (static_cast<unsigned char>(c) < 0x80)
-    return 0;
-  // ” ’ » 」 』 ）
-  static constexpr std::array<std::string_view, 6> closers = {
-      "\xE2\x80\x9D", "\xE2\x80\x99", "\xC2\xBB",
-      "\xE3\x80\x8D", "\xE3\x80\x8F", "\xEF\xBC\x89"};
-  for (auto closer : closers)
-    if (s.compare(pos, closer.size(), closer) == 0)
-      return closer.size();
-  return 0;
-}
-
-/// Length of an opening quote or bracket at `pos`, or 0.
-size_t opener_length(std::string_view s, size_t pos) {
-  const char c = s[pos];
-  if (c == '"' || c == '\'' || c == '(' || c == '[')
-    return 1;
-  if (static_cast<unsigned char>(c) < 0x80)
-    return 0;
-  // “ ‘ « ¿ ¡ 「 『
-  static constexpr std::array<std::string_view, 7> openers = {
-      "\xE2\x80\x9C", "\xE2\x80\x98", "\xC2\xAB",    "\xC2\xBF",
-      "\xC2\xA1",     "\xE3\x80\x8C", "\xE3\x80\x8E"};
-  for (auto opener : openers)
-    if (s.compare(pos, opener.size(), opener) == 0)
-      return opener.size();
-  return 0;
-}
-
-/// Length of '。', '！' or '？' at `pos`, or 0.
-size_t cjk_terminator_length(std::string_view s, size_t pos) {
-  const auto lead = static_cast<unsigned char>(s[pos]);
-  if (lead != 0xE3 && lead != 0xEF) // the hot path: every byte asks
-    return 0;
-  static constexpr std::array<std::string_view, 3> marks = {
-      "\xE3\x80\x82", "\xEF\xBC\x81", "\xEF\xBC\x9F"};
-  for (auto mark : marks)
-    if (s.compare(pos, mark.size(), mark) == 0)
-      return mark.size();
-  return 0;
-}
-
-/// Whether code point `cp` may begin a sentence: an upper-case letter of
-/// the Latin, Greek or Cyrillic alphabets, a digit, or a letter of a script
-/// without case (Hebrew, Arabic, CJK, …).
-bool starts_sentence(char32_t cp) noexcept {
-  if (cp < 0x80)
-    return (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
-  if (cp >= 0xC0 && cp <= 0xDE)
-    return cp != 0xD7;
-  if (cp >= 0x100 && cp <= 0x17F) // Latin Extended-A pairs upper, lower
-    return cp % 2 == 0;
-  if (cp >= 0x391 && cp <= 0x3A9)
-    return true;
-  if (cp >= 0x400 && cp <= 0x42F)
-    return true;
-  return (cp >= 0x590 && cp <= 0x6FF) || cp >= 0x2E80;
-}
-
-bool starts_sentence_at(std::string_view s, size_t pos) {
-  while (pos < s.size()) {
-    size_t open = opener_length(s, pos);
-    if (open == 0)
-      break;
-    pos += open;
-  }
-  if (pos >= s.size())
-    return false;
-  auto d = utf8::decode(s, pos);
-  return d.valid && starts_sentence(d.cp);
-}
-
 std::string lower_ascii(std::string_view s) {
   std::string out(s);
   for (char& c : out)
@@ -106,20 +30,41 @@ std::string lower_ascii(std::string_view s) {
   return out;
 }
 
-/// Whether the '.' at `dot` ends an abbreviation rather than a sentence;
-/// `next` is the first visible character after it.
-bool is_abbreviation(std::string_view s, size_t dot, size_t next) {
-  size_t begin = dot;
+/// ICU's sentence rules (UAX #29). Creating an iterator loads and compiles
+/// rules, so each thread keeps one.
+icu::BreakIterator* sentence_iterator() {
+  thread_local std::unique_ptr<icu::BreakIterator> it = [] {
+    UErrorCode err = U_ZERO_ERROR;
+    std::unique_ptr<icu::BreakIterator> bi(
+        icu::BreakIterator::createSentenceInstance(icu::Locale::getRoot(),
+                                                   err));
+    if (U_FAILURE(err))
+      bi.reset();
+    return bi;
+  }();
+  return it.get();
+}
+
+/// Whether the sentence `s` (trimmed) ends with an abbreviation rather than
+/// a full stop, so a capitalised word after it does not start a new
+/// sentence. ICU's own suppression lists (CLDR's `ss=standard`) miss
+/// "Dr.", lower-case "e.g.", initials and dotted words whatever their
+/// length, hence this short tailoring; ICU already keeps "Fig. 3", "3.14"
+/// and "etc. and" together.
+bool ends_with_abbreviation(std::string_view s) {
+  if (s.size() < 2 || s.back() != '.' || s[s.size() - 2] == '.')
+    return false;
+  size_t begin = s.size() - 1;
   while (begin > 0 && !is_space(s[begin - 1]))
     --begin;
-  while (begin < dot && opener_length(s, begin) > 0)
-    begin += opener_length(s, begin);
-  std::string_view word = s.substr(begin, dot - begin);
+  std::string_view word = s.substr(begin, s.size() - 1 - begin);
+  while (!word.empty() && (word.front() == '(' || word.front() == '"' ||
+                           word.front() == '\'' || word.front() == '['))
+    word.remove_prefix(1);
   if (word.empty())
     return false;
-  // An initial: "J. Smith".
   if (word.size() == 1 && std::isupper(static_cast<unsigned char>(word[0])))
-    return true;
+    return true; // an initial: "J. R. Tolkien"
   const std::string w = lower_ascii(word);
   static constexpr std::array<std::string_view, 36> always = {
       "mr",  "mrs", "ms",  "dr",  "prof", "sr",   "jr",   "st",   "vs",
@@ -128,29 +73,20 @@ bool is_abbreviation(std::string_view s, size_t dot, size_t next) {
       "apr", "jun", "jul", "aug", "sep",  "sept", "oct",  "nov",  "dec"};
   if (std::find(always.begin(), always.end(), w) != always.end())
     return true;
-  // Words that abbreviate only before a number: "No. 5", "Fig. 3".
-  static constexpr std::array<std::string_view, 13> before_number = {
-      "no", "nos", "fig", "figs", "vol", "vols", "pp",
-      "p",  "eq",  "eqs", "sec",  "ch",  "art"};
-  if (std::isdigit(static_cast<unsigned char>(s[next])) &&
-      std::find(before_number.begin(), before_number.end(), w) !=
-          before_number.end())
-    return true;
   // Dotted letters: "U.S", "Ph.D", "a.m".
-  if (w.find('.') != std::string::npos) {
-    size_t part = 0;
-    for (char c : w) {
-      if (c == '.') {
-        if (part == 0)
-          return false;
-        part = 0;
-      } else if (!std::isalpha(static_cast<unsigned char>(c)) || ++part > 2) {
+  if (w.find('.') == std::string::npos)
+    return false;
+  size_t part = 0;
+  for (char c : w) {
+    if (c == '.') {
+      if (part == 0)
         return false;
-      }
+      part = 0;
+    } else if (!std::isalpha(static_cast<unsigned char>(c)) || ++part > 2) {
+      return false;
     }
-    return part > 0;
   }
-  return false;
+  return part > 0;
 }
 
 /// Sentence slices as byte ranges, trimmed, none empty.
@@ -159,64 +95,79 @@ struct span {
   size_t end;
 };
 
+void emit_trimmed(std::string_view s, size_t b, size_t e,
+                  std::vector<span>& spans) {
+  while (b < e && is_space(s[b]))
+    ++b;
+  while (e > b && is_space(s[e - 1]))
+    --e;
+  if (b < e)
+    spans.push_back({b, e});
+}
+
+/// The sentences of one paragraph `s[b, e)` (no blank line inside). ICU
+/// ends a sentence at every line break (UAX #29 treats LF as a paragraph
+/// separator), but a single line break inside a paragraph is how text is
+/// wrapped, not how it is divided: ICU reads a copy with line breaks as
+/// spaces (same length, so its offsets are this text's offsets).
+void paragraph_sentences(std::string_view s, size_t b, size_t e,
+                         std::vector<span>& spans) {
+  icu::BreakIterator* bi = sentence_iterator();
+  if (!bi || e - b > static_cast<size_t>(INT32_MAX)) {
+    emit_trimmed(s, b, e, spans);
+    return;
+  }
+  std::string flat(s.substr(b, e - b));
+  std::replace_if(
+      flat.begin(), flat.end(), [](char c) { return c == '\n' || c == '\r'; },
+      ' ');
+  UErrorCode err = U_ZERO_ERROR;
+  UText text = UTEXT_INITIALIZER;
+  utext_openUTF8(&text, flat.data(), static_cast<int64_t>(flat.size()), &err);
+  bi->setText(&text, err);
+  if (U_FAILURE(err)) {
+    utext_close(&text);
+    emit_trimmed(s, b, e, spans);
+    return;
+  }
+  size_t start = b;
+  bi->first();
+  for (int32_t end = bi->next(); end != icu::BreakIterator::DONE;
+       end = bi->next()) {
+    const size_t stop = b + static_cast<size_t>(end);
+    std::string_view sentence = s.substr(start, stop - start);
+    while (!sentence.empty() && is_space(sentence.back()))
+      sentence.remove_suffix(1);
+    if (stop < e && ends_with_abbreviation(sentence))
+      continue; // the next sentence continues this one
+    emit_trimmed(s, start, stop, spans);
+    start = stop;
+  }
+  emit_trimmed(s, start, e, spans);
+  // The iterator must not point at the copy once it is gone.
+  bi->setText(icu::UnicodeString());
+  utext_close(&text);
+}
+
+/// Paragraphs end at a blank line (a line with nothing but spaces); each
+/// is split into sentences by ICU.
 std::vector<span> sentence_spans(std::string_view s) {
   std::vector<span> spans;
-  size_t start = 0;
-  auto emit = [&](size_t end) {
-    size_t b = start;
-    size_t e = end;
-    while (b < e && is_space(s[b]))
-      ++b;
-    while (e > b && is_space(s[e - 1]))
-      --e;
-    if (b < e)
-      spans.push_back({b, e});
-    start = end;
-  };
   const size_t n = s.size();
-  for (size_t i = 0; i < n;) {
-    const char c = s[i];
-    if (c == '\n') {
-      // A paragraph break: a line with nothing but spaces in between.
-      size_t j = i + 1;
-      while (j < n && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r'))
-        ++j;
-      if (j < n && s[j] == '\n')
-        emit(i);
-      i = j;
+  size_t start = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (s[i] != '\n')
       continue;
-    }
-    if (size_t cjk = cjk_terminator_length(s, i)) {
-      size_t j = i + cjk;
-      while (j < n && (cjk_terminator_length(s, j) || closer_length(s, j)))
-        j += std::max(cjk_terminator_length(s, j), closer_length(s, j));
-      emit(j);
-      i = j;
-      continue;
-    }
-    if (!is_terminator(c)) {
-      ++i;
-      continue;
-    }
-    size_t j = i;
-    while (j < n && is_terminator(s[j]))
+    size_t j = i + 1;
+    while (j < n && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r'))
       ++j;
-    const bool single_dot = j == i + 1 && c == '.';
-    while (j < n && closer_length(s, j) > 0)
-      j += closer_length(s, j);
-    if (j >= n || !is_space(s[j])) {
-      i = j; // "3.14", "example.com", or the end of the text
-      continue;
+    if (j < n && s[j] == '\n') {
+      paragraph_sentences(s, start, i, spans);
+      start = j;
+      i = j - 1;
     }
-    size_t next = j;
-    while (next < n && is_space(s[next]))
-      ++next;
-    if (next < n && starts_sentence_at(s, next) &&
-        !(single_dot && is_abbreviation(s, i, next)))
-      emit(j);
-    i = j;
   }
-  emit(n);
+  paragraph_sentences(s, start, n, spans);
   return spans;
 }
 

@@ -4,12 +4,14 @@
 /// and embeddings. The chunker actor calls `split_into_chunks` on the output of
 /// `extract_text` and publishes one chunk-processing record per chunk.
 ///
-/// Sentences end at '.', '!' or '?' (with any closing quotes or brackets)
-/// followed by whitespace and a capital letter, a digit or an uncased
-/// script, at '。', '！', '？', and at paragraph breaks (a blank line).
-/// Abbreviations (Dr., Mr., e.g., i.e., et al., U.S., initials like
-/// "J. Smith", and "No. 5"/"Fig. 3" before a number) and decimals (3.14) do
-/// not end a sentence. Sentences are packed into chunks of at most `size`
+/// Sentences are ICU's (UAX #29 sentence boundaries: decimals,
+/// "example.com", a full stop before a lower-case word or a number ("Fig.
+/// 3") do not end one; closing quotes and brackets stay with their
+/// sentence; 。！？ and every script ICU knows are handled), tailored so that
+/// common abbreviations ("Dr.", "e.g.", "et al."), initials ("J. R.") and
+/// dotted words ("U.S.") do not end one either, inside paragraphs that end
+/// at a blank line; a single line break is wrapping, not a boundary.
+/// Sentences are packed into chunks of at most `size`
 /// units; each following chunk starts with the trailing sentences of the
 /// previous one, up to `overlap` units, so context carries across. A
 /// sentence longer than `size` is split at word boundaries; only a single
@@ -18,7 +20,8 @@
 /// never empty, and valid UTF-8. The output depends on nothing but the
 /// input and the options.
 ///
-/// Threads: pure functions, safe from any thread; linear in the text.
+/// Threads: pure functions, safe from any thread (each thread keeps its own
+/// ICU break iterator); linear in the text.
 /// Failure: `validate` and `split_into_chunks` throw std::invalid_argument
 /// naming the option ("size", "overlap") when options are unusable; text is
 /// never refused (invalid UTF-8 is replaced by U+FFFD first).

@@ -1,35 +1,38 @@
 #pragma once
 
-/// HTML to plain text for indexing. A small tolerant scanner (no DOM, no
-/// validation): tags are dropped; the content of <head>, <script>, <style>,
-/// <noscript>, <template> and <svg> is dropped; block elements (p, div,
-/// headings, lists, tables, blockquote, pre, br, hr, …) become line or
-/// paragraph breaks, table cells become spaces; whitespace collapses except
-/// inside <pre>/<textarea>; comments and doctypes go; CDATA is kept as text.
-/// Character references are decoded: the common named ones (&amp; &nbsp;
-/// &eacute; &mdash; &hellip; …), decimal and hexadecimal ones (&#233;
-/// &#x1F600;); an unknown name is kept as written, a numeric reference to
-/// NUL, a surrogate or beyond U+10FFFF becomes U+FFFD, and 0x80–0x9F are
-/// read as Windows-1252 (as browsers do).
+/// HTML to plain text for indexing, through libxml2's error-tolerant HTML
+/// parser: the text a browser would show. The content of <head>, <script>,
+/// <style>, <noscript>, <template>, <svg>, <iframe>, <object>, <select> and
+/// of hidden elements (the `hidden` attribute, aria-hidden="true", an
+/// inline display:none or visibility:hidden) is dropped; headings,
+/// paragraphs, list items, table rows and other block elements become lines
+/// or paragraphs of their own, table cells are separated by spaces;
+/// whitespace collapses as a browser collapses it, except inside <pre> and
+/// <textarea>; character references are decoded by the parser (named,
+/// decimal, hexadecimal); comments and doctypes go. The <title> is kept
+/// apart as the document's title.
 ///
 /// Threads: pure functions, safe from any thread.
-/// Failure: none; malformed markup yields the text around it.
+/// Failure: malformed markup yields the text around it, as in a browser;
+/// `extract_error` only for markup nested more than 256 elements deep
+/// (libxml2's limit) or bytes that are not text (decode_text_bytes).
 
 #include <string>
 #include <string_view>
 
 namespace distiller::documents {
 
-/// `html` must be UTF-8 (extract_text converts declared Latin-1 first).
-std::string html_to_text(std::string_view html);
+struct html_text {
+  std::string title;
+  /// The text of the first <h1>, <h2> or <h3>, "" without one.
+  std::string heading;
+  /// Raw text with line structure, to be normalised.
+  std::string text;
+};
 
-/// The charset a <meta charset="…"> or <meta http-equiv … content="…;
-/// charset=…"> in the first 2 KiB declares, lower case, or "".
-std::string html_declared_charset(std::string_view html);
-
-/// Decodes the character reference starting at `html[pos] == '&'` into
-/// `out` and returns the position after it; if there is no valid reference
-/// there, appends '&' and returns pos + 1.
-size_t decode_html_entity(std::string_view html, size_t pos, std::string& out);
+/// `html` in any charset: the charset `declared` names (a content type's
+/// parameter) wins, then a <meta charset> or http-equiv Content-Type in the
+/// page, then ICU's detector; valid UTF-8 is read as UTF-8.
+html_text html_to_text(std::string_view html, std::string_view declared = {});
 
 } // namespace distiller::documents

@@ -1,23 +1,27 @@
 #pragma once
 
-/// Markdown to plain text for indexing: keeps what a reader reads and drops
-/// the markup around it. Headings lose their #'s (and setext underlines) and
-/// become paragraphs of their own; emphasis, strike-through and inline-code
-/// markers go, their text stays; links and images keep their text / alt
-/// text and lose their targets; reference definitions, front matter,
-/// thematic breaks and inline HTML tags go; fenced and indented code is kept
-/// verbatim without its fences; bullet markers and task boxes go, ordered
-/// list numbers stay; table pipes and separator rows go. A `*` or `_`
-/// between spaces or inside a word (2 * 3, snake_case) is text, not markup.
+/// Markdown to plain text for indexing, through cmark-gfm (the CommonMark
+/// reference parser with GitHub's tables, strike-through, task lists,
+/// autolinks and footnotes): the text a reader of the rendered page reads.
+/// Headings are paragraphs of their own and start a section named after
+/// them; emphasis and code spans keep their text; links keep their text and
+/// lose their URLs, images keep their alt text; fenced and indented code is
+/// kept verbatim without its fences; ordered list items keep their numbers,
+/// bullets and task boxes go; table rows become lines with their cells
+/// separated by spaces; HTML blocks go through the HTML path, inline tags
+/// are dropped; YAML ("---") and TOML ("+++") front matter is skipped.
 ///
-/// Threads: a pure function, safe from any thread.
+/// Threads: a pure function, safe from any thread (cmark-gfm's extension
+/// registry is filled once, before the first parse).
 /// Failure: none; any input yields some text (normalise it afterwards).
 
-#include <string>
 #include <string_view>
+
+#include "actors/documents/text/document.hpp"
 
 namespace distiller::documents {
 
-std::string markdown_to_text(std::string_view markdown);
+/// `markdown` must be UTF-8 (extract_text decodes it first).
+raw_document markdown_to_text(std::string_view markdown);
 
 } // namespace distiller::documents

@@ -2,8 +2,8 @@
 
 /// UTF-8 helpers for the document pipeline's text handling: validation,
 /// repair (invalid sequences become U+FFFD), code point iteration and
-/// counting, boundary-safe cutting, and decoding of UTF-16 and Latin-1
-/// input. Free functions on plain strings.
+/// counting, boundary-safe cutting. Free functions on plain strings; other
+/// encodings are ICU's job (normalize.hpp).
 ///
 /// Threads: pure functions, safe to call from any thread.
 /// Failure: never throws on bad input (except std::bad_alloc); malformed
@@ -59,14 +59,5 @@ size_t prefix_bytes(std::string_view s, size_t n) noexcept;
 
 /// Length of a leading UTF-8 byte order mark (3) or 0.
 size_t bom_length(std::string_view s) noexcept;
-
-/// If `bytes` starts with a UTF-16 byte order mark (FF FE or FE FF), the
-/// text decoded to UTF-8 (unpaired surrogates and a trailing odd byte become
-/// U+FFFD) and true; otherwise false and `out` untouched.
-bool decode_utf16_with_bom(std::string_view bytes, std::string& out);
-
-/// ISO-8859-1 / Windows-1252 bytes as UTF-8 (0x80–0x9F mapped as
-/// Windows-1252 does, which is what "latin1" pages usually mean).
-std::string from_windows1252(std::string_view bytes);
 
 } // namespace distiller::documents::utf8

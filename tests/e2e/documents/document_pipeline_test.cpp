@@ -18,6 +18,7 @@
 #include "tests/support/http_client.hpp"
 #include "tests/support/pdf_writer.hpp"
 #include "tests/support/testing.hpp"
+#include "tests/support/zip_writer.hpp"
 
 namespace {
 
@@ -223,6 +224,18 @@ TEST_F(DocumentPipeline, FourFormatsWalkToCompletedAndAnswerQuestions) {
     EXPECT_EQ(sources[0].at("filename").as_string(), s.filename)
         << s.question << " → " << r.body;
     EXPECT_EQ(sources[0].at("job_id").as_string(), job_of[s.filename]);
+    // A source names where in its document the chunk starts: a PDF's page
+    // (the starfish are on page 2; the chunk may start with page 1's last
+    // sentence, its overlap), a Markdown heading; plain text has none.
+    std::string section{sources[0].at("section").as_string()};
+    if (s.filename == "tidepools.pdf") {
+      EXPECT_TRUE(section == "page 1" || section == "page 2") << r.body;
+    } else if (s.filename == "volcanoes.md") {
+      EXPECT_TRUE(section == "Volcanoes" || section == "Shield volcanoes")
+          << r.body;
+    } else if (s.filename == "sourdough.txt") {
+      EXPECT_EQ(section, "") << r.body;
+    }
     EXPECT_NE(std::string{body.at("answer").as_string()}.find(s.filename),
               std::string::npos)
         << body.at("answer");
@@ -333,6 +346,72 @@ TEST_F(DocumentPipeline, FourFormatsWalkToCompletedAndAnswerQuestions) {
 
   node.signal(SIGINT);
   EXPECT_EQ(node.wait(60s), 0) << node.err();
+}
+
+// The formats beyond the first four, generated here: each upload walks to
+// completed and its question finds it first.
+TEST_F(DocumentPipeline, OfficeBookAndDataFormatsAnswerQuestions) {
+  const std::string w_p = "<w:p><w:r><w:t>";
+  const std::string w_end = "</w:t></w:r></w:p>";
+  const std::vector<sample> files = {
+      {"beekeeping.docx",
+       dt::make_docx("<w:p><w:pPr><w:pStyle w:val=\"Heading1\"/></w:pPr>"
+                     "<w:r><w:t>Beekeeping" +
+                         w_end + w_p +
+                         "Worker bees build honeycomb from wax they secrete "
+                         "from glands on their abdomen." +
+                         w_end,
+                     "Bees"),
+       "How do worker bees make honeycomb?"},
+      {"lighthouses.odt",
+       dt::make_odt("<text:h text:outline-level=\"1\">Lighthouses</text:h>"
+                    "<text:p>A Fresnel lens bends the lamp's light into a "
+                    "narrow beam that sailors see from far away.</text:p>"),
+       "What does a Fresnel lens do in a lighthouse?"},
+      {"glaciers.epub",
+       dt::make_epub("Ice",
+                     {{"c1.xhtml", "<h1>Glaciers</h1><p>Glaciers carve "
+                                   "U-shaped valleys as they grind slowly "
+                                   "downhill.</p>"}}),
+       "What shape of valley do glaciers carve?"},
+      {"planets.csv",
+       "planet,moons,ring system\nSaturn,146,spectacular icy rings\n"
+       "Mars,2,none\n",
+       "Which planet has spectacular icy rings?"},
+      {"comet.json",
+       "{\"comet\": {\"name\": \"Halley\", \"orbit\": \"returns every 76 "
+       "years to the inner solar system\"}}",
+       "How often does Halley's comet return?"},
+  };
+  dt::child_process node{args({}), {}, dir.path()};
+  auto port = wait_for_port(node);
+  ASSERT_NE(port, 0);
+  dt::document_client api{port};
+  std::map<std::string, std::string> job_of;
+  for (auto& f : files)
+    job_of[f.filename] = api.upload_ok(f.filename, f.content);
+  for (auto& f : files) {
+    auto s = api.wait_final(job_of[f.filename]);
+    ASSERT_TRUE(s.is_object()) << f.filename;
+    ASSERT_EQ(s.at("status"), "completed")
+        << f.filename << ": " << json::serialize(s);
+  }
+  for (auto& f : files) {
+    dt::http_reply r;
+    dt::wait_until(
+        [&] {
+          r = api.query(f.question, 3);
+          return r.status == 200u &&
+                 r.body.find("\"" + f.filename + "\"") != std::string::npos;
+        },
+        10s, 100ms);
+    ASSERT_EQ(r.status, 200u) << r.body;
+    auto body = r.json().as_object();
+    auto& sources = body.at("sources").as_array();
+    ASSERT_FALSE(sources.empty()) << f.question;
+    EXPECT_EQ(sources[0].at("filename").as_string(), f.filename)
+        << f.question << " → " << r.body;
+  }
 }
 
 TEST_F(DocumentPipeline, NodeKilledMidJobFinishesItAfterRestart) {

@@ -374,7 +374,8 @@ TEST_F(http_server_test, http11_without_host_is_400_and_http10_needs_none) {
   }
   {
     http_client client{port};
-    client.write_raw("GET /items/1 HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
+    client.write_raw(
+        "GET /items/1 HTTP/1.1\r\nHost: localhost\r\nHost: 127.0.0.1\r\n\r\n");
     expect_error(client.read_reply(), 400, "bad_request");
     EXPECT_TRUE(client.wait_closed(3s));
   }
@@ -390,7 +391,7 @@ TEST_F(http_server_test, transfer_codings_but_chunked_are_501) {
   {
     // The body would reach the handler still gzip-encoded.
     http_client client{port};
-    client.write_raw("POST /echo/x HTTP/1.1\r\nHost: x\r\n"
+    client.write_raw("POST /echo/x HTTP/1.1\r\nHost: localhost\r\n"
                      "Transfer-Encoding: gzip, chunked\r\n\r\n"
                      "5\r\nhello\r\n0\r\n\r\n");
     auto r = client.read_reply();
@@ -402,15 +403,16 @@ TEST_F(http_server_test, transfer_codings_but_chunked_are_501) {
   {
     // Two framings at once: how requests are smuggled past a proxy.
     http_client client{port};
-    client.write_raw("POST /echo/x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
-                     "Transfer-Encoding: chunked\r\n\r\n"
-                     "5\r\nhello\r\n0\r\n\r\n");
+    client.write_raw(
+        "POST /echo/x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+        "5\r\nhello\r\n0\r\n\r\n");
     expect_error(client.read_reply(), 400, "bad_request");
     EXPECT_TRUE(client.wait_closed(3s));
   }
   // chunked alone is read as before.
   http_client client{port};
-  client.write_raw("POST /echo/x HTTP/1.1\r\nHost: x\r\n"
+  client.write_raw("POST /echo/x HTTP/1.1\r\nHost: localhost\r\n"
                    "Transfer-Encoding: Chunked\r\n\r\n"
                    "5\r\nhello\r\n0\r\n\r\n");
   auto r = client.read_reply();
@@ -418,11 +420,76 @@ TEST_F(http_server_test, transfer_codings_but_chunked_are_501) {
   EXPECT_EQ(as_object(r).at("body").as_string(), "hello");
 }
 
+TEST_F(http_server_test, foreign_hosts_and_cross_site_writes_are_403) {
+  start();
+  auto raw = [&](const std::string& head) {
+    http_client client{port};
+    client.write_raw(head + "\r\n");
+    return client.read_reply();
+  };
+  // DNS rebinding: a page on evil.example whose name now points at
+  // 127.0.0.1 sends its own name as Host.
+  auto r = raw("GET /items/1 HTTP/1.1\r\nHost: evil.example:8000\r\n");
+  expect_error(r, 403, "forbidden_host");
+  for (auto host : {"localhost", "127.0.0.1:9", "[::1]:8000", "app.localhost"})
+    EXPECT_EQ(
+        raw(std::string{"GET /items/1 HTTP/1.1\r\nHost: "} + host + "\r\n")
+            .status,
+        200u)
+        << host;
+  // A form posted from another site, and one from the node's own page.
+  auto form = [&](const std::string& extra) {
+    return raw("POST /echo/x HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n" + extra +
+               "Content-Length: 2\r\n\r\nhi");
+  };
+  expect_error(form("Origin: https://evil.example\r\n"), 403,
+               "forbidden_origin");
+  expect_error(form("Origin: null\r\n"), 403, "forbidden_origin");
+  expect_error(form("Sec-Fetch-Site: cross-site\r\n"), 403, "forbidden_origin");
+  EXPECT_EQ(form("Origin: http://127.0.0.1:8000\r\n").status, 200u);
+  EXPECT_EQ(form("").status, 200u); // curl and other tools send no Origin
+  // Reads are not writes: a cross-site GET passes (the browser keeps the
+  // answer from the other site's page).
+  EXPECT_EQ(raw("GET /items/1 HTTP/1.1\r\nHost: localhost\r\n"
+                "Origin: https://evil.example\r\n")
+                .status,
+            200u);
+}
+
+TEST_F(http_server_test, allowed_hosts_and_origins_widen_the_checks) {
+  cfg.allowed_hosts = {"distiller.example"};
+  cfg.allowed_origins = {"https://ui.example"};
+  start();
+  auto raw = [&](const std::string& head) {
+    http_client client{port};
+    client.write_raw(head + "\r\n");
+    return client.read_reply();
+  };
+  EXPECT_EQ(
+      raw("GET /items/1 HTTP/1.1\r\nHost: distiller.example:443\r\n").status,
+      200u);
+  // A list replaces the loopback default.
+  expect_error(raw("GET /items/1 HTTP/1.1\r\nHost: localhost\r\n"), 403,
+               "forbidden_host");
+  EXPECT_EQ(raw("POST /echo/x HTTP/1.1\r\nHost: distiller.example\r\n"
+                "Origin: https://ui.example\r\nContent-Length: 0\r\n")
+                .status,
+            200u);
+  // Not loopback and no list: any Host.
+  http::http_config open;
+  open.host = "0.0.0.0";
+  EXPECT_TRUE(http::host_allowed(open, "anything.example:8000"));
+  http::http_config local;
+  EXPECT_FALSE(http::host_allowed(local, "localhost.evil.example"));
+  EXPECT_TRUE(
+      http::origin_allowed(local, "HTTP://LocalHost:8000", "localhost:8000"));
+}
+
 TEST_F(http_server_test, oversized_header_is_431) {
   cfg.max_header_bytes = 1024;
   start();
   http_client client{port};
-  client.write_raw("GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " +
+  client.write_raw("GET /health HTTP/1.1\r\nHost: localhost\r\nX-Big: " +
                    std::string(4096, 'a') + "\r\n\r\n");
   auto r = client.read_reply();
   expect_error(r, 431, "header_too_large");
@@ -464,7 +531,7 @@ TEST_F(http_server_test, content_length_over_limit_is_413_without_reading) {
   http_client client{port, "127.0.0.1", 3s};
   auto t0 = std::chrono::steady_clock::now();
   // Only the header; the announced 10 GB body is never sent.
-  client.write_raw("POST /echo/big HTTP/1.1\r\nHost: x\r\n"
+  client.write_raw("POST /echo/big HTTP/1.1\r\nHost: localhost\r\n"
                    "Content-Type: text/plain\r\n"
                    "Content-Length: 10000000000\r\n\r\n");
   auto r = client.read_reply();
@@ -478,7 +545,7 @@ TEST_F(http_server_test, expect_continue_over_limit_gets_413_not_100) {
   cfg.max_body_bytes = 1024;
   start();
   http_client client{port, "127.0.0.1", 3s};
-  client.write_raw("POST /echo/big HTTP/1.1\r\nHost: x\r\n"
+  client.write_raw("POST /echo/big HTTP/1.1\r\nHost: localhost\r\n"
                    "Content-Length: 5000\r\nExpect: 100-continue\r\n\r\n");
   expect_error(client.read_reply(), 413, "payload_too_large");
 }
@@ -486,7 +553,7 @@ TEST_F(http_server_test, expect_continue_over_limit_gets_413_not_100) {
 TEST_F(http_server_test, expect_continue_within_limit_gets_100) {
   start();
   http_client client{port, "127.0.0.1", 3s};
-  client.write_raw("POST /echo/small HTTP/1.1\r\nHost: x\r\n"
+  client.write_raw("POST /echo/small HTTP/1.1\r\nHost: localhost\r\n"
                    "Content-Length: 5\r\nExpect: 100-continue\r\n\r\n");
   EXPECT_EQ(client.read_reply().status, 100u);
   client.write_raw("hello");
@@ -501,7 +568,7 @@ TEST_F(http_server_test, chunked_body_stops_at_limit) {
   http_client client{port, "127.0.0.1", 3s};
   // 2 KiB of chunks and no terminating chunk: the server must stop reading
   // at the limit and answer, not wait for the end.
-  std::string req = "POST /echo/chunky HTTP/1.1\r\nHost: x\r\n"
+  std::string req = "POST /echo/chunky HTTP/1.1\r\nHost: localhost\r\n"
                     "Transfer-Encoding: chunked\r\n\r\n";
   for (int i = 0; i < 4; ++i)
     req += "200\r\n" + std::string(512, 'c') + "\r\n";
@@ -529,7 +596,8 @@ TEST_F(http_server_test, half_a_request_gets_408) {
   cfg.request_timeout = 300ms;
   start();
   http_client client{port, "127.0.0.1", 5s};
-  client.write_raw("GET /health HTTP/1.1\r\nHost: x\r\n"); // header unfinished
+  client.write_raw(
+      "GET /health HTTP/1.1\r\nHost: localhost\r\n"); // header unfinished
   auto r = client.read_reply();
   expect_error(r, 408, "request_timeout");
   EXPECT_TRUE(client.wait_closed(5s));
@@ -543,7 +611,7 @@ TEST_F(http_server_test, route_timeout_overrides_config) {
               {.timeout = 200ms});
   start(); // config timeout: 5 s
   http_client client{port, "127.0.0.1", 3s};
-  client.write_raw("POST /quick HTTP/1.1\r\nHost: x\r\n"
+  client.write_raw("POST /quick HTTP/1.1\r\nHost: localhost\r\n"
                    "Content-Length: 10\r\n\r\n12345"); // half the body
   expect_error(client.read_reply(), 408, "request_timeout");
 }
@@ -737,7 +805,7 @@ TEST_F(http_server_test, sse_slow_client_gets_a_last_event_and_is_dropped) {
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  std::string req = "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n";
+  std::string req = "GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n";
   ASSERT_EQ(::write(fd, req.data(), req.size()),
             static_cast<ssize_t>(req.size()));
   ASSERT_TRUE(wait_until([&] {

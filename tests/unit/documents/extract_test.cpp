@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include "actors/documents/text/html.hpp"
-#include "actors/documents/text/markdown.hpp"
 #include "actors/documents/text/normalize.hpp"
 #include "actors/documents/text/utf8.hpp"
 #include "tests/support/pdf_writer.hpp"
@@ -48,14 +47,14 @@ TEST(extract, picks_the_type_by_extension_then_content_type) {
   EXPECT_FALSE(detect_kind("slides.pptx", "application/vnd.ms-powerpoint"));
   EXPECT_FALSE(is_supported("image.png", "image/png"));
   EXPECT_TRUE(is_supported("a.txt", ""));
-  EXPECT_EQ(supported_extensions(),
-            (std::vector<std::string>{".htm", ".html", ".md", ".pdf", ".txt"}));
+  EXPECT_EQ(supported_extensions().size(), 10u); // formats_test lists them
 }
 
 TEST(extract, unsupported_types_name_the_supported_ones) {
   auto msg = error_of([] { extract_text("photo.jpg", "image/jpeg", "x"); });
   EXPECT_THAT(msg, HasSubstr("unsupported file type '.jpg'"));
-  EXPECT_THAT(msg, HasSubstr(".htm, .html, .md, .pdf, .txt"));
+  EXPECT_THAT(msg, HasSubstr(".csv, .docx, .epub, .htm, .html, .json, .md, "
+                             ".odt, .pdf, .txt"));
 }
 
 // -- plain text --------------------------------------------------------------
@@ -97,6 +96,39 @@ TEST(extract, honours_a_declared_latin1_charset) {
 TEST(extract, decodes_utf16_with_a_bom) {
   const std::string le("\xFF\xFEH\x00i\x00 \x00\xE9\x00", 10);
   EXPECT_EQ(extract_text("u.txt", "", le).text, "Hi \xC3\xA9");
+}
+
+TEST(extract, detects_undeclared_legacy_charsets) {
+  // Latin-1 without a label: ICU's detector recognises it.
+  const std::string latin1 = "Die Stra\xDF"
+                             "e f\xFChrt \xFC"
+                             "ber die Br\xFC"
+                             "cke. Der M\xFCller "
+                             "mahlt das Korn, und die B\xE4"
+                             "ckerin backt das Brot f\xFCr das "
+                             "ganze Dorf. Gr\xFC\xDF"
+                             "e aus K\xF6ln und M\xFCnchen.";
+  auto r = extract_text("de.txt", "", latin1);
+  EXPECT_THAT(r.text, HasSubstr("Die Stra\xC3\x9F"
+                                "e f\xC3\xBChrt"));
+  EXPECT_THAT(r.text, HasSubstr("K\xC3\xB6ln"));
+  // A declared charset ICU knows wins: Shift_JIS for 日本語.
+  r = extract_text("ja.txt", "text/plain; charset=Shift_JIS",
+                   "\x93\xFA\x96\x7B\x8C\xEA");
+  EXPECT_EQ(r.text, "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E");
+  // UTF-16 without a byte order mark.
+  std::string utf16;
+  for (char c : std::string("Plain words in UTF-16, little endian, no mark."))
+    utf16 += std::string{c, '\0'};
+  EXPECT_EQ(extract_text("w.txt", "", utf16).text,
+            "Plain words in UTF-16, little endian, no mark.");
+}
+
+TEST(extract, normalises_to_nfc) {
+  // "e" + COMBINING ACUTE ACCENT is "é" once normalised.
+  EXPECT_EQ(normalize_text("cafe\xCC\x81"), "caf\xC3\xA9");
+  EXPECT_EQ(extract_text("n.md", "", "Cafe\xCC\x81 cre\xCC\x80me\n").text,
+            "Caf\xC3\xA9 cr\xC3\xA8me");
 }
 
 TEST(extract, refuses_binary_data_named_as_text) {
@@ -141,7 +173,8 @@ TEST(extract, markdown_keeps_text_and_drops_markup) {
   EXPECT_THAT(t, HasSubstr("important and emphasised and gone"));
   EXPECT_THAT(t, HasSubstr("Call chunk_text with 2 * 3 items"));
   EXPECT_THAT(t, HasSubstr("the config_file option"));
-  EXPECT_THAT(t, HasSubstr("first item\nsecond item\ndone task"));
+  // "-" and "*" bullets are two lists in CommonMark.
+  EXPECT_THAT(t, HasSubstr("first item\n\nsecond item\n\ndone task"));
   EXPECT_THAT(t, HasSubstr("1. ordered stays"));
   EXPECT_THAT(t, HasSubstr("int main() {\nreturn 0;\n}"));
   EXPECT_THAT(t, Not(HasSubstr("```")));
@@ -156,16 +189,33 @@ TEST(extract, markdown_keeps_text_and_drops_markup) {
   EXPECT_THAT(t, HasSubstr("literal *stars* kept"));
 }
 
+std::string md(const std::string& markdown) {
+  return extract_text("x.md", "", markdown).text;
+}
+
 TEST(extract, markdown_inline_rules) {
-  EXPECT_EQ(markdown_to_text("see [the *docs*](http://x/y \"t\") now\n"),
-            "see the docs now\n");
-  EXPECT_EQ(markdown_to_text("a ``code with ` tick`` b\n"),
-            "a code with ` tick b\n");
-  EXPECT_EQ(markdown_to_text("visit <https://example.com> or <br> here\n"),
-            "visit https://example.com or   here\n");
-  EXPECT_EQ(markdown_to_text("~~old~~ new, ~approx~\n"), "old new, ~approx~\n");
-  EXPECT_EQ(markdown_to_text("## Title ##\n"), "\n\nTitle\n\n");
-  EXPECT_EQ(markdown_to_text("#hashtag\n"), "#hashtag\n");
+  EXPECT_EQ(md("see [the *docs*](http://x/y \"t\") now\n"), "see the docs now");
+  EXPECT_EQ(md("a ``code with ` tick`` b\n"), "a code with ` tick b");
+  EXPECT_EQ(md("visit <https://example.com> or <br> here\n"),
+            "visit https://example.com or here");
+  EXPECT_EQ(md("~~old~~ new\n"), "old new");
+  EXPECT_EQ(md("## Title ##\n"), "Title");
+  EXPECT_EQ(md("#hashtag\n"), "#hashtag");
+  EXPECT_EQ(md("+++\ntitle = \"toml\"\n+++\nBody\n"), "Body");
+  EXPECT_EQ(md("---\nnot closed\n"), "not closed"); // a thematic break
+  EXPECT_EQ(md("<div>\n<b>block</b> html\n</div>\n\nafter\n"),
+            "block html\n\nafter");
+  EXPECT_EQ(md("3. three\n4. four\n"), "3. three\n4. four");
+}
+
+TEST(extract, markdown_headings_are_sections) {
+  auto r = extract_text("s.md", "",
+                        "intro\n\n# One\n\ntext one\n\n## Two\n\n"
+                        "text two\n");
+  ASSERT_EQ(r.sections.size(), 2u);
+  EXPECT_EQ(section_at(r, 0), "");
+  EXPECT_EQ(section_at(r, r.text.find("text one")), "One");
+  EXPECT_EQ(section_at(r, r.text.find("text two")), "Two");
 }
 
 // -- HTML --------------------------------------------------------------------
@@ -174,7 +224,9 @@ TEST(extract, html_drops_head_scripts_and_styles) {
   auto r = extract_text("page.html", "text/html", fixture("page.html"));
   EXPECT_EQ(r.kind, document_kind::html);
   const auto& t = r.text;
-  EXPECT_THAT(t, Not(HasSubstr("Head title")));
+  EXPECT_EQ(r.title, "Head title");
+  // The title leads the text (it is the page's summary), once.
+  EXPECT_THAT(t, ::testing::StartsWith("Head title\n\nMain heading\n\n"));
   EXPECT_THAT(t, Not(HasSubstr("alert")));
   EXPECT_THAT(t, Not(HasSubstr("color")));
   EXPECT_THAT(t, Not(HasSubstr("comment")));
@@ -190,34 +242,46 @@ TEST(extract, html_drops_head_scripts_and_styles) {
   EXPECT_THAT(t, HasSubstr("After the script."));
 }
 
+std::string html(const std::string& page) {
+  return normalize_text(html_to_text(page).text);
+}
+
 TEST(extract, html_entities) {
-  std::string out;
-  EXPECT_EQ(decode_html_entity("&amp;x", 0, out), 5u);
-  EXPECT_EQ(decode_html_entity("&#233;", 0, out), 6u);
-  EXPECT_EQ(decode_html_entity("&#x1F600;", 0, out), 9u);
-  EXPECT_EQ(decode_html_entity("&#0;", 0, out), 4u);
-  EXPECT_EQ(decode_html_entity("&#99999999999999;", 0, out), 17u);
-  EXPECT_EQ(decode_html_entity("&#150;", 0, out), 6u); // Windows-1252 dash
-  EXPECT_EQ(decode_html_entity("&nosuch;", 0, out), 1u);
-  EXPECT_EQ(decode_html_entity("& ", 0, out), 1u);
-  EXPECT_EQ(out, "&\xC3\xA9\xF0\x9F\x98\x80\xEF\xBF\xBD\xEF\xBF\xBD"
-                 "\xE2\x80\x93&&");
+  EXPECT_EQ(html("&amp;x &#233; &#x1F600; &nosuch; a & b &lt;&copy;"),
+            "&x \xC3\xA9 \xF0\x9F\x98\x80 &nosuch; a & b <\xC2\xA9");
 }
 
 TEST(extract, html_structure_and_charset) {
-  EXPECT_EQ(html_to_text("a<br>b<p>c</p>d"), "a\nb\n\nc\n\nd");
-  EXPECT_EQ(html_to_text("x<span>y</span>z  <b>w</b>"), "xyz w");
-  EXPECT_EQ(html_to_text("<script>if (a < b) { x = '</p>'; }</script>ok"),
-            "ok");
-  EXPECT_EQ(html_to_text("1 < 2 <3"), "1 < 2 <3");
-  EXPECT_EQ(html_to_text("<a title=\"x > y\" href='z'>link</a>"), "link");
-  EXPECT_EQ(html_to_text("<![CDATA[raw <b>]]>"), "raw <b>");
+  EXPECT_EQ(html("a<br>b<p>c</p>d"), "a\nb\n\nc\n\nd");
+  EXPECT_EQ(html("x<span>y</span>z  <b>w</b>"), "xyz w");
+  EXPECT_EQ(html("<script>if (a < b) { x = '</p>'; }</script>ok"), "ok");
+  EXPECT_EQ(html("1 < 2 <3"), "1 < 2 <3");
+  EXPECT_EQ(html("<a title=\"x > y\" href='z'>link</a>"), "link");
+  EXPECT_EQ(html("<p>wrapped\n   source\tline</p>"), "wrapped source line");
   // A head that never closes ends where the body starts.
-  EXPECT_EQ(html_to_text("<head><title>T</title><body>text"), "\n\ntext");
-  const std::string latin = "<html><head><meta charset=\"iso-8859-1\">"
-                            "</head><body><p>caf\xE9</p></body></html>";
-  EXPECT_EQ(html_declared_charset(latin), "iso-8859-1");
-  EXPECT_EQ(extract_text("l.html", "text/html", latin).text, "caf\xC3\xA9");
+  EXPECT_EQ(html_to_text("<head><title>T</title><body>text").title, "T");
+  EXPECT_EQ(html("<head><title>T</title><body>text"), "text");
+  const std::string latin =
+      "<html><head><meta charset=\"iso-8859-1\">"
+      "</head><body><p>caf\xE9 \x93q\x94</p></body></html>";
+  EXPECT_EQ(extract_text("l.html", "text/html", latin).text,
+            "caf\xC3\xA9 \xE2\x80\x9Cq\xE2\x80\x9D");
+  const std::string equiv =
+      "<meta http-equiv=\"Content-Type\" content=\"text/html; "
+      "charset=windows-1252\"><p>na\xEFve</p>";
+  EXPECT_EQ(extract_text("e.html", "", equiv).text, "na\xC3\xAFve");
+}
+
+TEST(extract, html_hidden_elements_and_lists) {
+  EXPECT_EQ(html("<p hidden>no</p><p style=\"display: none\">no</p>"
+                 "<span aria-hidden=\"true\">no</span><p>yes</p>"
+                 "<template><p>no</p></template><noscript>no</noscript>"),
+            "yes");
+  EXPECT_EQ(html("<ul><li>one<li>two</ul><ol><li><p>three</p></li></ol>"),
+            "one\ntwo\n\nthree");
+  EXPECT_EQ(html("<pre>  keep\n    indent</pre>"), "keep\nindent");
+  EXPECT_EQ(html("<p>unclosed <b>bold <i>both</p><p>next"),
+            "unclosed bold both\n\nnext");
 }
 
 // -- PDF ---------------------------------------------------------------------
@@ -256,9 +320,10 @@ TEST(extract, make_pdf_splits_lines) {
 }
 
 TEST(extract, refuses_files_that_are_not_pdfs) {
+  // libmagic sees text where a PDF was promised.
   auto msg = error_of([] { extract_text("fake.pdf", "", "hello world"); });
-  EXPECT_THAT(msg, HasSubstr("not a PDF document"));
-  EXPECT_THAT(msg, HasSubstr("\"hello world\""));
+  EXPECT_THAT(msg, HasSubstr("named as a PDF document"));
+  EXPECT_THAT(msg, HasSubstr("text/plain"));
   EXPECT_THAT(error_of([] { extract_text("empty.pdf", "", ""); }),
               HasSubstr("not a PDF document"));
 }

@@ -84,7 +84,8 @@ TEST(store_codec, json_for_headers_and_chunks) {
   EXPECT_EQ(headers_from_json(R"({"n":1,"s":"x"})"),
             (decltype(headers){{"n", "1"}, {"s", "x"}}));
 
-  EXPECT_EQ(chunks_to_json({{0, "a \"b\"", 2}, {1, "c", 1}}),
-            R"([{"chunk_index":0,"text":"a \"b\"","token_count":2},)"
-            R"({"chunk_index":1,"text":"c","token_count":1}])");
+  EXPECT_EQ(chunks_to_json({{0, "a \"b\"", 2, "page 1"}, {1, "c", 1}}),
+            R"([{"chunk_index":0,"text":"a \"b\"","token_count":2,)"
+            R"("section":"page 1"},)"
+            R"({"chunk_index":1,"text":"c","token_count":1,"section":""}])");
 }

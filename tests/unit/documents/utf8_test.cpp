@@ -95,29 +95,4 @@ TEST(utf8, append_encodes_and_refuses_surrogates) {
   EXPECT_EQ(out, fffd + fffd);
 }
 
-TEST(utf8, decodes_utf16_with_either_byte_order_mark) {
-  std::string out;
-  // "hé" + U+1F600 (surrogate pair D83D DE00), little endian.
-  const std::string le("\xFF\xFEh\x00\xE9\x00\x3D\xD8\x00\xDE", 10);
-  ASSERT_TRUE(utf8::decode_utf16_with_bom(le, out));
-  EXPECT_EQ(out, "h\xC3\xA9\xF0\x9F\x98\x80");
-  const std::string be("\xFE\xFF\x00h\x00\xE9", 6);
-  ASSERT_TRUE(utf8::decode_utf16_with_bom(be, out));
-  EXPECT_EQ(out, "h\xC3\xA9");
-  // An unpaired surrogate and an odd trailing byte are replaced.
-  const std::string broken("\xFF\xFE\x00\xD8h\x00x", 7);
-  ASSERT_TRUE(utf8::decode_utf16_with_bom(broken, out));
-  EXPECT_EQ(out, fffd + "h" + fffd);
-  out = "untouched";
-  EXPECT_FALSE(utf8::decode_utf16_with_bom("no bom", out));
-  EXPECT_EQ(out, "untouched");
-}
-
-TEST(utf8, reads_windows1252) {
-  EXPECT_EQ(utf8::from_windows1252("caf\xE9 \x80 \x93x\x94"),
-            "caf\xC3\xA9 \xE2\x82\xAC \xE2\x80\x9Cx\xE2\x80\x9D");
-  EXPECT_EQ(utf8::bom_length("\xEF\xBB\xBFx"), 3u);
-  EXPECT_EQ(utf8::bom_length("x"), 0u);
-}
-
 } // namespace
