@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -23,19 +24,23 @@ struct revoke_commits {
   std::mutex mtx;
   std::map<int32_t, int64_t> offset;
   int64_t at_ns = 0;
-  commit_observer observer() {
-    return [this](int32_t p, int64_t off, bool sync) {
-      if (!sync)
-        return;
-      std::lock_guard<std::mutex> guard{mtx};
-      if (offset.count(p) != 0)
-        return;
-      offset[p] = off;
-      if (at_ns == 0)
-        at_ns = steady::now().time_since_epoch().count();
-    };
-  }
 };
+
+/// The observer shares the record with the test: the bridge may still
+/// commit after a failed ASSERT has left the test body (it stops with the
+/// fixture), so the record must live as long as the observer.
+commit_observer observer_of(std::shared_ptr<revoke_commits> c) {
+  return [c](int32_t p, int64_t off, bool sync) {
+    if (!sync)
+      return;
+    std::lock_guard<std::mutex> guard{c->mtx};
+    if (c->offset.count(p) != 0)
+      return;
+    c->offset[p] = off;
+    if (c->at_ns == 0)
+      c->at_ns = steady::now().time_since_epoch().count();
+  };
+}
 
 /// Runs with the eager (range,roundrobin) and the cooperative-sticky
 /// protocol.
@@ -67,12 +72,12 @@ TEST_P(source_rebalance, second_bridge_joins_mid_stream_and_nothing_is_lost) {
   produce(topic, records(total, partitions));
   auto log_a = std::make_shared<record_log>();
   auto log_b = std::make_shared<record_log>();
-  revoke_commits commits_a;
+  auto commits_a = std::make_shared<revoke_commits>();
   auto a = make_binding("first", topic, "rebalance-group");
   a.cooperative = cooperative;
   a.pool_size = 2;
   a.worker = logging_worker(log_a, slow);
-  auto first = start(a, commits_a.observer());
+  auto first = start(a, observer_of(commits_a));
   ASSERT_TRUE(dt::wait_until([&] { return log_a->size() >= 1000; }, 60s));
   auto b = make_binding("second", topic, "rebalance-group");
   b.cooperative = cooperative;
@@ -128,9 +133,9 @@ TEST_P(source_rebalance, second_bridge_joins_mid_stream_and_nothing_is_lost) {
     std::map<int32_t, int64_t> final_offsets;
     int64_t revoke_ns = 0;
     {
-      std::lock_guard<std::mutex> guard{commits_a.mtx};
-      final_offsets = commits_a.offset;
-      revoke_ns = commits_a.at_ns;
+      std::lock_guard<std::mutex> guard{commits_a->mtx};
+      final_offsets = commits_a->offset;
+      revoke_ns = commits_a->at_ns;
     }
     ASSERT_FALSE(final_offsets.empty());
     for (auto& [p, off] : final_offsets)
