@@ -82,7 +82,7 @@ void add_path_params(json::object& op, std::string_view path) {
 
 constexpr std::string_view error_schema = R"J({
   "type": "object",
-  "description": "Every error of the façade.",
+  "description": "Every error of the façade. Besides each route's own, any request may get: 400 bad_request (malformed HTTP, an HTTP/1.1 request without exactly one Host, Content-Length with Transfer-Encoding), 403 forbidden_host (a Host the node does not answer to, http.allowed_hosts) or forbidden_origin (a POST/PUT/PATCH/DELETE from another site's page, http.allowed_origins), 408 request_timeout, 413 payload_too_large, 431 header_too_large, 501 not_implemented (a transfer coding other than chunked), 503 (connection cap, with Retry-After).",
   "required": ["error", "detail"],
   "properties": {
     "error": {"type": "string", "description": "a machine word", "example": "not_found"},
