@@ -20,6 +20,9 @@ class stop_words final : public Xapian::Stopper {
   }
 };
 
+/// The Xapian metadata key of commit()'s bytes.
+constexpr const char* meta_key = "distiller.snapshot";
+
 std::string id_term(int64_t id) {
   return "Q" + std::to_string(id);
 }
@@ -33,14 +36,15 @@ int64_t parse_id(const std::string& data) {
 } // namespace
 
 struct sparse_index::impl {
-  Xapian::WritableDatabase db{std::string{}, Xapian::DB_BACKEND_INMEMORY};
+  Xapian::WritableDatabase db;
   Xapian::Stem stemmer{"english"};
   stop_words stopper;
   Xapian::TermGenerator generator;
   Xapian::QueryParser parser;
-  std::optional<int64_t> max_id;
+  /// The in-memory backend's metadata (it has no commits).
+  std::string meta;
 
-  impl() {
+  explicit impl(Xapian::WritableDatabase database) : db(std::move(database)) {
     generator.set_stemmer(stemmer);
     generator.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
     generator.set_stopper(&stopper);
@@ -54,7 +58,27 @@ struct sparse_index::impl {
 };
 
 sparse_index::sparse_index(sparse_index_config cfg)
-    : cfg_(cfg), impl_(std::make_unique<impl>()) {}
+    : cfg_(cfg), impl_(std::make_unique<impl>(Xapian::WritableDatabase{
+                     std::string{}, Xapian::DB_BACKEND_INMEMORY})) {}
+
+sparse_index::sparse_index(sparse_index_config cfg,
+                           const std::filesystem::path& dir)
+    : cfg_(cfg), dir_(dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir.parent_path(), ec);
+  try {
+    impl_ = std::make_unique<impl>(Xapian::WritableDatabase{
+        dir.string(), Xapian::DB_CREATE_OR_OPEN | Xapian::DB_BACKEND_GLASS});
+  } catch (const Xapian::Error& e) {
+    throw sparse_index_error("sparse index: cannot open " + dir.string() +
+                             ": " + e.get_description());
+  }
+}
+
+void sparse_index::remove_files(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
 
 sparse_index::~sparse_index() = default;
 
@@ -68,7 +92,6 @@ bool sparse_index::add_locked(int64_t id, std::string_view text) {
   impl_->generator.set_document(doc);
   impl_->generator.index_text_without_positions(std::string{text});
   impl_->db.replace_document(term, doc);
-  impl_->max_id = std::max(impl_->max_id.value_or(id), id);
   return true;
 }
 
@@ -151,17 +174,48 @@ sparse_result sparse_index::search(std::string_view question, size_t k) const {
 
 bool sparse_index::contains(int64_t id) const {
   std::lock_guard<std::mutex> guard{mtx_};
-  return impl_->db.term_exists(id_term(id));
+  try {
+    return impl_->db.term_exists(id_term(id));
+  } catch (const Xapian::Error& e) {
+    throw sparse_index_error("sparse index: looking up chunk " +
+                             std::to_string(id) + ": " + e.get_description());
+  }
 }
 
 size_t sparse_index::size() const {
   std::lock_guard<std::mutex> guard{mtx_};
-  return impl_->db.get_doccount();
+  try {
+    return impl_->db.get_doccount();
+  } catch (const Xapian::Error& e) {
+    throw sparse_index_error("sparse index: counting: " + e.get_description());
+  }
 }
 
-std::optional<int64_t> sparse_index::max_id() const {
+void sparse_index::commit(std::string_view meta) {
   std::lock_guard<std::mutex> guard{mtx_};
-  return impl_->max_id;
+  if (dir_.empty()) {
+    impl_->meta = meta;
+    return;
+  }
+  try {
+    impl_->db.set_metadata(meta_key, std::string{meta});
+    impl_->db.commit();
+  } catch (const Xapian::Error& e) {
+    throw sparse_index_error("sparse index: committing " + dir_.string() +
+                             ": " + e.get_description());
+  }
+}
+
+std::string sparse_index::meta() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (dir_.empty())
+    return impl_->meta;
+  try {
+    return impl_->db.get_metadata(meta_key);
+  } catch (const Xapian::Error& e) {
+    throw sparse_index_error("sparse index: reading the metadata of " +
+                             dir_.string() + ": " + e.get_description());
+  }
 }
 
 } // namespace distiller::documents::search

@@ -24,13 +24,27 @@
 /// Ids: `add` ignores an id already present (a redelivered chunk-embedded
 /// record adds nothing) and reports whether it added.
 ///
+/// Persistence: constructed with a directory, the index is a Xapian glass
+/// database there (created when missing) instead of Xapian's in-memory
+/// backend, so a node's next start opens it in milliseconds instead of
+/// indexing every chunk again. `commit(meta)` makes every add so far durable
+/// together with `meta` (opaque bytes, what the index was built from; see
+/// actors/documents/index_snapshots.hpp) in one Xapian commit, which is
+/// atomic: after a crash the database opens at its last commit. Xapian also
+/// commits on its own after every 10,000 changed documents and when the
+/// index is destroyed; those commits keep the metadata of the last
+/// `commit`, so the database may hold more than its metadata promises,
+/// never less. A database that cannot be opened throws sparse_index_error;
+/// the caller removes the directory and starts empty (`remove_files`).
+///
 /// Threads: one mutex; every call is exclusive (Xapian's objects are not
 /// thread-safe). A search over 100,000 chunks takes about a millisecond, so
 /// queries and indexing interleave without a reader/writer split.
-/// Ownership: owns the Xapian database (in memory); not copyable or movable.
+/// Ownership: owns the Xapian database; not copyable or movable.
 /// Failure: Xapian errors leave as sparse_index_error naming the operation.
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -46,6 +60,11 @@ class sparse_index_error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+/// What decides the terms an index holds (stemmer, stemming strategy,
+/// stop words, id terms): a database indexed under another analyzer is
+/// rebuilt, not reused. Change it whenever any of those changes.
+inline constexpr const char* sparse_analyzer = "xapian-english-some-stop1";
 
 struct sparse_index_config {
   /// BM25's term-frequency saturation (Xapian's default is 1).
@@ -71,7 +90,12 @@ struct sparse_result {
 
 class sparse_index {
  public:
+  /// In memory: gone with the object.
   explicit sparse_index(sparse_index_config cfg = {});
+  /// A glass database in `dir` (created, with its parents, when missing).
+  /// Throws sparse_index_error when it cannot be created or opened
+  /// (corrupt, locked by another process, not a Xapian database).
+  sparse_index(sparse_index_config cfg, const std::filesystem::path& dir);
   ~sparse_index();
   sparse_index(const sparse_index&) = delete;
   sparse_index& operator=(const sparse_index&) = delete;
@@ -87,14 +111,27 @@ class sparse_index {
 
   bool contains(int64_t id) const;
   size_t size() const;
-  /// The highest id added; nullopt while empty.
-  std::optional<int64_t> max_id() const;
+
+  /// Durable (persistent index): every add so far and `meta`, atomically.
+  /// In memory: keeps `meta` only.
+  void commit(std::string_view meta);
+
+  /// The metadata of the last `commit` ("" before the first one).
+  std::string meta() const;
+
+  /// The directory of a persistent index ("" in memory).
+  const std::filesystem::path& dir() const noexcept { return dir_; }
+
+  /// Removes the files of a persistent index in `dir` (for one that cannot
+  /// be opened or was built from something else); no error when missing.
+  static void remove_files(const std::filesystem::path& dir);
 
  private:
   struct impl;
   bool add_locked(int64_t id, std::string_view text);
 
   sparse_index_config cfg_;
+  std::filesystem::path dir_;
   mutable std::mutex mtx_;
   std::unique_ptr<impl> impl_;
 };

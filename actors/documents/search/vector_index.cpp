@@ -36,10 +36,11 @@ struct vector_index::faiss_state {
 namespace {
 
 constexpr char snapshot_magic[8] = {'D', 'S', 'T', 'V', 'I', 'D', 'X', '1'};
-constexpr uint32_t snapshot_version = 1;
+constexpr uint32_t snapshot_version = 2;
 
-uint64_t fnv1a64(const uint8_t* data, size_t size) {
-  uint64_t h = 14695981039346656037ull;
+constexpr uint64_t fnv_offset = 14695981039346656037ull;
+
+uint64_t fnv1a64(const uint8_t* data, size_t size, uint64_t h = fnv_offset) {
   for (size_t i = 0; i < size; ++i) {
     h ^= data[i];
     h *= 1099511628211ull;
@@ -64,7 +65,7 @@ class header_writer {
 
 class header_reader {
  public:
-  header_reader(const std::string& bytes, const fs::path& path)
+  header_reader(std::string_view bytes, const fs::path& path)
       : bytes_(bytes), path_(path) {}
 
   template <class T>
@@ -82,7 +83,7 @@ class header_reader {
     return out;
   }
   size_t remaining() const noexcept { return bytes_.size() - pos_; }
-  const char* here() const noexcept { return bytes_.data() + pos_; }
+  size_t position() const noexcept { return pos_; }
 
  private:
   void need(size_t n) const {
@@ -90,7 +91,7 @@ class header_reader {
       throw vector_index_error("vector index snapshot " + path_.string() +
                                " is truncated");
   }
-  const std::string& bytes_;
+  std::string_view bytes_;
   const fs::path& path_;
   size_t pos_ = 0;
 };
@@ -326,7 +327,7 @@ std::optional<int64_t> vector_index::max_id() const {
 
 // -- snapshots ---------------------------------------------------------------
 
-void vector_index::save(const fs::path& path) const {
+void vector_index::save(const fs::path& path, std::string_view meta) const {
   faiss::VectorIOWriter payload;
   header_writer header;
   {
@@ -348,8 +349,12 @@ void vector_index::save(const fs::path& path) const {
     header.put<int32_t>(cfg_.hnsw_ef_construction);
     header.put<int32_t>(cfg_.hnsw_ef_search);
   }
+  header.put<uint64_t>(meta.size());
+  header.put_bytes(meta.data(), meta.size());
   header.put<uint64_t>(payload.data.size());
-  header.put<uint64_t>(fnv1a64(payload.data.data(), payload.data.size()));
+  header.put<uint64_t>(fnv1a64(
+      payload.data.data(), payload.data.size(),
+      fnv1a64(reinterpret_cast<const uint8_t*>(meta.data()), meta.size())));
   auto tmp = path;
   tmp += ".tmp";
   write_synced(
@@ -367,19 +372,32 @@ void vector_index::save(const fs::path& path) const {
 }
 
 std::unique_ptr<vector_index> vector_index::load(const fs::path& path,
-                                                 std::optional<int> ef_search) {
-  std::ifstream in{path, std::ios::binary};
-  if (!in)
-    throw vector_index_error(errno_text("cannot open", path));
-  std::string bytes{std::istreambuf_iterator<char>{in},
-                    std::istreambuf_iterator<char>{}};
-  if (in.bad())
-    throw vector_index_error(errno_text("cannot read", path));
+                                                 std::optional<int> ef_search,
+                                                 std::string* meta) {
+  // The whole file goes into the reader FAISS parses from (one copy of a
+  // snapshot that may be hundreds of megabytes); the header is read from
+  // its start and FAISS starts after it.
+  faiss::VectorIOReader reader;
+  {
+    std::ifstream in{path, std::ios::binary | std::ios::ate};
+    if (!in)
+      throw vector_index_error(errno_text("cannot open", path));
+    auto size = static_cast<size_t>(in.tellg());
+    in.seekg(0);
+    reader.data.resize(size);
+    in.read(reinterpret_cast<char*>(reader.data.data()),
+            static_cast<std::streamsize>(size));
+    if (!in || static_cast<size_t>(in.gcount()) != size)
+      throw vector_index_error(errno_text("cannot read", path));
+  }
   auto corrupt = [&](const std::string& why) {
     return vector_index_error("vector index snapshot " + path.string() + ": " +
                               why);
   };
-  header_reader r{bytes, path};
+  header_reader r{
+      std::string_view{reinterpret_cast<const char*>(reader.data.data()),
+                       reader.data.size()},
+      path};
   if (r.get_bytes(sizeof(snapshot_magic)) !=
       std::string_view{snapshot_magic, sizeof(snapshot_magic)})
     throw corrupt("not a snapshot (bad magic)");
@@ -399,16 +417,23 @@ std::unique_ptr<vector_index> vector_index::load(const fs::path& path,
   cfg.hnsw_ef_construction = r.get<int32_t>();
   auto saved_ef_search = r.get<int32_t>();
   cfg.hnsw_ef_search = ef_search.value_or(saved_ef_search);
+  auto meta_size = r.get<uint64_t>();
+  if (meta_size > r.remaining())
+    throw corrupt("metadata of " + std::to_string(meta_size) +
+                  " bytes runs past the end");
+  auto saved_meta = r.get_bytes(meta_size);
   auto payload_size = r.get<uint64_t>();
   auto checksum = r.get<uint64_t>();
   if (r.remaining() != payload_size)
     throw corrupt("payload has " + std::to_string(r.remaining()) +
                   " bytes, the header says " + std::to_string(payload_size));
-  faiss::VectorIOReader reader;
-  reader.data.assign(reinterpret_cast<const uint8_t*>(r.here()),
-                     reinterpret_cast<const uint8_t*>(r.here()) + payload_size);
-  if (fnv1a64(reader.data.data(), reader.data.size()) != checksum)
+  reader.rp = r.position();
+  if (fnv1a64(reader.data.data() + reader.rp, payload_size,
+              fnv1a64(reinterpret_cast<const uint8_t*>(saved_meta.data()),
+                      saved_meta.size())) != checksum)
     throw corrupt("checksum mismatch");
+  if (meta)
+    meta->assign(saved_meta);
   try {
     validate(cfg);
   } catch (const std::invalid_argument& e) {

@@ -19,8 +19,10 @@
 /// resumes with the chunks after it (document_store::embedded_chunks_after).
 ///
 /// Snapshots: `save` writes one file — a fixed header (magic "DSTVIDX1",
-/// format version, kind, dimension, vector count, max id, HNSW parameters,
-/// payload length and FNV-1a 64 checksum, all in host byte order) followed by
+/// format version 2, kind, dimension, vector count, max id, HNSW parameters,
+/// the caller's metadata (length and bytes: what the snapshot was made from,
+/// see actors/documents/index_snapshots.hpp), payload length and FNV-1a 64
+/// checksum of metadata and payload, all in host byte order) followed by
 /// faiss::write_index's bytes — to "<path>.tmp", fsyncs it and renames it over
 /// `path`, so a reader sees the old snapshot or the new one, never half of
 /// one. `load` checks all of it before building the index.
@@ -118,14 +120,18 @@ class vector_index {
 
   // -- snapshots -----------------------------------------------------------
 
-  /// Writes a snapshot atomically (see above).
-  void save(const std::filesystem::path& path) const;
+  /// Writes a snapshot atomically (see above) with `meta`, opaque bytes
+  /// that `load` hands back.
+  void save(const std::filesystem::path& path,
+            std::string_view meta = {}) const;
 
   /// Reads a snapshot written by `save`. `ef_search`, when set, replaces the
-  /// saved HNSW search parameter (it is a query-time setting).
+  /// saved HNSW search parameter (it is a query-time setting); `meta`, when
+  /// set, receives the saved metadata.
   static std::unique_ptr<vector_index>
   load(const std::filesystem::path& path,
-       std::optional<int> ef_search = std::nullopt);
+       std::optional<int> ef_search = std::nullopt,
+       std::string* meta = nullptr);
 
  private:
   struct faiss_state;

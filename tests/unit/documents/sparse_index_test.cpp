@@ -1,15 +1,25 @@
-// Unit tests of the BM25 sparse index (Xapian, in memory): stemmed matches,
-// stop words, ids added once, the matched share that relevance uses, and
-// questions that are text, not query syntax.
+// Unit tests of the BM25 sparse index (Xapian): stemmed matches, stop
+// words, ids added once, the matched share that relevance uses, questions
+// that are text, not query syntax; and the persistent form (a glass
+// database): reopened with the same rankings and metadata, a killed
+// process's adds after the last commit gone, a damaged database refused.
 
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "actors/documents/search/hybrid.hpp"
 #include "actors/documents/search/sparse_index.hpp"
+#include "tests/support/testing.hpp"
+
+namespace dt = distiller::testing;
 
 using namespace distiller::documents::search;
 
@@ -100,12 +110,10 @@ TEST(sparse_index, ids_are_added_once) {
   EXPECT_EQ(ix.size(), 3u);
   EXPECT_TRUE(ix.contains(20));
   EXPECT_FALSE(ix.contains(40));
-  EXPECT_EQ(ix.max_id(), 30);
   EXPECT_EQ(ix.add_batch({{40, "alpha"}, {40, "beta"}, {10, "gamma"}}), 1u);
   EXPECT_EQ(ix.size(), 4u);
   EXPECT_EQ(ids(ix.search("alpha", 10)), std::vector<int64_t>{40});
   EXPECT_TRUE(ix.search("beta gamma", 10).hits.empty());
-  EXPECT_EQ(sparse_index{}.max_id(), std::nullopt);
 }
 
 TEST(sparse_index, searches_and_adds_from_several_threads) {
@@ -121,6 +129,100 @@ TEST(sparse_index, searches_and_adds_from_several_threads) {
   EXPECT_EQ(ix.size(), 2000u);
   EXPECT_EQ(ix.search("offsets", 5).hits.size(), 5u);
   EXPECT_LE(found, 200u * 5u);
+}
+
+TEST(sparse_index, a_persistent_index_reopens_with_its_chunks_and_metadata) {
+  dt::temp_dir dir{"distiller-sparse"};
+  auto path = dir / "nested" / "sparse";
+  sparse_index memory;
+  three_chunks(memory);
+  {
+    sparse_index ix{{}, path};
+    EXPECT_EQ(ix.dir(), path);
+    EXPECT_EQ(ix.meta(), "");
+    three_chunks(ix);
+    // Adds are searchable before any commit.
+    EXPECT_EQ(ids(ix.search("bananas", 10)), std::vector<int64_t>{30});
+    ix.commit("format=1\nmark=42\n");
+  }
+  sparse_index ix{{}, path};
+  EXPECT_EQ(ix.size(), 3u);
+  EXPECT_TRUE(ix.contains(20));
+  EXPECT_EQ(ix.meta(), "format=1\nmark=42\n");
+  // The same statistics as the in-memory index: the same ranking and
+  // scores.
+  for (auto* q : {"Who is committing the offset?", "consumer partitions",
+                  "yellow fruit"}) {
+    auto a = ix.search(q, 10);
+    auto b = memory.search(q, 10);
+    EXPECT_EQ(ids(a), ids(b)) << q;
+    ASSERT_EQ(a.hits.size(), b.hits.size());
+    for (size_t i = 0; i < a.hits.size(); ++i)
+      EXPECT_NEAR(a.hits[i].score, b.hits[i].score, 1e-9) << q;
+    EXPECT_NEAR(a.matched_share, b.matched_share, 1e-9) << q;
+  }
+  EXPECT_FALSE(ix.add(10, "again"));
+  EXPECT_TRUE(ix.add(40, "a fourth chunk"));
+  EXPECT_EQ(ix.size(), 4u);
+}
+
+TEST(sparse_index, a_killed_process_leaves_the_last_commit) {
+  dt::temp_dir dir{"distiller-sparse"};
+  auto path = dir / "sparse";
+  // A child process commits two chunks, adds a third and dies by SIGKILL:
+  // no destructor runs, so nothing commits the third.
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    try {
+      auto* ix = new sparse_index{{}, path};
+      ix->add(1, "committed chunk about lanterns");
+      ix->add(2, "committed chunk about harbors");
+      ix->commit("first");
+      ix->add(3, "lost chunk about glaciers");
+    } catch (...) {
+      ::_exit(3);
+    }
+    ::raise(SIGKILL);
+    ::_exit(4);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "child exit " << WEXITSTATUS(status);
+  EXPECT_EQ(WTERMSIG(status), SIGKILL);
+  sparse_index ix{{}, path};
+  EXPECT_EQ(ix.meta(), "first");
+  EXPECT_EQ(ix.size(), 2u);
+  EXPECT_TRUE(ix.contains(2));
+  EXPECT_FALSE(ix.contains(3));
+  EXPECT_EQ(ids(ix.search("lanterns", 10)), std::vector<int64_t>{1});
+}
+
+TEST(sparse_index, a_damaged_database_is_refused_and_can_be_removed) {
+  dt::temp_dir dir{"distiller-sparse"};
+  auto path = dir / "sparse";
+  {
+    sparse_index ix{{}, path};
+    three_chunks(ix);
+    ix.commit("meta");
+  }
+  // Every file of the database overwritten with text.
+  for (auto& f : std::filesystem::directory_iterator{path})
+    dt::write_file(f.path(), "this is not a Xapian table");
+  EXPECT_THROW((sparse_index{{}, path}), sparse_index_error);
+  sparse_index::remove_files(path);
+  EXPECT_FALSE(std::filesystem::exists(path));
+  sparse_index::remove_files(path); // missing: no error
+  sparse_index fresh{{}, path};
+  EXPECT_EQ(fresh.size(), 0u);
+  EXPECT_EQ(fresh.meta(), "");
+}
+
+TEST(sparse_index, an_index_in_memory_keeps_its_metadata) {
+  sparse_index ix;
+  EXPECT_TRUE(ix.dir().empty());
+  ix.commit("m");
+  EXPECT_EQ(ix.meta(), "m");
 }
 
 TEST(hybrid, weighted_fusion_and_passage_keys) {

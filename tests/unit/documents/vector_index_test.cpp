@@ -202,6 +202,32 @@ TEST_P(vector_index_kinds, empty_index_round_trip) {
   EXPECT_FALSE(loaded->max_id().has_value());
 }
 
+TEST_P(vector_index_kinds, snapshot_metadata_round_trips_under_the_checksum) {
+  dt::temp_dir dir{"distiller-vidx"};
+  std::mt19937 rng{9};
+  vector_index index{config_for(GetParam())};
+  for (int64_t id = 0; id < 10; ++id)
+    index.add(id, unit_vector(rng));
+  auto path = dir / "snap";
+  const std::string meta = "format=1\nmark=1234567\n";
+  index.save(path, meta);
+  std::string got;
+  auto loaded = vector_index::load(path, std::nullopt, &got);
+  EXPECT_EQ(got, meta);
+  EXPECT_EQ(loaded->size(), 10u);
+  // The metadata is covered by the checksum: one changed byte is refused.
+  auto bytes = dt::read_file(path);
+  auto at = bytes.find("1234567");
+  ASSERT_NE(at, std::string::npos);
+  bytes[at] = '9';
+  dt::write_file(dir / "changed", bytes);
+  EXPECT_THROW(vector_index::load(dir / "changed"), vector_index_error);
+  // Without metadata the snapshot says so with an empty string.
+  index.save(path);
+  vector_index::load(path, std::nullopt, &got);
+  EXPECT_EQ(got, "");
+}
+
 TEST_P(vector_index_kinds, corrupt_snapshots_are_refused) {
   dt::temp_dir dir{"distiller-vidx"};
   std::mt19937 rng{6};
