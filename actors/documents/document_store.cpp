@@ -137,6 +137,29 @@ constexpr const char* embedded_after_sql =
     " FROM document_chunks WHERE status = 'embedded' AND vector_id > $1"
     " ORDER BY vector_id LIMIT $2";
 
+constexpr const char* embedded_since_sql =
+    "SELECT vector_id FROM document_chunks WHERE status = 'embedded'"
+    " AND embedded_at >= 'epoch'::timestamptz"
+    " + $1::bigint * interval '1 microsecond'";
+
+constexpr const char* embedded_by_ids_sql =
+    "SELECT vector_id, chunk_id::text, job_id::text, embedding::text, text"
+    " FROM document_chunks WHERE status = 'embedded'"
+    " AND vector_id = ANY($1::bigint[]) ORDER BY vector_id";
+
+/// clock_timestamp(), not now(): the time of this statement, whose
+/// snapshot the caller's next read follows. Sessions of other roles show
+/// no xact_start unless this role may see them (pg_read_all_stats).
+constexpr const char* read_clock_sql =
+    "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint,"
+    " (extract(epoch FROM min(xact_start)) * 1000000)::bigint"
+    " FROM pg_stat_activity WHERE datname = current_database()"
+    " AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
+    " AND backend_type = 'client backend'";
+
+constexpr const char* database_id_sql =
+    "SELECT id::text FROM database_identity";
+
 constexpr const char* by_vector_ids_sql =
     "SELECT c.vector_id, c.chunk_id::text, c.job_id::text, j.filename,"
     " c.text, 0::float8, c.section"
@@ -180,6 +203,10 @@ constexpr statement statements[] = {
     {"count_chunk", count_chunk_sql},
     {"embedded_after", embedded_after_sql},
     {"by_vector_ids", by_vector_ids_sql},
+    {"embedded_since", embedded_since_sql},
+    {"embedded_by_ids", embedded_by_ids_sql},
+    {"read_clock", read_clock_sql},
+    {"database_id", database_id_sql},
     {"stuck_jobs", stuck_jobs_sql},
     {"touch", touch_sql},
 };
@@ -425,6 +452,52 @@ std::vector<indexed_chunk> document_store::embedded_chunks_after(int64_t after,
       chunks.push_back(std::move(c));
     }
     return chunks;
+  });
+}
+
+std::vector<int64_t> document_store::embedded_ids_since(int64_t since) {
+  return impl_->pool.run("embedded_ids_since", [&](pqxx::work& tx) {
+    std::vector<int64_t> ids;
+    for (const auto& r : tx.exec_prepared("embedded_since", since))
+      ids.push_back(r[0].as<int64_t>());
+    return ids;
+  });
+}
+
+std::vector<indexed_chunk>
+document_store::embedded_chunks_by_ids(const std::vector<int64_t>& ids) {
+  if (ids.empty())
+    return {};
+  auto array = bigint_array_literal(ids);
+  return impl_->pool.run("embedded_chunks_by_ids", [&](pqxx::work& tx) {
+    std::vector<indexed_chunk> chunks;
+    for (const auto& r : tx.exec_prepared("embedded_by_ids", array)) {
+      indexed_chunk c;
+      c.vector_id = r[0].as<int64_t>();
+      c.chunk_id = r[1].as<std::string>();
+      c.job_id = r[2].as<std::string>();
+      c.embedding = parse_real_array(r[3].as<std::string>());
+      c.text = r[4].as<std::string>();
+      chunks.push_back(std::move(c));
+    }
+    return chunks;
+  });
+}
+
+clock_reading document_store::read_clock() {
+  return impl_->pool.run("read_clock", [&](pqxx::work& tx) {
+    auto r = tx.exec_prepared1("read_clock");
+    clock_reading out;
+    out.now = r[0].as<int64_t>();
+    if (!r[1].is_null())
+      out.oldest_open = r[1].as<int64_t>();
+    return out;
+  });
+}
+
+std::string document_store::database_id() {
+  return impl_->pool.run("database_id", [&](pqxx::work& tx) {
+    return tx.exec_prepared1("database_id")[0].as<std::string>();
   });
 }
 

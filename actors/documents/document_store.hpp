@@ -1,8 +1,8 @@
 #pragma once
 
 /// The document pipeline's PostgreSQL state: jobs, uploaded files, chunks
-/// with their embeddings and full-text vectors, and the outbox (schema:
-/// bridges/postgres/schema/0001 and 0003).
+/// with their embeddings, and the outbox (schema:
+/// bridges/postgres/schema/0001, 0003, 0006 to 0008).
 ///
 /// Every method is one short transaction on a pooled connection (prepared
 /// statements, a broken connection is replaced on the next call), so the
@@ -122,6 +122,15 @@ struct chunk_hit {
   std::string section;
 };
 
+/// PostgreSQL's clock and its oldest open transaction, for the index's
+/// high-water mark (index_snapshots.hpp). Microseconds since the epoch.
+struct clock_reading {
+  int64_t now = 0;
+  /// The start of the oldest transaction open in this database in another
+  /// session (nullopt: none).
+  std::optional<int64_t> oldest_open;
+};
+
 struct store_config {
   std::string dsn;
   int pool_size = 4;
@@ -177,6 +186,22 @@ class document_store {
   /// Embedded chunks with vector_id > after, in vector_id order, at most
   /// `limit` (paging through the index rebuild).
   std::vector<indexed_chunk> embedded_chunks_after(int64_t after, int limit);
+
+  /// Vector ids of the chunks embedded at or after `since` (microseconds
+  /// since the epoch on PostgreSQL's clock), in no particular order.
+  std::vector<int64_t> embedded_ids_since(int64_t since);
+
+  /// The embedded chunks with these vector ids, in vector_id order (unknown
+  /// or unembedded ids are skipped).
+  std::vector<indexed_chunk>
+  embedded_chunks_by_ids(const std::vector<int64_t>& ids);
+
+  /// PostgreSQL's clock now and the oldest transaction open in this
+  /// database besides this call's own.
+  clock_reading read_clock();
+
+  /// This database's identity (migration 7's database_identity.id).
+  std::string database_id();
 
   /// The chunks with these vector ids (any order; unknown ids are skipped).
   std::vector<chunk_hit> chunks_by_vector_ids(const std::vector<int64_t>& ids);

@@ -50,7 +50,6 @@ void declare(config::schema& s, documents_config& cfg) {
                "Model name sent to the embeddings service.");
   s.add_string("embedder.api_key", cfg.embedder_api_key,
                "Bearer token for the embeddings service (empty: none).");
-  s.alias_env("embedder.api_key", "DISTILLER_EMBEDDER_API_KEY");
   s.add_duration("embedder.timeout", cfg.embedder_timeout, milliseconds{1},
                  "Timeout of one embeddings request.");
   s.add_choice("index.kind", cfg.index_kind, {"flat", "hnsw"},
@@ -62,6 +61,20 @@ void declare(config::schema& s, documents_config& cfg) {
                "BM25 (sparse index): term-frequency saturation.");
   s.add_number("index.bm25_b", cfg.bm25_b, 0, 1,
                "BM25 (sparse index): document-length normalisation.");
+  s.add_bool("index.snapshots", cfg.index_snapshots,
+             "Keep the vector and BM25 indexes under <data_dir>/index and "
+             "start from them plus the chunks embedded after their mark "
+             "(false: rebuild both from PostgreSQL at every start).");
+  s.add_duration("index.snapshot_interval", cfg.snapshot_interval,
+                 milliseconds{1000},
+                 "Longest time between snapshots while chunks are being "
+                 "added (one is also written at a clean stop).");
+  s.add_int("index.snapshot_every", cfg.snapshot_every, 1, 100000000,
+            "Chunks added since the last snapshot that make the next one "
+            "due at once.");
+  s.add_duration("index.snapshot_margin", cfg.snapshot_margin, milliseconds{0},
+                 "Safety margin of the snapshots' embedded_at mark: chunks "
+                 "embedded this long before it are read again at start.");
   s.add_int("query.rrf_k", cfg.rrf_k, 1, 10000,
             "Reciprocal rank fusion's k: larger lets agreement of the two "
             "rankings outweigh one first place.");

@@ -51,6 +51,13 @@ struct documents_config {
   double bm25_k1 = 1.2;
   double bm25_b = 0.75;
 
+  // -- index snapshots (docs/document-pipeline.md, "Index snapshots") ------
+  /// Keep both indexes under <data_dir>/index and start from them.
+  bool index_snapshots = true;
+  std::chrono::milliseconds snapshot_interval{300000};
+  int snapshot_every = 10000;
+  std::chrono::milliseconds snapshot_margin{30000};
+
   // -- queries ---------------------------------------------------------------
   /// Reciprocal rank fusion: k and each half's weight, tuned on two corpora
   /// with the built-in hashing embedder (retrieval_quality_test prints the

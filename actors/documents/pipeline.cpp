@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include <caf/all.hpp>
+#include <prometheus/gauge.h>
 
 #include "actors/documents/hashing_embedder.hpp"
 #include "actors/documents/http_embedder.hpp"
@@ -21,7 +22,6 @@ namespace distiller::documents {
 namespace {
 
 using namespace std::chrono_literals;
-using steady = std::chrono::steady_clock;
 
 using stage_fn = caf::error (*)(pipeline_state&, const kafka::in_record&);
 
@@ -87,7 +87,6 @@ pipeline::~pipeline() {
 
 void pipeline::prepare() {
   auto& st = *state_;
-  auto t0 = steady::now();
   store_config sc;
   sc.dsn = st.deps.dsn;
   sc.pool_size = st.cfg.pg_pool;
@@ -106,25 +105,18 @@ void pipeline::prepare() {
     st.model = std::make_shared<hashing_embedder>(ec);
   }
   if (st.deps.roles.index) {
-    search::vector_index_config ic;
-    ic.dimension = st.model->dimension();
-    ic.kind = *search::parse_index_kind(st.cfg.index_kind);
-    ic.hnsw_m = st.cfg.hnsw_m;
-    ic.hnsw_ef_search = st.cfg.hnsw_ef_search;
-    st.index = std::make_unique<search::vector_index>(ic);
-    search::sparse_index_config sc2;
-    sc2.k1 = st.cfg.bm25_k1;
-    sc2.b = st.cfg.bm25_b;
-    st.sparse = std::make_unique<search::sparse_index>(sc2);
-    auto added = rebuild_index(st);
-    log::info(
-        "index_rebuilt",
-        {{"vectors", added},
-         {"kind", st.cfg.index_kind},
-         {"dimension", ic.dimension},
-         {"duration_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
-                             steady::now() - t0)
-                             .count()}});
+    if (auto* m = st.deps.metrics) {
+      auto& family = prometheus::BuildGauge()
+                         .Name("distiller_index_entries")
+                         .Help("Chunks in this node's indexes (dense: FAISS "
+                               "vectors, sparse: BM25 documents)")
+                         .Register(m->registry());
+      st.dense_entries = &family.Add({{"index", "dense"}});
+      st.sparse_entries = &family.Add({{"index", "sparse"}});
+    }
+    if (st.cfg.index_snapshots)
+      st.snapshots.dir = st.deps.index_dir;
+    open_indexes(st);
   }
   if (st.deps.roles.ingest && st.deps.embedded_kafka) {
     // What the embedded Kafka held died with the last process: publish
@@ -176,11 +168,17 @@ std::vector<supervision::child_spec> pipeline::children() {
     out.push_back(bridge_child(st, "embedder", topics::chunks,
                                "distiller-embedder", kafka::ordering::unordered,
                                st->cfg.embedder_pool, handle_chunk));
-  if (roles.index)
+  if (roles.index) {
     // Every query-serving node keeps a full replica: a group of its own.
     out.push_back(bridge_child(st, "indexer", topics::embedded,
                                "distiller-indexer-" + st->deps.node_name,
                                kafka::ordering::unordered, 1, handle_embedded));
+    if (!st->snapshots.dir.empty())
+      out.push_back({"index-snapshotter", "snapshotter",
+                     [st](caf::actor_system& sys, inspect::actor_entry_ptr e) {
+                       return spawn_index_snapshotter(sys, st, std::move(e));
+                     }});
+  }
   if (roles.api) {
     // Every API node sees every job's updates: a fresh group of its own
     // from the latest offset (the job watcher covers the time before its
@@ -227,6 +225,14 @@ size_t pipeline::index_size() const {
   return state_->index ? state_->index->size() : 0;
 }
 
+size_t pipeline::sparse_size() const {
+  return state_->sparse ? state_->sparse->size() : 0;
+}
+
+bool pipeline::snapshot_indexes() {
+  return documents::snapshot_indexes(*state_, "request");
+}
+
 void pipeline::release_actors() {
   auto& st = *state_;
   st.set_sink(caf::actor{});
@@ -240,6 +246,12 @@ void pipeline::release_actors() {
 }
 
 void pipeline::stop() {
+  if (stopped_)
+    return;
+  stopped_ = true;
+  // Before the actors stop and while PostgreSQL is up: the catch-up reads
+  // it. Records the indexer takes after this are in PostgreSQL too.
+  documents::snapshot_indexes(*state_, "stop");
   if (state_->uploads)
     state_->uploads->stop();
   if (state_->reads)

@@ -27,6 +27,7 @@
 /// cannot be rebuilt; at run time a stage's failure is retried by its
 /// bridge and dead-lettered after documents.max_attempts.
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -77,6 +78,9 @@ struct pipeline_deps {
   /// The node's trace ring (null: off): workers record each record they
   /// run, bridges each dead letter (`distiller shell`'s trace).
   inspect::trace_ring* trace = nullptr;
+  /// Where the index role keeps its snapshots (<data_dir>/index; "" or
+  /// index.snapshots = false: both indexes in memory, rebuilt at start).
+  std::filesystem::path index_dir;
 };
 
 struct pipeline_state;
@@ -88,8 +92,9 @@ class pipeline {
   pipeline(const pipeline&) = delete;
   pipeline& operator=(const pipeline&) = delete;
 
-  /// Connects the store, builds the embedder and (index role) rebuilds the
-  /// vector index from PostgreSQL.
+  /// Connects the store, builds the embedder and (index role) opens both
+  /// indexes: from their snapshots plus the chunks after them, or rebuilt
+  /// from PostgreSQL (docs/document-pipeline.md, "Index snapshots").
   void prepare();
 
   /// The actors to start under the node's root supervisor, in start order:
@@ -112,7 +117,15 @@ class pipeline {
   /// Vectors in this node's index (0 without the index role).
   size_t index_size() const;
 
-  /// Stops the task pools (the supervisor stops the actors).
+  /// Chunks in this node's BM25 index (0 without the index role).
+  size_t sparse_size() const;
+
+  /// Writes the index snapshots now unless nothing changed since the last
+  /// one (index role with snapshots; false otherwise or on failure).
+  bool snapshot_indexes();
+
+  /// Stops the task pools and writes the index snapshots (the supervisor
+  /// stops the actors). Once; later calls do nothing.
   void stop();
 
   /// Drops every actor handle the pipeline keeps (sink, relay, workers,
@@ -123,6 +136,7 @@ class pipeline {
 
  private:
   std::shared_ptr<pipeline_state> state_;
+  bool stopped_ = false;
 };
 
 } // namespace distiller::documents

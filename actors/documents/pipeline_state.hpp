@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -28,6 +29,7 @@
 #include "actors/documents/document_store.hpp"
 #include "actors/documents/documents_config.hpp"
 #include "actors/documents/embedder.hpp"
+#include "actors/documents/index_snapshots.hpp"
 #include "actors/documents/pipeline.hpp"
 #include "actors/documents/search/sparse_index.hpp"
 #include "actors/documents/search/vector_index.hpp"
@@ -35,7 +37,25 @@
 #include "bridges/kafka/record.hpp"
 #include "runtime/tasks/task_pool.hpp"
 
+namespace prometheus {
+class Gauge;
+} // namespace prometheus
+
 namespace distiller::documents {
+
+/// The index role's snapshots (index_keeper.cpp).
+struct index_snapshots {
+  /// <data_dir>/index ("" : no snapshots, both indexes in memory).
+  std::filesystem::path dir;
+  /// What this node's indexes are built from (set by open_indexes).
+  snapshot_identity dense;
+  snapshot_identity sparse;
+  /// One snapshot at a time; guards the members below.
+  std::mutex mtx;
+  /// Every chunk embedded before it is in both indexes in memory.
+  pg_micros mark = 0;
+  std::optional<snapshot_policy> policy;
+};
 
 struct pipeline_state {
   caf::actor_system& sys;
@@ -47,6 +67,11 @@ struct pipeline_state {
   std::unique_ptr<search::vector_index> index;
   /// BM25 over the same chunks (index role), fed with `index`.
   std::unique_ptr<search::sparse_index> sparse;
+  index_snapshots snapshots;
+  /// distiller_index_entries{index="dense"|"sparse"} (null without
+  /// metrics).
+  prometheus::Gauge* dense_entries = nullptr;
+  prometheus::Gauge* sparse_entries = nullptr;
   std::unique_ptr<tasks::task_pool> uploads;
   std::unique_ptr<tasks::task_pool> reads;
   std::unique_ptr<tasks::task_pool> queries;
@@ -103,9 +128,44 @@ caf::error handle_embedded(pipeline_state& st, const kafka::in_record& rec);
 /// job-updates: hand the job to this node's subscribers.
 caf::error handle_job_update(pipeline_state& st, const kafka::in_record& rec);
 
-/// Rebuilds the index from the embedded chunks in PostgreSQL; returns the
-/// number of vectors added.
+// -- the indexes (index_keeper.cpp) -------------------------------------------
+
+/// Fills both indexes with every embedded chunk in PostgreSQL (ids already
+/// present are skipped); returns the number of rows read.
 size_t rebuild_index(pipeline_state& st);
+
+/// What catch_up read and added.
+struct catch_up_result {
+  pg_micros mark = 0;
+  size_t read = 0;
+  size_t dense_added = 0;
+  size_t sparse_added = 0;
+};
+
+/// Adds every chunk embedded at or after `since` that an index lacks;
+/// afterwards both hold every chunk embedded before the returned mark.
+catch_up_result catch_up(pipeline_state& st, pg_micros since);
+
+/// Creates `st.index` and `st.sparse` (index role): from the snapshots under
+/// st.snapshots.dir plus the chunks after their mark when they match this
+/// node, else (none, corrupt, another database, model, dimension or kind:
+/// logged) rebuilt from PostgreSQL; in memory and rebuilt without a
+/// directory. Logs index_ready.
+void open_indexes(pipeline_state& st);
+
+/// Writes both snapshots (after a catch-up that moves the mark) unless
+/// nothing was added since the last one; `reason` goes to the log. Returns
+/// whether it wrote. Never throws: failures are logged.
+bool snapshot_indexes(pipeline_state& st, const char* reason);
+
+/// Copies both indexes' sizes into their gauges.
+void update_index_gauges(pipeline_state& st);
+
+/// The snapshotter: a detached actor that writes snapshots when
+/// st.snapshots.policy says they are due.
+caf::actor spawn_index_snapshotter(caf::actor_system& sys,
+                                   std::shared_ptr<pipeline_state> st,
+                                   inspect::actor_entry_ptr entry);
 
 // -- background actors (relay.cpp) --------------------------------------------
 

@@ -286,6 +286,7 @@ caf::error handle_embedded(pipeline_state& st, const kafka::in_record& rec) {
     }
     st.sparse->add(x.vector_id, x.text);
   }
+  update_index_gauges(st);
   return {};
 }
 
@@ -299,38 +300,6 @@ caf::error handle_job_update(pipeline_state& st, const kafka::in_record& rec) {
   } catch (const record_error& e) {
     return undecodable(e);
   }
-}
-
-// -- index rebuild ------------------------------------------------------------
-
-size_t rebuild_index(pipeline_state& st) {
-  size_t added = 0;
-  int64_t after = 0;
-  for (;;) {
-    auto page = st.store->embedded_chunks_after(after, 2000);
-    if (page.empty())
-      break;
-    std::vector<std::pair<int64_t, std::vector<float>>> items;
-    std::vector<std::pair<int64_t, std::string>> texts;
-    items.reserve(page.size());
-    for (auto& c : page) {
-      after = std::max(after, c.vector_id);
-      if (st.sparse)
-        texts.emplace_back(c.vector_id, std::move(c.text));
-      if (c.embedding.size() != st.index->dimension()) {
-        log::warn("index_vector_skipped",
-                  {{"chunk_id", c.chunk_id},
-                   {"dimension", c.embedding.size()},
-                   {"expected", st.index->dimension()}});
-        continue;
-      }
-      items.emplace_back(c.vector_id, std::move(c.embedding));
-    }
-    added += st.index->add_batch(items);
-    if (st.sparse)
-      st.sparse->add_batch(texts);
-  }
-  return added;
 }
 
 } // namespace distiller::documents

@@ -343,6 +343,7 @@ struct node::impl {
     deps.trace = &traces;
     deps.consumer_properties = kafka::group_properties(cfg.kafka);
     deps.embedded_kafka = kafka_mock != nullptr;
+    deps.index_dir = std::filesystem::path{cfg.runtime.node.data_dir} / "index";
     docs = std::make_unique<documents::pipeline>(*sys, cfg.documents, deps);
     docs->prepare();
   }

@@ -12,6 +12,8 @@
 #include "bridges/postgres/schema/0004_thought_events.hpp"
 #include "bridges/postgres/schema/0005_cluster_members.hpp"
 #include "bridges/postgres/schema/0006_chunk_sections.hpp"
+#include "bridges/postgres/schema/0007_index_snapshots.hpp"
+#include "bridges/postgres/schema/0008_drop_chunk_tsv.hpp"
 #include "runtime/logging/log.hpp"
 
 namespace distiller::postgres {
@@ -125,6 +127,8 @@ const std::vector<migration>& all_migrations() {
       {4, "thought_events", schema::v0004_thought_events},
       {5, "cluster_members", schema::v0005_cluster_members},
       {6, "chunk_sections", schema::v0006_chunk_sections},
+      {7, "index_snapshots", schema::v0007_index_snapshots},
+      {8, "drop_chunk_tsv", schema::v0008_drop_chunk_tsv},
   };
   return migrations;
 }

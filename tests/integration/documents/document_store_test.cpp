@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
+#include "actors/documents/index_snapshots.hpp"
 #include "bridges/embedded/pg_cluster.hpp"
 #include "bridges/postgres/connection.hpp"
 #include "bridges/postgres/migrations.hpp"
@@ -569,6 +570,67 @@ TEST_F(document_store_test, chunks_by_vector_ids_skips_unknown_ids) {
   EXPECT_EQ(by_ids[0].filename, "kafka-notes.md");
   EXPECT_EQ(by_ids[1].chunk_id, chunks[2].chunk_id);
   EXPECT_TRUE(store->chunks_by_vector_ids({}).empty());
+}
+
+// -- index snapshots ----------------------------------------------------------
+
+TEST_F(document_store_test, the_index_mark_waits_for_open_embedding_work) {
+  auto store = make_store();
+  auto [job, chunks] = job_with_chunks(*store, {"zero", "one", "two"});
+  store->store_embedding(chunks[0].chunk_id, {1.0f, 0.0f}, "m");
+  auto stamp = [&](const std::string& chunk_id) {
+    return query1("SELECT (extract(epoch FROM embedded_at) * 1000000)::bigint"
+                  " FROM document_chunks WHERE chunk_id = $1",
+                  chunk_id)[0]
+        .as<int64_t>();
+  };
+  // Nothing open: the mark is the clock's reading less the margin.
+  auto quiet = store->read_clock();
+  EXPECT_FALSE(quiet.oldest_open.has_value());
+  EXPECT_GE(quiet.now, stamp(chunks[0].chunk_id));
+  auto ids = store->embedded_ids_since(quiet.now - 60'000'000);
+  EXPECT_EQ(ids, std::vector<int64_t>{chunks[0].vector_id});
+  EXPECT_TRUE(store->embedded_ids_since(quiet.now + 1'000'000).empty());
+
+  // An embedding transaction that began before the reading and commits
+  // after it: its row is stamped before the reading's time. The mark goes
+  // back to that transaction's start, so a read from the mark finds it.
+  pqxx::work open{*conn_};
+  open.exec_params0("UPDATE document_chunks SET status = 'embedded',"
+                    " embedding = '{0,1}', embedding_model = 'm',"
+                    " embedded_at = now() WHERE chunk_id = $1",
+                    chunks[1].chunk_id);
+  auto busy = store->read_clock();
+  ASSERT_TRUE(busy.oldest_open.has_value());
+  EXPECT_LE(*busy.oldest_open, busy.now);
+  auto mark = mark_after_read(busy.now, busy.oldest_open, 0us);
+  auto before_commit = store->embedded_ids_since(mark);
+  EXPECT_TRUE(std::find(before_commit.begin(), before_commit.end(),
+                        chunks[1].vector_id) == before_commit.end());
+  open.commit();
+  auto stamped = stamp(chunks[1].chunk_id);
+  // Without the open transaction's start the mark would have passed it.
+  EXPECT_LT(stamped, mark_after_read(busy.now, std::nullopt, 0us));
+  EXPECT_GE(stamped, mark);
+  auto after_commit = store->embedded_ids_since(mark);
+  EXPECT_TRUE(std::find(after_commit.begin(), after_commit.end(),
+                        chunks[1].vector_id) != after_commit.end());
+
+  // The rows themselves, in vector id order; unknown and unembedded ids
+  // are skipped.
+  auto rows = store->embedded_chunks_by_ids(
+      {chunks[1].vector_id, 999999, chunks[2].vector_id, chunks[0].vector_id});
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].chunk_id, chunks[0].chunk_id);
+  EXPECT_EQ(rows[0].embedding, (std::vector<float>{1.0f, 0.0f}));
+  EXPECT_EQ(rows[1].chunk_id, chunks[1].chunk_id);
+  EXPECT_EQ(rows[1].text, "one");
+  EXPECT_TRUE(store->embedded_chunks_by_ids({}).empty());
+
+  // The database's identity: a UUID, the same at every call.
+  auto id = store->database_id();
+  EXPECT_EQ(id.size(), 36u);
+  EXPECT_EQ(store->database_id(), id);
 }
 
 TEST_F(document_store_test, stuck_jobs_are_oldest_first_and_touch_hides_one) {

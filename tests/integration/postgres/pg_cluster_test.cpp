@@ -51,18 +51,17 @@ constexpr const char* advance_job_sql = R"sql(
 UPDATE document_jobs SET processed_chunks = processed_chunks + 1
 WHERE job_id = $1)sql";
 
-constexpr const char* search_sql = R"sql(
-SELECT chunk_index FROM document_chunks
-WHERE job_id = $1 AND tsv @@ plainto_tsquery('english', $2)
-ORDER BY chunk_index)sql";
-
 constexpr const char* table_names_sql = R"sql(
 SELECT string_agg(table_name, ',' ORDER BY table_name)
 FROM information_schema.tables WHERE table_schema = 'public')sql";
 
-constexpr const char* gin_index_sql = R"sql(
-SELECT count(*) FROM pg_indexes
-WHERE tablename = 'document_chunks' AND indexdef LIKE '%USING gin (tsv)%')sql";
+constexpr const char* chunk_indexes_sql = R"sql(
+SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes
+WHERE tablename = 'document_chunks')sql";
+
+constexpr const char* tsv_columns_sql = R"sql(
+SELECT count(*) FROM information_schema.columns
+WHERE table_name = 'document_chunks' AND column_name = 'tsv')sql";
 
 std::string uuid() {
   return distiller::make_uuid();
@@ -367,11 +366,19 @@ TEST_F(pg_cluster_test, newer_schema_is_left_alone) {
 TEST_F(pg_cluster_test, tables_and_indexes_exist) {
   pqxx::read_transaction tx{*conn_};
   EXPECT_EQ(tx.exec1(table_names_sql)[0].as<std::string>(),
-            "cluster_members,document_chunks,document_files,document_jobs,"
-            "outbox,"
+            "cluster_members,database_identity,document_chunks,document_files,"
+            "document_jobs,outbox,"
             "processed_records,schema_migrations,thought_events,thoughts,"
             "users");
-  EXPECT_EQ(tx.exec1(gin_index_sql)[0].as<int>(), 1);
+  // Migration 8 dropped the full-text column and its GIN index; 7 added
+  // the snapshots' embedded_at index.
+  EXPECT_EQ(tx.exec1(chunk_indexes_sql)[0].as<std::string>(),
+            "document_chunks_embedded_at_idx,document_chunks_embedded_idx,"
+            "document_chunks_job_chunk_key,document_chunks_pkey,"
+            "document_chunks_vector_id_key");
+  EXPECT_EQ(tx.exec1(tsv_columns_sql)[0].as<int>(), 0);
+  // The database's identity: one row.
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM database_identity")[0].as<int>(), 1);
 }
 
 TEST_F(pg_cluster_test, constraints_reject_invalid_rows) {
@@ -439,21 +446,6 @@ TEST_F(pg_cluster_test, chunk_fan_in_counts_each_chunk_once) {
                             job)[0]
                 .as<int>(),
             2);
-}
-
-TEST_F(pg_cluster_test, full_text_search_finds_chunks) {
-  auto job = insert_job("embedding");
-  {
-    pqxx::work tx{*conn_};
-    tx.exec_params(insert_chunk_sql, job, 0,
-                   "Machine learning models learn from data.");
-    tx.exec_params(insert_chunk_sql, job, 1, "Kafka keeps ordered logs.");
-    tx.commit();
-  }
-  pqxx::read_transaction tx{*conn_};
-  auto rows = tx.exec_params(search_sql, job, "machine learning");
-  ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0][0].as<int>(), 0);
 }
 
 TEST_F(pg_cluster_test, updated_at_follows_updates) {
