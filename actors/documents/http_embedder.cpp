@@ -179,12 +179,68 @@ http_embedder::embed_batch(const std::vector<const std::string*>& texts) const {
   return parse(reply.body, texts.size());
 }
 
+// -- connections --------------------------------------------------------------
+
+struct http_embedder::connection {
+  asio::io_context ioc;
+  beast::tcp_stream stream{ioc};
+  beast::flat_buffer buffer;
+  bool connected = false;
+  /// Requests answered on it so far.
+  size_t served = 0;
+};
+
+http_embedder::~http_embedder() = default;
+
+std::unique_ptr<http_embedder::connection> http_embedder::take_idle() const {
+  std::lock_guard<std::mutex> guard{idle_mtx_};
+  if (idle_.empty())
+    return nullptr;
+  auto conn = std::move(idle_.back());
+  idle_.pop_back();
+  return conn;
+}
+
+void http_embedder::give_back(std::unique_ptr<connection> conn) const {
+  if (!conn->connected)
+    return; // the server asked to close it
+  std::lock_guard<std::mutex> guard{idle_mtx_};
+  if (idle_.size() < config_.max_idle)
+    idle_.push_back(std::move(conn));
+}
+
 http_embedder::response http_embedder::post(const std::string& body) const {
+  const auto deadline = std::chrono::steady_clock::now() + config_.timeout;
+  // A reused connection the server closed while it sat idle fails before
+  // any answer: then once more on a new one.
+  if (auto conn = take_idle()) {
+    bool stale = false;
+    try {
+      auto res = exchange(*conn, body, deadline, stale);
+      give_back(std::move(conn));
+      return res;
+    } catch (const embed_error&) {
+      if (!stale)
+        throw;
+    }
+  }
+  auto conn = std::make_unique<connection>();
+  bool stale = false;
+  auto res = exchange(*conn, body, deadline, stale);
+  give_back(std::move(conn));
+  return res;
+}
+
+http_embedder::response
+http_embedder::exchange(connection& conn, const std::string& body,
+                        std::chrono::steady_clock::time_point deadline,
+                        bool& stale) const {
   // Synchronous to the caller, asynchronous inside: Beast's tcp_stream
   // applies its expiry only to asynchronous operations, so each step runs
-  // on a private io_context until it completes or the deadline cancels it.
-  const auto deadline = std::chrono::steady_clock::now() + config_.timeout;
-  asio::io_context ioc;
+  // on the connection's io_context until it completes or the deadline
+  // cancels it. Any failure leaves the connection unusable: the caller
+  // drops it.
+  auto& ioc = conn.ioc;
   auto fail = [&](const std::string& stage, const beast::error_code& ec) {
     const bool timed_out =
         ec == beast::error::timeout || ec == asio::error::operation_aborted;
@@ -196,45 +252,50 @@ http_embedder::response http_embedder::post(const std::string& body) const {
                                : stage + " failed: " + ec.message()),
                       true);
   };
-
-  // -- resolve (no expiry of its own: a timer cancels it) ------------------
-  tcp::resolver resolver(ioc);
-  tcp::resolver::results_type endpoints;
-  beast::error_code ec;
-  {
-    asio::steady_timer timer(ioc, deadline);
-    bool resolved = false;
-    resolver.async_resolve(
-        host_, port_,
-        [&](const beast::error_code& e, tcp::resolver::results_type results) {
-          ec = e;
-          endpoints = std::move(results);
-          resolved = true;
-          timer.cancel();
-        });
-    timer.async_wait([&](const beast::error_code& e) {
-      if (!e && !resolved)
-        resolver.cancel();
-    });
-    ioc.run();
-    if (ec)
-      fail("resolving " + host_, ec);
-  }
-
-  beast::tcp_stream stream(ioc);
+  auto& stream = conn.stream;
   auto step = [&](const std::string& stage, auto start) {
     stream.expires_at(deadline);
     beast::error_code result;
     start([&](const beast::error_code& e, auto&&...) { result = e; });
     ioc.restart();
     ioc.run();
-    if (result)
-      fail(stage, result);
+    return result;
   };
 
-  step("connecting", [&](auto handler) {
-    stream.async_connect(endpoints, std::move(handler));
-  });
+  if (!conn.connected) {
+    // -- resolve (no expiry of its own: a timer cancels it) ----------------
+    tcp::resolver resolver(ioc);
+    tcp::resolver::results_type endpoints;
+    beast::error_code ec;
+    {
+      asio::steady_timer timer(ioc, deadline);
+      bool resolved = false;
+      resolver.async_resolve(
+          host_, port_,
+          [&](const beast::error_code& e, tcp::resolver::results_type results) {
+            ec = e;
+            endpoints = std::move(results);
+            resolved = true;
+            timer.cancel();
+          });
+      timer.async_wait([&](const beast::error_code& e) {
+        if (!e && !resolved)
+          resolver.cancel();
+      });
+      ioc.restart();
+      ioc.run();
+      if (ec)
+        fail("resolving " + host_, ec);
+    }
+    if (auto e = step("connecting", [&](auto handler) {
+          stream.async_connect(endpoints, std::move(handler));
+        }))
+      fail("connecting", e);
+    conn.connected = true;
+    opened_.fetch_add(1);
+    beast::error_code ignored;
+    stream.socket().set_option(tcp::no_delay{true}, ignored);
+  }
 
   http::request<http::string_body> req{http::verb::post, target_, 11};
   req.set(http::field::host, host_ + ":" + port_);
@@ -243,23 +304,34 @@ http_embedder::response http_embedder::post(const std::string& body) const {
   req.set(http::field::accept, "application/json");
   if (!config_.api_key.empty())
     req.set(http::field::authorization, "Bearer " + config_.api_key);
-  req.keep_alive(false);
+  req.keep_alive(true);
   req.body() = body;
   req.prepare_payload();
-  step("sending the request", [&](auto handler) {
-    http::async_write(stream, req, std::move(handler));
-  });
+  const bool reused = conn.served > 0;
+  if (auto e = step("sending the request", [&](auto handler) {
+        http::async_write(stream, req, std::move(handler));
+      })) {
+    stale = reused && e != beast::error::timeout;
+    fail("sending the request", e);
+  }
 
-  beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(max_response_bytes);
-  step("waiting for the response", [&](auto handler) {
-    http::async_read(stream, buffer, parser, std::move(handler));
-  });
-
-  beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  if (auto e = step("waiting for the response", [&](auto handler) {
+        http::async_read(stream, conn.buffer, parser, std::move(handler));
+      })) {
+    // Nothing of an answer came: the server had closed the idle connection.
+    stale = reused && e != beast::error::timeout && !parser.got_some();
+    fail("waiting for the response", e);
+  }
+  ++conn.served;
   auto& res = parser.get();
+  if (!res.keep_alive()) {
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    conn.connected = false;
+    stream.close();
+  }
   return {res.result_int(), std::string(res.reason()), std::move(res.body())};
 }
 

@@ -9,12 +9,22 @@
 /// Plain HTTP only: https:// is refused at construction (put a local
 /// TLS-terminating proxy in front of a remote HTTPS service).
 ///
-/// Threads: `embed` and `dimension` are safe to call concurrently; every
-/// request uses its own connection and io_context on the calling thread and
-/// blocks it for at most `timeout` per batch (resolve, connect, send and
+/// Connections: kept alive (HTTP/1.1) and reused. A request takes an idle
+/// connection from a small pool (at most `max_idle` kept; a new one is
+/// opened when none is idle, so concurrent callers each have their own) and
+/// gives it back after a complete answer that did not ask to close. A
+/// request on a reused connection that fails before any byte of the answer
+/// arrived (the server closed it while it was idle) is sent once more on a
+/// new connection; embedding is idempotent. Other failures close the
+/// connection and are reported as below.
+///
+/// Threads: `embed` and `dimension` are safe to call concurrently; a
+/// request runs on the calling thread, on its connection's own io_context,
+/// and blocks it for at most `timeout` per batch (resolve, connect, send and
 /// receive together). Call it from worker threads, never from the shared
 /// scheduler.
-/// Ownership: holds only its configuration and the learned dimension.
+/// Ownership: holds its configuration, the learned dimension and the idle
+/// connections (closed with it).
 /// Failure: the constructor throws std::invalid_argument naming the
 /// configuration key (embedder.url, embedder.model, …). `embed` throws
 /// `embed_error`: retryable for resolve/connect failures, timeouts, a
@@ -26,6 +36,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -48,12 +60,17 @@ struct http_embedder_config {
   /// Texts per request; longer inputs are sent in several requests
   /// (embedder.max_batch).
   size_t max_batch = 64;
+  /// Idle keep-alive connections kept for the next requests.
+  size_t max_idle = 16;
 };
 
 class http_embedder final : public embedder {
  public:
   /// Validates `config` and parses the URL; makes no request.
   explicit http_embedder(http_embedder_config config);
+  ~http_embedder() override;
+  http_embedder(const http_embedder&) = delete;
+  http_embedder& operator=(const http_embedder&) = delete;
 
   std::string model() const override;
 
@@ -70,6 +87,9 @@ class http_embedder final : public embedder {
   /// "http://host:port/…/v1/embeddings", as used in error messages.
   const std::string& endpoint() const noexcept { return endpoint_; }
 
+  /// Connections opened so far (for tests and logs).
+  size_t connections_opened() const noexcept { return opened_.load(); }
+
  private:
   struct response {
     unsigned status = 0;
@@ -77,11 +97,22 @@ class http_embedder final : public embedder {
     std::string body;
   };
 
+  /// One keep-alive connection with its io_context (http_embedder.cpp).
+  struct connection;
+
   std::vector<std::vector<float>>
   embed_batch(const std::vector<const std::string*>& texts) const;
 
   response post(const std::string& body) const;
 
+  /// One attempt on `conn` (connected first when new); throws embed_error.
+  /// `stale` is set when it failed before any byte of an answer arrived.
+  response exchange(connection& conn, const std::string& body,
+                    std::chrono::steady_clock::time_point deadline,
+                    bool& stale) const;
+
+  std::unique_ptr<connection> take_idle() const;
+  void give_back(std::unique_ptr<connection> conn) const;
   std::vector<std::vector<float>> parse(const std::string& body,
                                         size_t expected) const;
 
@@ -91,6 +122,9 @@ class http_embedder final : public embedder {
   std::string target_;
   std::string endpoint_;
   mutable std::atomic<size_t> dimension_;
+  mutable std::atomic<size_t> opened_{0};
+  mutable std::mutex idle_mtx_;
+  mutable std::vector<std::unique_ptr<connection>> idle_;
 };
 
 } // namespace distiller::documents

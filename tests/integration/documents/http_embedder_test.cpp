@@ -54,9 +54,11 @@ std::vector<float> expected_vector(const std::string& text) {
 }
 
 /// An OpenAI-compatible /v1/embeddings endpoint on 127.0.0.1, port 0, one
-/// thread per connection. It checks the method, path, content type, bearer
-/// token and body like the real service (401/404/400 otherwise), answers
-/// deterministic vectors in reverse order, and can be told to misbehave.
+/// thread per connection, serving requests on a connection while they ask
+/// for keep-alive and counting the connections it accepted. It checks the
+/// method, path, content type, bearer token and body like the real service
+/// (401/404/400 otherwise), answers deterministic vectors in reverse order,
+/// and can be told to misbehave.
 class fake_server {
  public:
   enum class mode {
@@ -69,7 +71,12 @@ class fake_server {
     mixed_dimensions,
     huge_error,
     hang,
-    close
+    close,
+    /// Answers with "Connection: close" and closes.
+    close_after_answer,
+    /// Answers as if keeping the connection, then closes it (an idle
+    /// timeout on the server's side).
+    drop_after_answer
   };
 
   struct request_seen {
@@ -116,6 +123,12 @@ class fake_server {
     return requests_;
   }
 
+  /// Connections accepted so far.
+  size_t connections() const {
+    std::lock_guard guard(mtx_);
+    return connections_.size();
+  }
+
  private:
   void accept_loop() {
     for (;;) {
@@ -134,24 +147,32 @@ class fake_server {
 
   void serve(tcp::socket socket) {
     beast::flat_buffer buffer;
-    http::request<http::string_body> req;
     beast::error_code ec;
-    http::read(socket, buffer, req, ec);
-    if (ec)
-      return;
-    http::response<http::string_body> res{http::status::ok, req.version()};
-    res.set(http::field::content_type, "application/json");
-    res.body() = answer(req, res);
-    if (mode_ == mode::hang) {
-      std::unique_lock lock(mtx_);
-      cv_.wait_for(lock, 30s, [&] { return stopping_; });
-      return;
+    for (;;) {
+      http::request<http::string_body> req;
+      http::read(socket, buffer, req, ec);
+      if (ec)
+        return;                    // the client closed it (or sent garbage)
+      const auto m = mode_.load(); // for this request, whatever comes next
+      http::response<http::string_body> res{http::status::ok, req.version()};
+      res.set(http::field::content_type, "application/json");
+      res.body() = answer(req, res);
+      if (m == mode::hang) {
+        std::unique_lock lock(mtx_);
+        cv_.wait_for(lock, 30s, [&] { return stopping_; });
+        return;
+      }
+      if (m == mode::close)
+        return; // drops the connection without a word
+      bool keep = req.keep_alive() && m != mode::close_after_answer;
+      res.keep_alive(keep);
+      res.prepare_payload();
+      http::write(socket, res, ec);
+      if (ec || !keep || m == mode::drop_after_answer) {
+        socket.shutdown(tcp::socket::shutdown_both, ec);
+        return;
+      }
     }
-    if (mode_ == mode::close)
-      return; // drops the connection without a word
-    res.prepare_payload();
-    http::write(socket, res, ec);
-    socket.shutdown(tcp::socket::shutdown_both, ec);
   }
 
   std::string answer(const http::request<http::string_body>& req,
@@ -479,6 +500,72 @@ TEST(http_embedder, a_dropped_connection_is_retryable) {
   auto err = error_of([&] { e.embed({"x"}); });
   EXPECT_TRUE(err.retryable());
   EXPECT_THAT(err.what(), HasSubstr("waiting for the response failed"));
+}
+
+// -- keep-alive ---------------------------------------------------------------
+
+TEST(http_embedder, requests_reuse_one_kept_alive_connection) {
+  fake_server server;
+  http_embedder e(config_for(server));
+  for (int i = 0; i < 5; ++i)
+    ASSERT_EQ(e.embed({"text " + std::to_string(i)}).size(), 1u);
+  EXPECT_EQ(server.requests().size(), 5u);
+  EXPECT_EQ(server.connections(), 1u);
+  EXPECT_EQ(e.connections_opened(), 1u);
+}
+
+TEST(http_embedder, concurrent_callers_each_get_a_connection_then_share) {
+  fake_server server;
+  http_embedder e(config_for(server));
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i)
+        if (e.embed(
+                 {"thread " + std::to_string(t) + " text " + std::to_string(i)})
+                .size() != 1)
+          ++failures;
+    });
+  for (auto& t : threads)
+    t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(server.requests().size(), 40u);
+  // At most one connection per concurrent caller, not one per request.
+  EXPECT_LE(server.connections(), 4u);
+  EXPECT_GE(server.connections(), 1u);
+  auto before = server.connections();
+  e.embed({"after the burst"});
+  EXPECT_EQ(server.connections(), before);
+}
+
+TEST(http_embedder, a_server_that_closes_gets_a_new_connection_each_time) {
+  fake_server server;
+  http_embedder e(config_for(server));
+  server.set_mode(fake_server::mode::close_after_answer);
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(e.embed({"text " + std::to_string(i)}).size(), 1u);
+  EXPECT_EQ(server.requests().size(), 3u);
+  EXPECT_EQ(server.connections(), 3u);
+}
+
+TEST(http_embedder, an_idle_connection_the_server_dropped_is_replaced) {
+  fake_server server;
+  http_embedder e(config_for(server));
+  server.set_mode(fake_server::mode::drop_after_answer);
+  ASSERT_EQ(e.embed({"first"}).size(), 1u);
+  // The server has closed the connection the embedder kept: the next
+  // request fails on it before any answer and goes out again on a new one.
+  ASSERT_TRUE(dt::wait_until([&] { return server.connections() == 1; }, 5s));
+  ASSERT_EQ(e.embed({"second"}).size(), 1u);
+  ASSERT_EQ(e.embed({"third"}).size(), 1u);
+  EXPECT_EQ(server.requests().size(), 3u); // none answered twice
+  EXPECT_EQ(server.connections(), 3u);
+  // Back to a well-behaved server: the last connection stays.
+  server.set_mode(fake_server::mode::ok);
+  e.embed({"fourth"}); // on a fresh one (the third was dropped)
+  e.embed({"fifth"});
+  EXPECT_EQ(server.connections(), 4u);
 }
 
 TEST(http_embedder, a_refused_connection_is_retryable) {
