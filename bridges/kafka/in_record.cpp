@@ -48,9 +48,13 @@ bool is_permanent(const caf::error& err) noexcept {
 void add_record_error_category(caf::actor_system_config& cfg) {
   cfg.add_error_category(caf::atom("record"), [](uint8_t code, caf::atom_value,
                                                  const caf::message& ctx) {
+    // "record: permanent: unknown job job-4"; CAF's own rendering of the
+    // context would read (("unknown job job-4")).
     auto text = "record: " + to_string(static_cast<record_errc>(code));
-    if (!ctx.empty())
-      text += " (" + caf::to_string(ctx) + ")";
+    for (size_t i = 0; i < ctx.size(); ++i)
+      text += (i == 0 ? ": " : "; ") + (ctx.match_element<std::string>(i)
+                                            ? ctx.get_as<std::string>(i)
+                                            : ctx.cvals()->stringify(i));
     return text;
   });
 }

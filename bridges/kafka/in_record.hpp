@@ -102,7 +102,7 @@ std::string to_string(record_errc x);
 /// True if `err` is a `record_errc` (no retry, dead-letter at once).
 bool is_permanent(const caf::error& err) noexcept;
 
-/// Teaches `cfg` to render record errors as "record: undecodable (…)".
+/// Teaches `cfg` to render record errors as "record: undecodable: <why>".
 void add_record_error_category(caf::actor_system_config& cfg);
 
 } // namespace distiller::kafka

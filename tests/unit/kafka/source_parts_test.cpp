@@ -247,6 +247,22 @@ TEST(InRecord, RoundTripsThroughCafSerialization) {
   EXPECT_FALSE(is_permanent(caf::error{}));
 }
 
+TEST(InRecord, RecordErrorsRenderTheirReasonPlainly) {
+  // The dead-letter log line and x-error header once read
+  // `record: permanent (("unknown job job-4"))`.
+  caf::actor_system_config cfg;
+  add_record_error_category(cfg);
+  caf::actor_system sys{cfg};
+  EXPECT_EQ(sys.render(caf::make_error(record_errc::permanent,
+                                       std::string{"unknown job job-4"})),
+            "record: permanent: unknown job job-4");
+  EXPECT_EQ(sys.render(caf::make_error(record_errc::undecodable)),
+            "record: undecodable");
+  EXPECT_EQ(sys.render(caf::make_error(record_errc::undecodable,
+                                       std::string{"bad JSON"}, 3)),
+            "record: undecodable: bad JSON; 3");
+}
+
 // -- record_chunk_pool, record_batch
 // ---------------------------------------------------
 
