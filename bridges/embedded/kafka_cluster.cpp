@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <stdexcept>
 #include <system_error>
 #include <variant>
@@ -100,12 +101,33 @@ bool kafka_cluster::create_topic(const std::string& name, int partitions,
 }
 
 void kafka_cluster::create_topics(const kafka::catalog& c) {
-  for (auto& t : c.topics) {
-    auto created = create_topic(t.name, t.partitions, t.replication);
-    log::info(created ? "topic_created" : "topic_exists",
-              {{"topic", t.name},
-               {"partitions", t.partitions},
-               {"replication", std::min(t.replication, brokers_)}});
+  std::vector<std::pair<const kafka::topic_spec*, bool>> done;
+  for (auto& t : c.topics)
+    done.emplace_back(&t, create_topic(t.name, t.partitions, t.replication));
+  // The mock places every partition on every broker, whatever the catalog
+  // asks: log the replication the cluster reports (what `distiller topics
+  // describe` shows), and the catalog's when it differs.
+  std::optional<kafka::cluster_metadata> md;
+  if (!done.empty()) {
+    auto got = kafka::fetch_metadata(bootstrap_, "distiller-embedded-kafka",
+                                     std::chrono::seconds{5});
+    if (auto* ok = std::get_if<kafka::cluster_metadata>(&got))
+      md = std::move(*ok);
+  }
+  for (auto& [t, created] : done) {
+    const kafka::topic_metadata* seen = md ? md->find(t->name) : nullptr;
+    int replication =
+        seen ? seen->replication : std::min(t->replication, brokers_);
+    auto event = created ? "topic_created" : "topic_exists";
+    if (replication == t->replication)
+      log::info(event, {{"topic", t->name},
+                        {"partitions", t->partitions},
+                        {"replication", replication}});
+    else
+      log::info(event, {{"topic", t->name},
+                        {"partitions", t->partitions},
+                        {"replication", replication},
+                        {"catalog_replication", t->replication}});
   }
 }
 

@@ -55,7 +55,9 @@ class kafka_cluster {
   bool create_topic(const std::string& name, int partitions, int replication);
 
   /// Creates every topic of the catalog, logging event=topic_created (or
-  /// topic_exists) topic=… partitions=… replication=….
+  /// topic_exists) topic=… partitions=… replication=… — the replica count
+  /// the cluster reports, with catalog_replication=… when the catalog asked
+  /// for another (the mock puts every partition on every broker).
   void create_topics(const kafka::catalog& c);
 
   /// Writes `bootstrap()` and a newline to `path` atomically (a temporary file

@@ -156,6 +156,13 @@ TEST(embedded_kafka, creates_the_catalogs_topics_with_its_partition_counts) {
   EXPECT_TRUE(kafka::missing_topics(c, md).empty());
   EXPECT_TRUE(logs.contains("event=topic_created topic=chunk-processing "
                             "partitions=12"));
+  // The log says the replication `topics describe` shows (the cluster's),
+  // not the catalog's (issue 15: "replication 1" in the log, 3 in tools).
+  auto chunks = md.find("chunk-processing");
+  ASSERT_NE(chunks, nullptr);
+  EXPECT_TRUE(logs.contains("topic=chunk-processing partitions=12 "
+                            "replication=" +
+                            std::to_string(chunks->replication)));
   // Applying the catalog again changes nothing.
   cluster.create_topics(c);
   EXPECT_TRUE(logs.contains("event=topic_exists topic=chunk-processing"));
