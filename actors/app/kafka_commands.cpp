@@ -348,6 +348,12 @@ kafka_commands::kafka_commands(CLI::App& app, config_flags& flags)
   x.e2e = client_cmd(*x.kafka, "e2e",
                      "End-to-end check: create a topic, produce, consume, "
                      "commit, verify, clean up (seed 004)");
+  // Unlike the other tools, e2e needs no node: without --brokers it runs
+  // against a cluster of its own.
+  x.e2e->get_option("--brokers")
+      ->description("Kafka bootstrap servers; omit to start an in-process "
+                    "embedded cluster for the run (or pass --use-node for the "
+                    "running node's)");
   x.e2e->add_option("--partitions", x.eo.partitions, "Partitions")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
