@@ -174,6 +174,11 @@ caf::error handle_ingest(pipeline_state& st, const kafka::in_record& rec) {
                         static_cast<int>(p.token_count),
                         std::string{section_at(doc, p.offset)}});
     auto rows = st.store->store_chunks(id, inputs);
+    // Announced before the chunk records exist, so `embedding` goes out with
+    // processed_chunks 0 and every embedder's count after it (docs:
+    // job-updates, one record per state change).
+    if (auto now = st.store->job(id))
+      st.announce(*now);
     std::vector<kafka::out_record> out;
     out.reserve(rows.size());
     for (auto& row : rows) {
@@ -194,8 +199,6 @@ caf::error handle_ingest(pipeline_state& st, const kafka::in_record& rec) {
                               {"chunks", rows.size()},
                               {"chars", text.size()},
                               {"trace_id", req.trace_id}});
-    if (auto now = st.store->job(id))
-      st.announce(*now);
     return {};
   } catch (const store_error& e) {
     if (!e.retryable())

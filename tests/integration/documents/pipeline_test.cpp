@@ -8,6 +8,10 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include <algorithm>
+#include <map>
+#include <numeric>
+
 #include <pqxx/pqxx>
 
 #include "actors/documents/pipeline.hpp"
@@ -15,6 +19,7 @@
 #include "bridges/embedded/kafka_cluster.hpp"
 #include "runtime/inspect/registry.hpp"
 #include "tests/support/document_client.hpp"
+#include "tests/support/kafka_reader.hpp"
 #include "tests/support/testing.hpp"
 
 namespace {
@@ -114,6 +119,42 @@ TEST_F(pipeline_node, upload_while_kafka_is_down_completes_when_it_returns) {
   EXPECT_EQ(final.at("status"), "completed") << json::serialize(final);
   EXPECT_EQ(final.at("processed_chunks"), final.at("total_chunks"));
   EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL"), 0);
+}
+
+TEST_F(pipeline_node, job_updates_carry_one_record_per_state_change) {
+  // docs/document-pipeline.md: processing, chunking, embedding at 0, one
+  // record per counted chunk, completed; no pending record (issue 15 found
+  // none, and a count announced twice).
+  start();
+  dt::document_client api{n->http_port()};
+  auto job = api.upload_ok("updates.txt", long_text(60));
+  auto final = api.wait_final(job);
+  ASSERT_TRUE(final.is_object());
+  ASSERT_EQ(final.at("status"), "completed") << json::serialize(final);
+  auto total = final.at("total_chunks").as_int64();
+  ASSERT_GT(total, 2);
+  auto expected = static_cast<size_t>(3 + total);
+  // One more than expected, so an extra record has its chance to arrive.
+  auto records =
+      dt::read_back(n->kafka_bootstrap(), "job-updates", 6, expected + 1, 5s);
+  std::map<std::string, std::vector<int64_t>> counts; // status -> processed
+  for (auto& r : records) {
+    ASSERT_EQ(r.key, job);
+    auto v = json::parse(r.value).as_object();
+    counts[std::string{v.at("status").as_string()}].push_back(
+        v.at("processed_chunks").as_int64());
+  }
+  EXPECT_EQ(records.size(), expected);
+  EXPECT_EQ(counts.count("pending"), 0u);
+  EXPECT_EQ(counts["processing"], std::vector<int64_t>{0});
+  EXPECT_EQ(counts["chunking"], std::vector<int64_t>{0});
+  EXPECT_EQ(counts["completed"], std::vector<int64_t>{total});
+  auto embedding = counts["embedding"];
+  std::sort(embedding.begin(), embedding.end());
+  std::vector<int64_t> each(static_cast<size_t>(total));
+  std::iota(each.begin(), each.end(), 0);
+  EXPECT_EQ(embedding, each)
+      << "one embedding record per count 0.." << total - 1;
 }
 
 TEST_F(pipeline_node, killed_embedders_restart_and_the_job_counts_once) {
