@@ -12,7 +12,7 @@ void declare(config::schema& s, cluster_config& c, shell_config& sh) {
                  milliseconds{100},
                  "A member whose heartbeat is older than this is "
                  "unreachable.");
-  s.add_duration("cluster.down_after", c.down_after, milliseconds{100},
+  s.add_duration("cluster.down_after", c.down_after, milliseconds{200},
                  "A member whose heartbeat is older than this is down.");
   s.add_string("cluster.host", c.host,
                "Address of the cluster port (CAF middleman); loopback unless "

@@ -362,6 +362,9 @@ void schema::alias_env(const std::string& key, std::string env_var,
                        std::string unit) {
   for (auto& o : options_)
     if (o.key == key) {
+      if (env_var == env_name(key))
+        throw std::logic_error("alias of " + key + " is its own variable " +
+                               env_var);
       o.env_aliases.push_back(std::move(env_var));
       o.env_alias_units.push_back(std::move(unit));
       return;

@@ -319,6 +319,17 @@ TEST(ConfigSchema, EnvironmentNames) {
             "DISTILLER_HTTP_MAX_BODY_BYTES");
 }
 
+TEST(ConfigSchema, AnAliasIsAnotherVariable) {
+  // docs/configuration.md once listed DISTILLER_EMBEDDER_API_KEY twice.
+  fixture f;
+  EXPECT_THROW(
+      f.schema.alias_env("embedder.api_key", "DISTILLER_EMBEDDER_API_KEY"),
+      std::logic_error);
+  for (auto& o : f.schema.options())
+    for (auto& alias : o.env_aliases)
+      EXPECT_NE(alias, config::schema::env_name(o.key)) << o.key;
+}
+
 TEST(ConfigSchema, RenderedTomlRoundTrips) {
   fixture f;
   config::load_flags(f.schema, {{"node.roles", "api,index"},
