@@ -601,6 +601,7 @@ def commands_test(args):
                 runner.failures.append(str(e))
                 print(f"  ✗ {e}")
         runner.failures += check_error_codes(args.source, node)
+        runner.failures += check_links_and_paths(args.source, ws, node)
         code = node.stop()
         if code != 0:
             runner.failures.append(f"Ctrl-C: the node exited with {code}, "
@@ -631,6 +632,60 @@ def commands_test(args):
             print(f"workspace kept: {ws}")
         else:
             shutil.rmtree(ws, ignore_errors=True)
+
+
+# -- what the docs say around the blocks -------------------------------------
+
+NODE_URL = re.compile(r"<(http://127\.0\.0\.1:8000(/[^>\s]*))>")
+DATA_ROW = re.compile(r"^\| `(var/[^`]*)` \|")
+LAYOUT_ROW = re.compile(r"^\| `([a-z][a-z0-9_.-]*/)` \|")
+
+
+def check_links_and_paths(source, ws, node):
+    """README's and the docs' links to the node answer 200; the data
+    directory holds what operations.md's table lists; README's layout
+    table names folders that exist, and its scripts/ row the scripts."""
+    failures, links, paths = [], 0, 0
+    for rel in doc_files(source):
+        text = open(os.path.join(source, rel), encoding="utf-8").read()
+        for full, path in sorted(set(NODE_URL.findall(text))):
+            links += 1
+            try:
+                with urllib.request.urlopen(node.url(path), timeout=10) as r:
+                    if r.status != 200:
+                        failures.append(f"{rel}: {full} answers {r.status}")
+            except (urllib.error.URLError, OSError) as e:
+                failures.append(f"{rel}: {full}: {e}")
+    ops = open(os.path.join(source, "docs/operations.md"), encoding="utf-8")
+    for line in ops:
+        m = DATA_ROW.match(line)
+        if m:
+            paths += 1
+            if not os.path.exists(os.path.join(ws, m.group(1))):
+                failures.append(f"docs/operations.md: {m.group(1)} is not "
+                                "in the data directory of a running node")
+    readme = open(os.path.join(source, "README.md"), encoding="utf-8").read()
+    for line in readme.split("\n"):
+        m = LAYOUT_ROW.match(line)
+        if not m:
+            continue
+        paths += 1
+        if not os.path.isdir(os.path.join(source, m.group(1))):
+            failures.append(f"README.md: the layout lists {m.group(1)}, "
+                            "which does not exist")
+        if m.group(1) == "scripts/":
+            for name in re.findall(r"`([a-z][a-z0-9-]*)`", line)[1:]:
+                if not os.path.exists(os.path.join(source, "scripts", name)):
+                    failures.append(f"README.md: scripts/{name} does not "
+                                    "exist")
+        for sub in re.findall(r"`([a-z][a-z0-9_]*/)`", line.split("|")[2]):
+            if m.group(1) in ("tests/", "actors/") and not os.path.isdir(
+                    os.path.join(source, m.group(1), sub)):
+                failures.append(f"README.md: {m.group(1)}{sub} does not "
+                                "exist")
+    print(f"{links} links to the node answered, {paths} documented paths "
+          "checked")
+    return failures
 
 
 # -- error codes: docs vs /openapi.json ---------------------------------------

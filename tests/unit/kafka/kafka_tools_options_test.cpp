@@ -239,3 +239,19 @@ TEST(kafka_tools_values, consumer_summarizes_seed_documents) {
   auto json = summarize_value(R"({"a":1})");
   EXPECT_EQ(json[0], R"(Value: {"a":1} (7 bytes))");
 }
+
+TEST(kafka_tools_values, consume_throughput_leaves_out_idle_time) {
+  // Issue 15: 0.74 msg/s after a wait, counting the idle time before the
+  // first record and after the last one.
+  consume_summary s;
+  s.processed = 5;
+  s.seconds = 6.66;       // the whole run, waits included
+  s.active_seconds = 0.5; // first record to last
+  EXPECT_DOUBLE_EQ(s.messages_per_second(), 10.0);
+  // One record has no window of its own: the whole run it is.
+  s.processed = 1;
+  s.active_seconds = 0;
+  EXPECT_DOUBLE_EQ(s.messages_per_second(), 1 / 6.66);
+  consume_summary none;
+  EXPECT_EQ(none.messages_per_second(), 0);
+}
