@@ -90,9 +90,11 @@ http::response change_answer(merged m, const std::string& what) {
                      : status == 404 ? "not_found"
                                      : "unavailable";
   std::string detail = what + ": ";
-  for (auto& e : m.errors)
-    detail += std::string{e.at("node").as_string()} + ": " +
-              std::string{e.at("detail").as_string()} + "; ";
+  for (size_t i = 0; i < m.errors.size(); ++i) {
+    auto& e = m.errors[i].as_object();
+    detail += (i == 0 ? "" : "; ") + std::string{e.at("node").as_string()} +
+              ": " + std::string{e.at("detail").as_string()};
+  }
   auto r = http::response::error(status, code, detail);
   r.body = json::serialize(json::object{
       {"error", code}, {"detail", detail}, {"errors", std::move(m.errors)}});
