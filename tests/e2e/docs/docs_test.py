@@ -1022,6 +1022,8 @@ def main():
                    help="keep the workspace (commands)")
     args = p.parse_args()
     args.distiller = os.path.abspath(args.distiller)
+    # ctest's timeout: clean up (node, PostgreSQL, workspace) on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(124))
     try:
         return commands_test(args) if args.what == "commands" \
             else config_test(args)
