@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 
+#include "actors/app/auth_command.hpp"
 #include "actors/documents/search/evaluation.hpp"
 #include "actors/shell/api_client.hpp"
 
@@ -23,6 +24,7 @@ struct eval_command::impl {
   int top_k = 5;
   bool as_json = false;
   int timeout_ms = 30000;
+  std::string token;
 };
 
 eval_command::eval_command(CLI::App& app) : impl_(std::make_unique<impl>()) {
@@ -43,6 +45,9 @@ eval_command::eval_command(CLI::App& app) : impl_(std::make_unique<impl>()) {
   r->add_flag("--json", impl_->as_json,
               "Print the result as JSON (per question and summary)");
   r->add_option("--timeout-ms", impl_->timeout_ms, "Per question");
+  r->add_option("--token", impl_->token,
+                "API token for a node that requires one (default: "
+                "$DISTILLER_TOKEN)");
   impl_->retrieval = r;
 }
 
@@ -79,6 +84,7 @@ int eval_command::run() {
   try {
     client = std::make_unique<shell::api_client>(
         o.target, std::chrono::milliseconds{o.timeout_ms});
+    client->set_token(token_or_env(o.token));
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "distiller eval: --target: %s\n", e.what());
     return 2;

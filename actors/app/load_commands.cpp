@@ -1,5 +1,7 @@
 #include "actors/app/load_commands.hpp"
 
+#include "actors/app/auth_command.hpp"
+
 #include <signal.h>
 
 #include <atomic>
@@ -87,6 +89,9 @@ struct load_commands::impl {
       cmd.add_option("--target", o.target,
                      "The node: http://HOST:PORT (default: the local node of "
                      "<data-dir>/node.json)");
+      cmd.add_option("--token", o.token,
+                     "API token for a node that requires one (default: "
+                     "$DISTILLER_TOKEN)");
     }
     cmd.add_option("--allow-host", o.allow_hosts,
                    "Allow this non-loopback host in --target/--brokers "
@@ -257,8 +262,11 @@ int load_commands::run(const node::node_config& cfg) {
       for (auto& r : opt->results()) {
         if (opt->get_name().empty() || opt->get_name() == "--help")
           continue;
-        o.argv.push_back(opt->get_name() + "=" + r);
+        // The report is shared: it names a token, never shows it.
+        o.argv.push_back(opt->get_name() + "=" +
+                         (opt->get_name() == "--token" ? "***" : r));
       }
+    o.token = token_or_env(o.token);
     install_load_handlers();
     return load::run_load(o, cfg.kafka, cfg.runtime.node.data_dir, std::cout,
                           &load_stop);

@@ -10,6 +10,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "actors/app/auth_command.hpp"
 #include "actors/app/cli_config.hpp"
 #include "actors/app/eval_command.hpp"
 #include "actors/app/kafka_commands.hpp"
@@ -92,6 +93,9 @@ int main(int argc, char** argv) {
                       "Print every answer as the API's JSON");
   shell_cmd->add_option("--timeout-ms", shell_opts.timeout_ms,
                         "Per request (default 10000)");
+  shell_cmd->add_option("--token", shell_opts.token,
+                        "API token for a node that requires one (default: "
+                        "$DISTILLER_TOKEN)");
   std::string shell_data_dir = "var";
   shell_cmd->add_option("--data-dir", shell_data_dir,
                         "Where to look for node.json when --node is not "
@@ -100,6 +104,7 @@ int main(int argc, char** argv) {
   auto kafka_tools = distiller::app::add_kafka_commands(app, flags);
   auto load_tools = distiller::app::add_load_commands(app, flags);
   distiller::app::eval_command eval_tool{app};
+  distiller::app::auth_command auth_tool{app};
 
   try {
     app.parse(argc, argv);
@@ -109,9 +114,12 @@ int main(int argc, char** argv) {
 
   if (eval_tool.parsed())
     return eval_tool.run();
+  if (auth_tool.parsed())
+    return auth_tool.run();
 
   if (shell_cmd->parsed()) {
     shell_opts.command_given = shell_cmd->count("-c") > 0;
+    shell_opts.token = distiller::app::token_or_env(shell_opts.token);
     if (shell_opts.node.empty())
       shell_opts.node = shell::node_from_data_dir(shell_data_dir);
     // shell.history's variable (the shell reads no configuration file).

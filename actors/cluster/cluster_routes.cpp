@@ -409,7 +409,8 @@ std::shared_ptr<void> add_cluster_routes(http::router& r,
                         answers.end());
                   return change_answer(merge(answers), w);
                 });
-          });
+          },
+          {.access = http::access_level::admin});
     if (st->deps.api_docs)
       st->deps.api_docs->describe(bhttp::verb::post, path,
                                   op(change_op, summary));

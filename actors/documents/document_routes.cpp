@@ -578,7 +578,8 @@ void add_document_routes(http::router& r,
                   return http::response::json(200, answer_json(a));
                 }));
           });
-        });
+        },
+        {.access = http::access_level::read});
 
   if (cfg->api_docs)
     describe_document_routes(*cfg->api_docs, *cfg);

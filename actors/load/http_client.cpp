@@ -66,6 +66,8 @@ class http_pool::connection
     req_.version(11);
     req_.set(http::field::host, host_header(pool_->target_));
     req_.set(http::field::user_agent, user_agent);
+    if (!pool_->target_.token.empty())
+      req_.set(http::field::authorization, "Bearer " + pool_->target_.token);
     if (!r.content_type.empty())
       req_.set(http::field::content_type, r.content_type);
     for (auto& [k, v] : r.headers)
@@ -309,6 +311,8 @@ void sse_client::start() {
   s.req.version(11);
   s.req.set(http::field::host, host_header(s.target));
   s.req.set(http::field::user_agent, user_agent);
+  if (!s.target.token.empty())
+    s.req.set(http::field::authorization, "Bearer " + s.target.token);
   s.req.set(http::field::accept, "text/event-stream");
   s.req.set(http::field::cache_control, "no-cache");
   if (!s.last_id.empty())

@@ -193,6 +193,7 @@ int run_load(const load_options& in, const kafka::kafka_config& kafka_cfg,
     auto target =
         o.target.empty() ? node_target(data_dir) : parse_target(o.target);
     check_host_allowed(target.host, o.allow_hosts, "--target");
+    target.token = o.token;
     std::unique_ptr<http_workload> w;
     if (o.command == "docs") {
       docs_options d;

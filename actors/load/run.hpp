@@ -27,6 +27,8 @@ struct load_options {
   // -- where
   std::string target;
   std::vector<std::string> allow_hosts;
+  /// The API token (auth.tokens) of a node that requires one.
+  std::string token;
 
   // -- how long and how hard (0 / empty: the command's default)
   double duration_s = 0;

@@ -20,6 +20,8 @@ class usage_error : public std::runtime_error {
 struct http_target {
   std::string host;
   uint16_t port = 80;
+  /// The API token sent as `Authorization: Bearer` (empty: none).
+  std::string token = {};
 
   /// "http://host:port" ([::1] bracketed).
   std::string url() const;

@@ -777,6 +777,13 @@ int run(node_config cfg, bool banner) {
     std::string kafka = n.kafka_bootstrap();
     if (c.kafka.brokers.empty())
       kafka += " (embedded; bootstrap in " + c.kafka.bootstrap_file + ")";
+    auto tokens = std::to_string(c.http.auth.tokens.size()) + " token" +
+                  (c.http.auth.tokens.size() == 1 ? "" : "s");
+    std::string auth =
+        http::auth_required(c.http)
+            ? "API token required (" + tokens + " in auth.tokens)"
+            : "API token optional on loopback (" + tokens +
+                  "; auth.required = true to require one)";
     std::printf("\nDistiller node '%s' is up.\n"
                 "  web page   %s/\n"
                 "  API docs   %s/docs\n"
@@ -785,10 +792,11 @@ int run(node_config cfg, bool banner) {
                 "  inspect    %s/inspect\n"
                 "  kafka      %s\n"
                 "  postgres   %s\n"
+                "  auth       %s\n"
                 "Press Ctrl-C to stop.\n\n",
                 c.runtime.node.name.c_str(), base.c_str(), base.c_str(),
                 base.c_str(), base.c_str(), base.c_str(), kafka.c_str(),
-                postgres::redact_dsn(n.pg_dsn()).c_str());
+                postgres::redact_dsn(n.pg_dsn()).c_str(), auth.c_str());
     std::fflush(stdout);
   }
   n.wait();

@@ -16,7 +16,7 @@ void declare(config::schema& s, node_config& cfg) {
   cluster::declare(s, cfg.cluster, cfg.shell);
   // Credentials: `config show` masks them.
   for (auto* key : {"postgres.dsn", "embedder.api_key", "agents.chat_api_key",
-                    "cluster.secret"})
+                    "cluster.secret", "auth.tokens"})
     s.mark_secret(key);
 }
 
@@ -61,6 +61,7 @@ void validate(const node_config& cfg) {
   documents::validate(cfg.documents);
   thoughts::validate(cfg.thoughts);
   kafka::validate(cfg.kafka);
+  http::validate(cfg.http);
   cluster::validate(cfg.cluster);
 }
 

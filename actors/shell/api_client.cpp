@@ -64,6 +64,8 @@ api_answer api_client::request(bool post, const std::string& target,
       post ? bhttp::verb::post : bhttp::verb::get, target, 11};
   req.set(bhttp::field::host, address());
   req.set(bhttp::field::user_agent, "distiller-shell");
+  if (!token_.empty())
+    req.set(bhttp::field::authorization, "Bearer " + token_);
   req.set(bhttp::field::accept, "application/json");
   if (post) {
     req.set(bhttp::field::content_type, "application/json");

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 /// The inspection shell's way to a node: one blocking HTTP/1.1 request at a
 /// time to the node's API (the /cluster routes, docs/cluster.md), each
@@ -33,6 +34,10 @@ class api_client {
   api_answer get(const std::string& target) const;
   api_answer post(const std::string& target, const std::string& json) const;
 
+  /// Sends `token` as `Authorization: Bearer` with every request (empty:
+  /// none).
+  void set_token(std::string token) { token_ = std::move(token); }
+
   const std::string& host() const noexcept { return host_; }
   uint16_t port() const noexcept { return port_; }
   /// "HOST:PORT", for messages.
@@ -45,6 +50,7 @@ class api_client {
   std::string host_;
   uint16_t port_ = 0;
   std::chrono::milliseconds timeout_;
+  std::string token_;
 };
 
 /// `s` with every byte outside [A-Za-z0-9-._~] percent-encoded (a path

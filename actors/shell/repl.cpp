@@ -97,6 +97,7 @@ int run_shell(const shell_options& opts) {
   try {
     client = std::make_unique<api_client>(
         opts.node, std::chrono::milliseconds{opts.timeout_ms});
+    client->set_token(opts.token);
   } catch (const std::invalid_argument& e) {
     std::cerr << "distiller shell: " << e.what() << "\n";
     return usage;

@@ -20,6 +20,8 @@ struct shell_options {
   std::string history_file;
   /// Per request.
   int timeout_ms = 10000;
+  /// The API token (auth.tokens) sent with every request; empty: none.
+  std::string token;
 };
 
 /// The HTTP address in `data_dir`/node.json (written by a running node),

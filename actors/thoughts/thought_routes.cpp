@@ -49,6 +49,13 @@ http::response bad_user(const std::string& text) {
       "user_id must be a UUID (8-4-4-4-12 hex digits), not '" + text + "'");
 }
 
+/// A user token asking for another user's thoughts.
+http::response other_user(const http::principal& caller) {
+  return http::response::error(403, "forbidden",
+                               "this API token is for user " + caller.user_id +
+                                   " and may use only that user's thoughts");
+}
+
 http::response no_service() {
   return http::to_response(http::api_error::unavailable(
       "the thought pipeline is not running on this node", 5));
@@ -96,6 +103,10 @@ void submit(thought_service& svc, http::request&& req, http::responder res) {
                           : json::serialize(user->value())));
     return;
   }
+  if (!req.caller.may_act_for(user->value().as_string())) {
+    res.send(other_user(req.caller));
+    return;
+  }
   std::string_view t = text->value().as_string();
   auto chars = characters(t);
   if (chars > static_cast<size_t>(svc.max_text_chars())) {
@@ -129,15 +140,25 @@ void get(thought_service& svc, http::request&& req, http::responder res) {
         http::api_error::not_found("no thought with id " + id)));
     return;
   }
-  svc.get(id, answer<thought_row>(std::move(res), [](const thought_row& t) {
-            return http::response::json(200, thought_json(t));
-          }));
+  svc.get(id, answer<thought_row>(
+                  std::move(res),
+                  [id, caller = std::move(req.caller)](const thought_row& t) {
+                    // Another user's thought does not exist for this token.
+                    if (!caller.may_act_for(t.user_id))
+                      return http::to_response(http::api_error::not_found(
+                          "no thought with id " + id));
+                    return http::response::json(200, thought_json(t));
+                  }));
 }
 
 void list(thought_service& svc, http::request&& req, http::responder res) {
   auto user = req.param("user_id");
   if (!is_uuid(user)) {
     res.send(bad_user(user));
+    return;
+  }
+  if (!req.caller.may_act_for(user)) {
+    res.send(other_user(req.caller));
     return;
   }
   int limit = default_limit;
@@ -182,6 +203,10 @@ void stream(thought_service& svc, http::request&& req, http::responder res) {
   auto user = req.param("user_id");
   if (!is_uuid(user)) {
     res.send(bad_user(user));
+    return;
+  }
+  if (!req.caller.may_act_for(user)) {
+    res.send(other_user(req.caller));
     return;
   }
   auto after = broadcast::last_event_id(req);

@@ -122,12 +122,14 @@ bool etag_matches(std::string_view if_none_match, std::string_view etag) {
 }
 
 void add_web_routes(http::router& r, std::shared_ptr<http::openapi_spec> api) {
-  r.add(bhttp::verb::get, "/", [](http::request&& req, http::responder res) {
-    if (auto* a = find_static_asset("index.html"))
-      res.send(serve(req, *a));
-    else
-      res.send(missing("index.html"));
-  });
+  r.add(bhttp::verb::get, "/",
+        [](http::request&& req, http::responder res) {
+          if (auto* a = find_static_asset("index.html"))
+            res.send(serve(req, *a));
+          else
+            res.send(missing("index.html"));
+        },
+        {.access = http::access_level::open});
 
   r.add(bhttp::verb::get, "/ui/{file}",
         [](http::request&& req, http::responder res) {
@@ -136,7 +138,8 @@ void add_web_routes(http::router& r, std::shared_ptr<http::openapi_spec> api) {
             res.send(serve(req, *a));
           else
             res.send(missing(name));
-        });
+        },
+        {.access = http::access_level::open});
 
   if (api) {
     api->describe(bhttp::verb::get, "/", index_op);

@@ -197,6 +197,7 @@ void connection::read_header() {
   path_ = "-";
   route_label_ = "unmatched";
   match_ = route_match{};
+  caller_ = principal{};
   trace_ = distiller::trace_id{};
   status_ = 0;
   body_parser_.reset();
@@ -288,6 +289,8 @@ void connection::route_request() {
   }
   route_label_ = match_.route->pattern;
   auto& opts = match_.route->options;
+  if (!authorize(h, target, access_of(opts, h.method())))
+    return;
   body_limit_ = opts.max_body_bytes.value_or(cfg.max_body_bytes);
   if (auto len = header_parser_->content_length(); len && *len > body_limit_) {
     // Decided from the header alone: the body is never read.
@@ -385,6 +388,7 @@ void connection::dispatch(Message& msg, std::string body) {
   req.headers = std::move(static_cast<bhttp::fields&>(msg));
   req.body = std::move(body);
   req.trace = trace_;
+  req.caller = std::move(caller_);
   auto route = match_.route;
   ++seq_;
   awaiting_ = true;
@@ -402,6 +406,36 @@ void connection::dispatch(Message& msg, std::string body) {
                                       {"error", "unknown exception"},
                                       {"trace_id", trace_.value()}});
   }
+}
+
+bool connection::authorize(
+    const bhttp::request_parser<bhttp::empty_body>::value_type& h,
+    const std::string& target, access_level need) {
+  auto& tokens = core_->tokens();
+  auto authorization = h[bhttp::field::authorization];
+  std::string from_query;
+  if (authorization.empty()) {
+    // EventSource cannot send headers: its pages pass ?access_token=.
+    auto q = parse_query(split_target(target).query);
+    if (auto i = q.find("access_token"); i != q.end())
+      from_query = i->second;
+  }
+  auto outcome =
+      tokens.check(std::string_view{authorization}, from_query, need);
+  if (!outcome.refused()) {
+    caller_ = std::move(outcome.caller);
+    return true;
+  }
+  auto r =
+      response::error(outcome.status, outcome.error, std::move(outcome.detail));
+  if (outcome.status == 401)
+    r.with_header("WWW-Authenticate",
+                  authorization.empty() && from_query.empty()
+                      ? "Bearer realm=\"distiller\""
+                      : "Bearer realm=\"distiller\", error=\"invalid_token\"");
+  // An unread body would be taken for the next request: close instead.
+  write_response(std::move(r), !header_parser_->is_done() || !keep_alive_);
+  return false;
 }
 
 bool connection::post_response(uint64_t seq, response r) {

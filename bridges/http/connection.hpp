@@ -86,6 +86,11 @@ class connection : public std::enable_shared_from_this<connection> {
   void read_header();
   void on_header(boost::beast::error_code ec);
   void route_request();
+  /// Checks the request's API token against the route's level; answers
+  /// 401/403 itself and returns false when it is refused.
+  bool authorize(const boost::beast::http::request_parser<
+                     boost::beast::http::empty_body>::value_type& h,
+                 const std::string& target, access_level need);
   void send_continue();
   void read_body();
   void on_body(boost::beast::error_code ec);
@@ -163,6 +168,7 @@ class connection : public std::enable_shared_from_this<connection> {
   std::string route_label_ = "unmatched";
   distiller::trace_id trace_;
   route_match match_;
+  principal caller_;
   uint64_t body_limit_ = 0;
   unsigned status_ = 0;
 

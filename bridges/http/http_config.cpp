@@ -29,6 +29,13 @@ void declare(config::schema& s, http_config& cfg) {
              "Origins (scheme://host[:port]) besides the node's own whose "
              "pages may POST, PUT, PATCH or DELETE (against cross-site "
              "requests).");
+  s.add_bool("auth.required", cfg.auth.required,
+             "Require an API token on a loopback listener too (off "
+             "loopback one is always required).");
+  s.add_list("auth.tokens", cfg.auth.tokens,
+             "API tokens as sha256:HEX:SCOPE entries (the token's SHA-256 "
+             "and admin, write, read or user=UUID; distiller auth token "
+             "makes one).");
 }
 
 namespace {
@@ -56,11 +63,35 @@ bool loopback_name(std::string_view name) {
          (n.size() > 10 && n.compare(n.size() - 10, 10, ".localhost") == 0);
 }
 
+} // namespace
+
 bool loopback_listener(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  return host == "localhost" || host == "::1" || host == "[::1]" ||
+         host.rfind("127.", 0) == 0;
 }
 
-} // namespace
+bool auth_required(const http_config& cfg) {
+  return cfg.auth.required || !loopback_listener(cfg.host);
+}
+
+void validate(const http_config& cfg) {
+  try {
+    token_table table{cfg.auth, auth_required(cfg)};
+  } catch (const std::invalid_argument& e) {
+    throw config::config_error("auth.tokens", e.what());
+  }
+  if (cfg.auth.tokens.empty() && auth_required(cfg))
+    throw config::config_error(
+        "auth.tokens",
+        cfg.auth.required
+            ? std::string{"auth.required is set but no token is configured: "
+                          "make one with `distiller auth token --scope "
+                          "admin` and add its entry"}
+            : "http.host '" + cfg.host +
+                  "' is not loopback, so every request needs an API token, "
+                  "and none is configured: make one with `distiller auth "
+                  "token --scope admin` and add its entry");
+}
 
 bool host_allowed(const http_config& cfg, std::string_view host) {
   if (cfg.allowed_hosts.empty())

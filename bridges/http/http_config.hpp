@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bridges/http/auth.hpp"
 #include "runtime/config/schema.hpp"
 
 namespace distiller::http {
@@ -34,7 +35,21 @@ struct http_config {
   /// Origins (scheme://host[:port]) besides the node's own whose browser
   /// pages may send changing requests (POST, PUT, PATCH, DELETE).
   std::vector<std::string> allowed_origins;
+  /// [auth]: API tokens (bridges/http/auth.hpp).
+  auth_config auth;
 };
+
+/// Whether `host` (a listen address) is loopback: localhost, 127.x, ::1.
+bool loopback_listener(const std::string& host);
+
+/// Whether requests need an API token: off loopback always, on loopback
+/// when auth.required says so.
+bool auth_required(const http_config& cfg);
+
+/// Throws config::config_error for a malformed auth.tokens entry, or for a
+/// listener that is not loopback without any token (it would refuse every
+/// request, or — worse — serve the network without one).
+void validate(const http_config& cfg);
 
 /// Whether a Host header value (name[:port]) is one the node answers to.
 bool host_allowed(const http_config& cfg, std::string_view host);

@@ -82,12 +82,18 @@ void add_path_params(json::object& op, std::string_view path) {
 
 constexpr std::string_view error_schema = R"J({
   "type": "object",
-  "description": "Every error of the façade. Besides each route's own, any request may get: 400 bad_request (malformed HTTP, an HTTP/1.1 request without exactly one Host, Content-Length with Transfer-Encoding), 403 forbidden_host (a Host the node does not answer to, http.allowed_hosts) or forbidden_origin (a POST/PUT/PATCH/DELETE from another site's page, http.allowed_origins), 408 request_timeout, 413 payload_too_large, 431 header_too_large, 501 not_implemented (a transfer coding other than chunked), 503 (connection cap, with Retry-After).",
+  "description": "Every error of the façade. Besides each route's own, any request may get: 400 bad_request (malformed HTTP, an HTTP/1.1 request without exactly one Host, Content-Length with Transfer-Encoding), 401 unauthorized (no API token where one is required, or one the node does not know; with WWW-Authenticate: Bearer), 403 forbidden (the token's scope is too small, or a user token asks for another user's thoughts), forbidden_host (a Host the node does not answer to, http.allowed_hosts) or forbidden_origin (a POST/PUT/PATCH/DELETE from another site's page, http.allowed_origins), 408 request_timeout, 413 payload_too_large, 431 header_too_large, 501 not_implemented (a transfer coding other than chunked), 503 (connection cap, with Retry-After).",
   "required": ["error", "detail"],
   "properties": {
     "error": {"type": "string", "description": "a machine word", "example": "not_found"},
     "detail": {"type": "string", "description": "a sentence for a human"}
   }
+})J";
+
+constexpr std::string_view bearer_scheme = R"J({
+  "type": "http",
+  "scheme": "bearer",
+  "description": "An API token from `distiller auth token`, sent as 'Authorization: Bearer <token>' (streams opened by a browser's EventSource may pass it as ?access_token=). Required whenever the node listens off loopback, and on loopback with auth.required = true; without one a loopback node serves everything. Scopes: read (GET routes, POST /api/v2/query), write (also uploads and thoughts of any user), user=<uuid> (write, but only that user's thoughts), admin (everything; /inspect and the cluster's changing commands). Each operation's x-access names the least scope it needs; 'public' ones need none."
 })J";
 
 } // namespace
@@ -143,12 +149,24 @@ json::object openapi_spec::document(const router& r) const {
         op["responses"] = {{"default", {{"description", "not described"}}}};
       }
       add_path_params(op, path);
+      // Who may call it: public routes need no token; the others take a
+      // bearer token of at least this scope (optional on a loopback node
+      // without auth.required, hence the empty alternative).
+      auto level = r.access(method, pattern).value_or(access_level::admin);
+      op["x-access"] = to_string(level);
+      if (level == access_level::open)
+        op["security"] = json::array{};
+      else
+        op["security"] = json::array{
+            json::object{{"bearerAuth", json::array{}}}, json::object{}};
       auto& item = paths[path];
       if (!item.is_object())
         item = json::object{};
       item.as_object()[key] = std::move(op);
     }
     components["schemas"] = schemas_;
+    components["securitySchemes"] =
+        json::object{{"bearerAuth", parse_object(bearer_scheme, "bearerAuth")}};
   }
   json::object info{{"title", title_}, {"version", version_}};
   if (!description_.empty())
@@ -291,11 +309,14 @@ void add_openapi_routes(router& r, std::shared_ptr<openapi_spec> spec) {
   r.add(bhttp::verb::get, "/openapi.json",
         [spec, table](request&&, responder res) {
           res.send(response::json(200, spec->document(*table)));
-        });
-  r.add(bhttp::verb::get, "/docs", [](request&&, responder res) {
-    res.send(response::text(200, std::string{docs_page_html()},
-                            "text/html; charset=utf-8"));
-  });
+        },
+        {.access = access_level::open});
+  r.add(bhttp::verb::get, "/docs",
+        [](request&&, responder res) {
+          res.send(response::text(200, std::string{docs_page_html()},
+                                  "text/html; charset=utf-8"));
+        },
+        {.access = access_level::open});
   spec->describe(bhttp::verb::get, "/openapi.json", R"J({
     "tags": ["docs"],
     "summary": "This OpenAPI 3.0 document",

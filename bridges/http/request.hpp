@@ -14,6 +14,7 @@
 #include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/verb.hpp>
 
+#include "bridges/http/auth.hpp"
 #include "runtime/core/ids.hpp"
 
 namespace distiller::http {
@@ -32,6 +33,8 @@ struct request {
   std::string body;
   /// From the `x-trace-id` header when it is a sane token, else fresh.
   distiller::trace_id trace;
+  /// Who sent it (its API token's scope; anonymous without a token).
+  principal caller;
 
   /// The value of header `name` (case-insensitive) or "" when absent.
   std::string header(std::string_view name) const;

@@ -102,6 +102,14 @@ bool match_route(const route_entry& route,
 
 } // namespace
 
+access_level access_of(const route_options& opts, bhttp::verb method) {
+  if (opts.access)
+    return *opts.access;
+  return method == bhttp::verb::get || method == bhttp::verb::head
+             ? access_level::read
+             : access_level::write;
+}
+
 void router::add(bhttp::verb method, std::string pattern, handler h,
                  route_options opts) {
   if (!h)
@@ -195,6 +203,15 @@ std::vector<std::pair<bhttp::verb, std::string>> router::routes() const {
   for (auto& r : routes_)
     result.emplace_back(r->method, r->pattern);
   return result;
+}
+
+std::optional<access_level> router::access(bhttp::verb method,
+                                           const std::string& pattern) const {
+  std::shared_lock guard{mtx_};
+  for (auto& r : routes_)
+    if (r->method == method && r->pattern == pattern)
+      return access_of(r->options, method);
+  return std::nullopt;
 }
 
 } // namespace distiller::http

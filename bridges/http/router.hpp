@@ -30,6 +30,7 @@
 
 #include <boost/beast/http/verb.hpp>
 
+#include "bridges/http/auth.hpp"
 #include "bridges/http/request.hpp"
 #include "bridges/http/responder.hpp"
 #include "bridges/http/response.hpp"
@@ -44,7 +45,14 @@ struct route_options {
   std::optional<uint64_t> max_body_bytes = std::nullopt;
   /// Time the client has to send the whole request (else request_timeout).
   std::optional<std::chrono::milliseconds> timeout = std::nullopt;
+  /// Who may call it (bridges/http/auth.hpp); unset: `read` for GET and
+  /// HEAD, `write` for the other methods.
+  std::optional<access_level> access = std::nullopt;
 };
+
+/// The access level of `route` for `method`: its own or the method's.
+access_level access_of(const route_options& opts,
+                       boost::beast::http::verb method);
 
 /// One registered route.
 struct route_entry {
@@ -92,6 +100,10 @@ class router {
 
   /// (method, pattern) of every route in registration order (for /docs).
   std::vector<std::pair<boost::beast::http::verb, std::string>> routes() const;
+
+  /// The access level of a registered (method, pattern); nullopt if none.
+  std::optional<access_level> access(boost::beast::http::verb method,
+                                     const std::string& pattern) const;
 
  private:
   mutable std::shared_mutex mtx_;

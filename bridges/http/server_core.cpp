@@ -67,7 +67,8 @@ void http_metrics::add_open_connections(int delta) {
 server_core::server_core(http_config cfg, std::shared_ptr<router> routes,
                          prometheus::Registry* registry,
                          inspect::trace_ring* trace)
-    : cfg_(std::move(cfg)), trace_(trace), routes_(std::move(routes)) {
+    : cfg_(std::move(cfg)), tokens_(cfg_.auth, auth_required(cfg_)),
+      trace_(trace), routes_(std::move(routes)) {
   if (registry)
     metrics_ = std::make_unique<http_metrics>(*registry);
 }

@@ -24,6 +24,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include "bridges/http/auth.hpp"
 #include "bridges/http/http_config.hpp"
 #include "bridges/http/router.hpp"
 
@@ -72,6 +73,8 @@ class server_core {
 
   const http_config& config() const noexcept { return cfg_; }
   router& routes() noexcept { return *routes_; }
+  /// The API tokens (auth.tokens) and whether one is required.
+  const token_table& tokens() const noexcept { return tokens_; }
   boost::asio::io_context& io() noexcept { return ioc_; }
 
   // -- the post gate ---------------------------------------------------------
@@ -114,6 +117,7 @@ class server_core {
 
  private:
   http_config cfg_;
+  token_table tokens_;
   inspect::trace_ring* trace_ = nullptr;
   std::shared_ptr<router> routes_;
   std::unique_ptr<http_metrics> metrics_;

@@ -129,7 +129,8 @@ void load_env(schema& s, const std::map<std::string, std::string>& env) {
         }
       }
   for (auto& [name, value] : env) {
-    if (name.rfind("DISTILLER_", 0) != 0 || name == config_file_env)
+    if (name.rfind("DISTILLER_", 0) != 0 || name == config_file_env ||
+        name == client_token_env)
       continue;
     const option* match = nullptr;
     for (auto& o : s.options())

@@ -14,6 +14,9 @@ namespace distiller::config {
 
 /// Environment variable that names the config file (besides --config).
 inline constexpr const char* config_file_env = "DISTILLER_CONFIG";
+/// The API token of distiller's HTTP tools (shell, load, eval): not a key,
+/// so the loader lets it pass.
+inline constexpr const char* client_token_env = "DISTILLER_TOKEN";
 
 /// Reads `path` (TOML; `[section]` tables of `key = value`). Unknown keys and
 /// bad values are errors. A missing file is an error only if `required`.

@@ -5,11 +5,12 @@
 //   node tests/browser/ui_test.mjs --distiller build/distiller \
 //        --artifacts build/test-artifacts [--only thought_live,resume]
 //
-// It starts two whole nodes (`distiller up --port 0`, each with its own
+// It starts three whole nodes (`distiller up --port 0`, each with its own
 // temporary data directory, embedded Kafka and private PostgreSQL): one with
 // the built-in agents, one whose agents call a fake OpenAI-compatible
 // chat-completions server run by this script, which answers each call after
-// a delay so a thought takes seconds and its stream can be dropped midway.
+// a delay so a thought takes seconds and its stream can be dropped midway,
+// and one that requires API tokens.
 // Debian's chromium, driven by playwright-core, then checks what a person
 // would:
 //   thought_live     submit a thought (Enter), see its five steps and
@@ -25,6 +26,9 @@
 //   accessibility    every control labelled, the drop zone opens the file
 //                    picker from the keyboard, no horizontal scrolling at
 //                    360 px
+//   api_token        on a third node that requires API tokens: the page
+//                    asks for one after the 401, keeps it, and then streams
+//                    (EventSource with ?access_token=) and submits thoughts
 // No fixed sleeps: every wait is for a condition, with a deadline. Any
 // Content-Security-Policy violation or uncaught page error fails the run.
 // A screenshot per scenario goes to the artifacts directory, with the
@@ -33,6 +37,7 @@
 // directories removed. Helpers: lib/nodes.mjs (starting and stopping
 // nodes), lib/fake_chat.mjs (the fake model), lib/wait.mjs, lib/pdf.mjs.
 
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
@@ -389,12 +394,34 @@ async function accessibility(ctx) {
   return `all controls labelled, Tab order, no overflow at ${overflow.w} px`;
 }
 
+async function apiToken(ctx) {
+  const page = ctx.page_secure;
+  // Every API call of the page was refused: it asks for a token.
+  await page.waitForSelector('#token-form:not([hidden])', { timeout: 15000 });
+  const state = await page.getAttribute('#conn-state', 'data-state');
+  check(state !== 'live', 'api_token: the stream is live without a token');
+  await page.fill('#token-input', ctx.secureToken);
+  await Promise.all([
+    page.waitForNavigation({ waitUntil: 'domcontentloaded' }),
+    page.click('#token-form button[type="submit"]'),
+  ]);
+  await page.waitForFunction(() => document.documentElement.dataset.ready === 'true', null, { timeout: 15000 });
+  await streamLive(page);
+  check(await page.isHidden('#token-form'), 'api_token: the token form stays after a good token');
+  const id = await submitThought(page, `A thought behind a token (${Date.now()}).`);
+  await page.waitForSelector(`${card(id)}[data-status="completed"]`, { timeout: 60000 });
+  const kept = await page.evaluate(() => localStorage.getItem('distiller.apiToken'));
+  check(kept === ctx.secureToken, 'api_token: the token is not kept in localStorage');
+  return `401 → token form → stream live and thought ${id.slice(0, 8)} completed`;
+}
+
 const SCENARIOS = [
   { name: 'thought_live', node: 'main', run: thoughtLive },
   { name: 'document_upload', node: 'main', run: documentUpload },
   { name: 'query', node: 'main', run: query, after: 'document_upload' },
   { name: 'resume', node: 'slow', run: resume },
   { name: 'accessibility', node: 'main', run: accessibility },
+  { name: 'api_token', node: 'secure', run: apiToken },
 ];
 
 // -- main --------------------------------------------------------------------------
@@ -453,6 +480,14 @@ async function main() {
         '--set', 'agents.chat_model=fake',
       ]);
     }
+    if (needs.has('secure')) {
+      ctx.secureToken = `dst_ui-${crypto.randomBytes(24).toString('base64url')}`;
+      const hash = crypto.createHash('sha256').update(ctx.secureToken).digest('hex');
+      starting.secure = await startNode(opts, 'secure', [
+        '--set', 'auth.required=true',
+        '--set', `auth.tokens=sha256:${hash}:admin`,
+      ]);
+    }
     ctx.nodes = Object.values(starting);
     const ready = {};
     for (const [k, n] of Object.entries(starting)) {
@@ -487,7 +522,7 @@ async function main() {
         }
         const node = ready[s.node];
         if (!node) throw ready[`${s.node}Error`] ?? new Error(`node ${s.node} did not start`);
-        const key = s.node === 'main' ? 'pageMain' : 'pageSlow';
+        const key = { main: 'pageMain', slow: 'pageSlow' }[s.node] ?? `page_${s.node}`;
         if (!ctx[key]) ctx[key] = await openPage(ctx.browser, node, problems);
         const before = problems.length;
         detail = await s.run(ctx);
@@ -498,7 +533,7 @@ async function main() {
         status = 'FAILED';
         detail = e.message;
       }
-      const page = s.node === 'main' ? ctx.pageMain : ctx.pageSlow;
+      const page = ctx[{ main: 'pageMain', slow: 'pageSlow' }[s.node] ?? `page_${s.node}`];
       if (page) {
         await page.screenshot({ path: path.join(opts.artifacts, `${s.name}.png`), fullPage: true })
           .catch((e) => { detail += ` (no screenshot: ${e.message})`; });

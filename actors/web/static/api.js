@@ -1,5 +1,45 @@
 // The node's HTTP API as the page uses it: JSON requests whose errors carry
 // the façade's {"error": word, "detail": sentence} body.
+//
+// API tokens: a node that requires one answers 401; the page then asks for
+// it (app.js) and keeps it in this browser's localStorage. Requests send it
+// as `Authorization: Bearer …`; EventSource cannot send headers, so stream
+// URLs carry it as `?access_token=` (withToken).
+
+const TOKEN_KEY = 'distiller.apiToken';
+
+/** The API token this browser keeps for the node, or "". */
+export function apiToken() {
+  try {
+    return localStorage.getItem(TOKEN_KEY) ?? '';
+  } catch {
+    return '';
+  }
+}
+
+/** Keeps `token` (or forgets it when empty). */
+export function setApiToken(token) {
+  if (token) localStorage.setItem(TOKEN_KEY, token);
+  else localStorage.removeItem(TOKEN_KEY);
+}
+
+/** Headers carrying the token, if there is one. */
+export function authHeaders() {
+  const t = apiToken();
+  return t ? { Authorization: `Bearer ${t}` } : {};
+}
+
+/** `url` with ?access_token= when a token is kept (for EventSource). */
+export function withToken(url) {
+  const t = apiToken();
+  if (!t) return url;
+  return `${url}${url.includes('?') ? '&' : '?'}access_token=${encodeURIComponent(t)}`;
+}
+
+/** Tells the page a request was refused for want of a (valid) token. */
+function announceUnauthorized(detail) {
+  window.dispatchEvent(new CustomEvent('distiller:unauthorized', { detail }));
+}
 
 /** An answer other than 2xx: status, the error word and its sentence. */
 export class ApiError extends Error {
@@ -42,7 +82,9 @@ async function errorFrom(res) {
  * answers and for network failures (status 0, code "network").
  */
 export async function requestJson(url, { method = 'GET', body, headers = {}, signal } = {}) {
-  const init = { method, headers: { Accept: 'application/json', ...headers }, signal, cache: 'no-store' };
+  const init = {
+    method, headers: { Accept: 'application/json', ...authHeaders(), ...headers }, signal, cache: 'no-store',
+  };
   if (body !== undefined) {
     if (body instanceof FormData) {
       init.body = body;
@@ -58,7 +100,11 @@ export async function requestJson(url, { method = 'GET', body, headers = {}, sig
     if (e.name === 'AbortError') throw e;
     throw new ApiError(0, 'network', 'the node cannot be reached (network error)');
   }
-  if (!res.ok) throw await errorFrom(res);
+  if (!res.ok) {
+    const err = await errorFrom(res);
+    if (res.status === 401) announceUnauthorized(err.detail);
+    throw err;
+  }
   if (res.status === 204) return null;
   return res.json();
 }
@@ -86,6 +132,7 @@ export function uploadFile(url, file, onProgress) {
     xhr.open('POST', url);
     xhr.responseType = 'text';
     xhr.setRequestHeader('Accept', 'application/json');
+    for (const [k, v] of Object.entries(authHeaders())) xhr.setRequestHeader(k, v);
     xhr.upload.addEventListener('progress', (e) => {
       if (e.lengthComputable && onProgress) onProgress(e.loaded / e.total);
     });
@@ -99,6 +146,7 @@ export function uploadFile(url, file, onProgress) {
       if (xhr.status >= 200 && xhr.status < 300) {
         resolve(body);
       } else {
+        if (xhr.status === 401) announceUnauthorized(body?.detail ?? '');
         reject(new ApiError(xhr.status, body?.error ?? `http_${xhr.status}`,
                             body?.detail ?? `the node answered ${xhr.status}`, body,
                             retryAfterSeconds(xhr.getResponseHeader('Retry-After'))));

@@ -8,7 +8,7 @@
 // would (the page then reconnects by itself with the last event id),
 // snapshot() returns what the page has applied.
 
-import { getJson } from './api.js';
+import { apiToken, getJson, setApiToken } from './api.js';
 import { byId } from './dom.js';
 import { DocumentsPanel } from './documents.js';
 import { ThoughtsPanel } from './thoughts.js';
@@ -25,7 +25,34 @@ async function showNode() {
   }
 }
 
+/** Asks for an API token when the node answers 401, then reloads. */
+function watchToken() {
+  const form = byId('token-form');
+  const input = byId('token-input');
+  const error = byId('token-error');
+  window.addEventListener('distiller:unauthorized', (e) => {
+    if (!form.hidden) return;
+    form.hidden = false;
+    error.textContent = apiToken()
+      ? `The kept token was refused: ${e.detail ?? ''}`
+      : '';
+    input.focus();
+  });
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const token = input.value.trim();
+    if (!token) return;
+    setApiToken(token);
+    window.location.reload();
+  });
+  byId('token-forget').addEventListener('click', () => {
+    setApiToken('');
+    window.location.reload();
+  });
+}
+
 function main() {
+  watchToken();
   const thoughts = new ThoughtsPanel();
   const documents = new DocumentsPanel();
   thoughts.start();

@@ -3,7 +3,7 @@
 // event stream, the recent-jobs table (refreshed as jobs change) and the
 // question form with its answer and sources.
 
-import { ApiError, getJson, postJson, uploadFile, withQuery } from './api.js';
+import { ApiError, getJson, postJson, uploadFile, withQuery, withToken } from './api.js';
 import { announce, byId, h, num, replaceChildren, showError, timeEl } from './dom.js';
 
 const SUPPORTED = ['.txt', '.md', '.html', '.htm', '.pdf'];
@@ -156,7 +156,7 @@ export class DocumentsPanel {
   /** Follows the job's event stream until it is completed or failed. */
   follow(u) {
     const id = u.job.job_id;
-    const es = new EventSource(`/api/v2/documents/${encodeURIComponent(id)}/events`);
+    const es = new EventSource(withToken(`/api/v2/documents/${encodeURIComponent(id)}/events`));
     u.es = es;
     const onState = (e) => {
       let job;

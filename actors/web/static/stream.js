@@ -19,7 +19,7 @@
 // EventSource does not expose), one plain fetch of the same URL reads the
 // status: 503 waits the Retry-After seconds, other 4xx answers pause.
 
-import { retryAfterSeconds } from './api.js';
+import { authHeaders, retryAfterSeconds, withToken } from './api.js';
 
 const FIRST_DELAY_MS = 250;
 const MAX_DELAY_MS = 15000;
@@ -141,7 +141,7 @@ export class ResumableStream {
     this.teardown();
     if (this.stopped || this.paused) return;
     const url = this.urlFor(this.lastId);
-    const es = new EventSource(url);
+    const es = new EventSource(withToken(url));
     this.es = es;
     this.closingReason = null;
     this.stats.connects += 1;
@@ -253,7 +253,7 @@ export class ResumableStream {
     let res = null;
     try {
       res = await fetch(this.urlFor(this.lastId), {
-        headers: { Accept: 'text/event-stream' },
+        headers: { Accept: 'text/event-stream', ...authHeaders() },
         cache: 'no-store',
         signal: ctl.signal,
       });
@@ -289,7 +289,10 @@ export class ResumableStream {
       }
       return;
     }
-    // 400/404/422: retrying the same request cannot help.
+    if (res.status === 401) {
+      window.dispatchEvent(new CustomEvent('distiller:unauthorized', { detail }));
+    }
+    // 400/401/403/404/422: retrying the same request cannot help.
     this.pause('refused', `the node refused the stream: ${detail}`);
   }
 }

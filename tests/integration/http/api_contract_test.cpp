@@ -13,6 +13,7 @@
 #include <boost/json.hpp>
 
 #include "actors/node/node.hpp"
+#include "bridges/http/auth.hpp"
 #include "bridges/http/openapi.hpp"
 #include "runtime/core/ids.hpp"
 #include "tests/support/http_client.hpp"
@@ -48,6 +49,8 @@ class api_contract : public ::testing::Test {
  protected:
   dt::temp_dir dir{"distiller-contract"};
   std::unique_ptr<node::node> n;
+  const std::string user_token = "dst_contract-test-user-token";
+  const std::string token_user = distiller::make_uuid();
 
   void SetUp() override {
     node::node_config cfg;
@@ -56,6 +59,9 @@ class api_contract : public ::testing::Test {
     cfg.kafka.catalog = (dt::source_dir() / "config" / "topics.toml").string();
     cfg.http.port = 0;
     cfg.documents.max_upload_bytes = 1024;
+    // A user=<uuid> token: the thought routes' 403 for another user.
+    cfg.http.auth.tokens = {
+        distiller::http::token_entry_for(user_token, "user=" + token_user)};
     node::resolve_paths(cfg);
     n = std::make_unique<node::node>(cfg);
     n->start();
@@ -72,6 +78,7 @@ class api_contract : public ::testing::Test {
 TEST_F(api_contract,
        every_error_answer_is_declared_and_every_declared_code_occurs) {
   auto user = distiller::make_uuid();
+  const dt::header_list as_user{{"Authorization", "Bearer " + user_token}};
   std::string long_text(10001, 'a');
   std::string huge(200 * 1024, 'x');
   const std::string form = "multipart/form-data; boundary=XbX";
@@ -99,6 +106,13 @@ TEST_F(api_contract,
        "/users/{user_id}/thoughts", ""},
       {V::get, "/users/" + user + "/thoughts?before=zzz",
        "/users/{user_id}/thoughts", ""},
+      {V::post, "/thoughts", "/thoughts",
+       R"({"text":"hi","user_id":")" + user + R"("})", "application/json",
+       as_user},
+      {V::get, "/users/" + user + "/thoughts", "/users/{user_id}/thoughts", "",
+       "application/json", as_user},
+      {V::get, "/thoughts/stream/" + user, "/thoughts/stream/{user_id}", "",
+       "application/json", as_user},
       {V::get, "/thoughts/stream/x", "/thoughts/stream/{user_id}", ""},
       {V::get, "/thoughts/stream/" + user + "?last_event_id=a",
        "/thoughts/stream/{user_id}", ""},
@@ -150,8 +164,9 @@ TEST_F(api_contract,
   std::map<std::pair<std::string, std::string>, std::set<std::string>> seen;
   for (auto& k : cases) {
     dt::http_client one{n->http_port()};
-    auto r = one.request(k.method, k.target, k.body,
-                         {{"Content-Type", k.content_type}});
+    auto headers = k.headers;
+    headers.emplace_back("Content-Type", k.content_type);
+    auto r = one.request(k.method, k.target, k.body, headers);
     std::string method{bhttp::to_string(k.method)};
     for (auto& ch : method)
       ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));

@@ -114,3 +114,28 @@ TEST(openapi, docs_page_loads_nothing_from_elsewhere) {
   // Text from the document is set with textContent, never as HTML.
   EXPECT_EQ(html.find("innerHTML"), std::string_view::npos);
 }
+
+TEST(openapi, each_operation_says_who_may_call_it) {
+  router r;
+  r.add(bhttp::verb::get, "/open", noop(), {.access = access_level::open});
+  r.add(bhttp::verb::get, "/read", noop());
+  r.add(bhttp::verb::post, "/write", noop());
+  r.add(bhttp::verb::post, "/admin", noop(), {.access = access_level::admin});
+  openapi_spec spec{"T", "1", ""};
+  auto doc = spec.document(r);
+  auto& paths = doc.at("paths").as_object();
+  auto access = [&](const char* path, const char* method) {
+    return std::string{paths.at(path).at(method).at("x-access").as_string()};
+  };
+  EXPECT_EQ(access("/open", "get"), "public");
+  EXPECT_EQ(access("/read", "get"), "read");
+  EXPECT_EQ(access("/write", "post"), "write");
+  EXPECT_EQ(access("/admin", "post"), "admin");
+  EXPECT_TRUE(paths.at("/open").at("get").at("security").as_array().empty());
+  auto& sec = paths.at("/admin").at("post").at("security").as_array();
+  ASSERT_EQ(sec.size(), 2u);
+  EXPECT_TRUE(sec[0].as_object().contains("bearerAuth"));
+  auto& scheme =
+      doc.at("components").at("securitySchemes").at("bearerAuth").as_object();
+  EXPECT_EQ(scheme.at("scheme").as_string(), "bearer");
+}
