@@ -127,9 +127,16 @@ void connection::sse_push(std::string frame, bool raw) {
     return;
   if (!raw && sse_chunked_)
     frame = chunk(frame);
-  // A frame larger than the whole limit still goes out when nothing waits:
-  // only a client that leaves frames queued is too slow.
-  if (sse_pending_ > 0 && sse_pending_ + frame.size() > sse_max_queue_) {
+  // A frame larger than the whole limit still goes out when nothing waits
+  // behind the frame being written: only a client that leaves frames
+  // queued is too slow. (The write in flight may be one the client already
+  // has, its completion not yet run — the response head right after
+  // start_sse, for one.) What waits stays below the limit, so a stalled
+  // client holds at most the frame in flight plus the limit.
+  size_t in_flight =
+      sse_writing_ && !sse_queue_.empty() ? sse_queue_.front().size() : 0;
+  size_t waiting = sse_pending_ - in_flight;
+  if (waiting > 0 && waiting + frame.size() > sse_max_queue_) {
     sse_overflow();
     return;
   }
