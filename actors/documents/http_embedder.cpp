@@ -253,7 +253,7 @@ http_embedder::exchange(connection& conn, const std::string& body,
                       true);
   };
   auto& stream = conn.stream;
-  auto step = [&](const std::string& stage, auto start) {
+  auto step = [&](auto start) {
     stream.expires_at(deadline);
     beast::error_code result;
     start([&](const beast::error_code& e, auto&&...) { result = e; });
@@ -287,7 +287,7 @@ http_embedder::exchange(connection& conn, const std::string& body,
       if (ec)
         fail("resolving " + host_, ec);
     }
-    if (auto e = step("connecting", [&](auto handler) {
+    if (auto e = step([&](auto handler) {
           stream.async_connect(endpoints, std::move(handler));
         }))
       fail("connecting", e);
@@ -308,7 +308,7 @@ http_embedder::exchange(connection& conn, const std::string& body,
   req.body() = body;
   req.prepare_payload();
   const bool reused = conn.served > 0;
-  if (auto e = step("sending the request", [&](auto handler) {
+  if (auto e = step([&](auto handler) {
         http::async_write(stream, req, std::move(handler));
       })) {
     stale = reused && e != beast::error::timeout;
@@ -317,7 +317,7 @@ http_embedder::exchange(connection& conn, const std::string& body,
 
   http::response_parser<http::string_body> parser;
   parser.body_limit(max_response_bytes);
-  if (auto e = step("waiting for the response", [&](auto handler) {
+  if (auto e = step([&](auto handler) {
         http::async_read(stream, conn.buffer, parser, std::move(handler));
       })) {
     // Nothing of an answer came: the server had closed the idle connection.
