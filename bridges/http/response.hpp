@@ -27,7 +27,9 @@ struct response {
   /// `v` serialized as the body, content type application/json.
   static response json(unsigned status, const boost::json::value& v);
 
-  /// `{"error": error, "detail": detail}` with `status`.
+  /// `{"error": error, "detail": detail}` with `status`. Bytes of either
+  /// that are not well-formed UTF-8 (a quoted path or header) become U+FFFD,
+  /// so the body is always valid JSON.
   static response error(unsigned status, std::string error, std::string detail);
 
   /// A text body (`text/plain; charset=utf-8` unless told otherwise).

@@ -242,6 +242,41 @@ TEST(response, error_body_shape) {
   EXPECT_EQ(body.at("detail").as_string(), "too big");
 }
 
+// Found by router_fuzz: a path with a byte that is not UTF-8 ("/api/\xb6")
+// was quoted raw into the 404's detail, and the body was no longer JSON.
+TEST(router, not_found_for_a_path_that_is_not_utf8_is_json) {
+  router r;
+  r.add(bhttp::verb::get, "/api/v2/documents/jobs", noop());
+  std::string path = "/api/\xb6"
+                     "2/documents/jobs";
+  auto m = r.match(bhttp::verb::get, path);
+  auto res = router::reject(m, bhttp::verb::get, "GET", path);
+  EXPECT_EQ(res.status, 404u);
+  boost::system::error_code ec;
+  auto v = boost::json::parse(res.body, ec);
+  ASSERT_FALSE(ec) << res.body;
+  EXPECT_EQ(v.at("detail").as_string(), "no route for GET /api/\xEF\xBF\xBD"
+                                        "2/documents/jobs");
+}
+
+TEST(response, error_details_are_made_valid_utf8) {
+  // Stray continuation, truncated sequence, overlong, surrogate, > U+10FFFF;
+  // well-formed sequences (é, €, 😀) are kept.
+  auto r = response::error(400, "bad",
+                           "a\x80"
+                           "b\xC3 \xC0\xAF \xED\xA0\x80 "
+                           "\xF4\x90\x80\x80 \xC3\xA9\xE2\x82\xAC"
+                           "\xF0\x9F\x98\x80");
+  boost::system::error_code ec;
+  auto v = boost::json::parse(r.body, ec);
+  ASSERT_FALSE(ec) << r.body;
+  const std::string bad = "\xEF\xBF\xBD";
+  EXPECT_EQ(v.at("detail").as_string(),
+            "a" + bad + "b" + bad + " " + bad + bad + " " + bad + bad + bad +
+                " " + bad + bad + bad + bad +
+                " \xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80");
+}
+
 TEST(response, text_and_headers) {
   auto r = response::text(200, "hi");
   EXPECT_EQ(r.content_type, "text/plain; charset=utf-8");
