@@ -11,6 +11,7 @@
 #include <toml++/toml.h>
 
 #include "runtime/config/schema.hpp"
+#include "runtime/config/toml_text.hpp"
 
 namespace distiller::kafka {
 
@@ -314,6 +315,7 @@ bool valid_topic_name(std::string_view name) {
 }
 
 catalog parse_catalog(std::string_view toml_text, const std::string& origin) {
+  config::check_toml_text(toml_text, "kafka.catalog", origin);
   toml::table root;
   try {
     root = toml::parse(toml_text, origin);

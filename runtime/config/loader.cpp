@@ -1,9 +1,12 @@
 #include "runtime/config/loader.hpp"
 
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include <toml++/toml.h>
+
+#include "runtime/config/toml_text.hpp"
 
 extern char** environ;
 
@@ -93,12 +96,23 @@ void load_file(schema& s, const std::string& path, bool required) {
       throw config_error("config", "file not found: " + path);
     return;
   }
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw config_error("config", "cannot read " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  load_text(s, text.str(), path);
+}
+
+void load_text(schema& s, std::string_view toml_text,
+               const std::string& origin) {
+  check_toml_text(toml_text, "config", origin);
   toml::table table;
   try {
-    table = toml::parse_file(path);
+    table = toml::parse(toml_text, origin);
   } catch (const toml::parse_error& e) {
     std::ostringstream msg;
-    msg << "cannot parse " << path << " at line " << e.source().begin.line
+    msg << "cannot parse " << origin << " at line " << e.source().begin.line
         << ", column " << e.source().begin.column << ": " << e.description();
     throw config_error("config", msg.str());
   }

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -21,6 +22,10 @@ inline constexpr const char* client_token_env = "DISTILLER_TOKEN";
 /// Reads `path` (TOML; `[section]` tables of `key = value`). Unknown keys and
 /// bad values are errors. A missing file is an error only if `required`.
 void load_file(schema& s, const std::string& path, bool required);
+
+/// Same as `load_file`, from TOML text (`origin` names it in messages).
+void load_text(schema& s, std::string_view toml_text,
+               const std::string& origin);
 
 /// Applies DISTILLER_SECTION_KEY variables and each key's aliases (such as
 /// KAFKA_BOOTSTRAP_SERVERS). An unknown DISTILLER_… variable is an error, so

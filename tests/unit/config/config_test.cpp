@@ -371,3 +371,39 @@ TEST(ConfigShow, CredentialsAreMasked) {
             "postgresql://h/db?password=***&x=1");
   EXPECT_THROW(f.schema.mark_secret("no.such_key"), std::logic_error);
 }
+
+// Found by config_fuzz: toml++ 3.3.0 reaches __builtin_unreachable() when
+// asked whether most non-ASCII characters are whitespace — a "§" or U+FEFE
+// between tokens, or after a multi-line string's line-ending backslash —
+// so runtime/config/toml_text.hpp refuses such text before it parses.
+TEST(ConfigErrors, NonAsciiBetweenTokensIsRefusedBeforeParsing) {
+  for (std::string text :
+       {std::string{"[node]\nname = \"n\" \xC2\xA7\n"},
+        std::string{"\xEF\xBB\xBE[node]\n"},
+        std::string{"[log]\nlevel = \"\"\"\\\n\xC2\xA7\"\"\"\n"}}) {
+    node::node_config cfg;
+    config::schema s;
+    node::declare(s, cfg);
+    try {
+      config::load_text(s, text, "x.toml");
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const config_error& e) {
+      EXPECT_EQ(e.key(), "config");
+      EXPECT_NE(std::string{e.what()}.find("not ASCII"), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
+TEST(ConfigErrors, NonAsciiInStringsCommentsAndAByteOrderMarkIsFine) {
+  node::node_config cfg;
+  config::schema s;
+  node::declare(s, cfg);
+  config::load_text(s,
+                    "\xEF\xBB\xBF# Caf\xC3\xA9 \xC2\xA7 notes\n"
+                    "[node]\nname = \"n\xC3\xA9\\\"\" # \xE2\x80\xA6\n"
+                    "[log]\nlevel = \"\"\"\\\n   debug\"\"\"\n",
+                    "x.toml");
+  EXPECT_EQ(cfg.runtime.node.name, "n\xC3\xA9\"");
+  EXPECT_EQ(cfg.runtime.log.level, "debug");
+}

@@ -283,3 +283,21 @@ TEST(catalog_errors, file_errors_name_the_file) {
         << e.what();
   }
 }
+
+// Found by catalog_fuzz: U+FEFE (bytes EF BB BE, one bit off a byte order
+// mark) where toml++ 3.3.0 expects whitespace reached its
+// __builtin_unreachable(); the guard (runtime/config/toml_text.hpp) refuses
+// non-ASCII between tokens before toml++ parses.
+TEST(catalog, non_ascii_between_tokens_is_refused_before_parsing) {
+  expect_error("\xEF\xBB\xBE"
+               "c = -1\n",
+               "kafka.catalog", "not ASCII");
+  expect_error(one_topic("partitions = 3\xC2\xA7"), "kafka.catalog",
+               "not ASCII");
+  // A real byte order mark and non-ASCII text in strings and comments pass.
+  auto c = kafka::parse_catalog(
+      "\xEF\xBB\xBF# \xC2\xA7 topics\n" +
+      one_topic("description = \"chunks \xE2\x80\xA6 to embed\""));
+  ASSERT_EQ(c.topics.size(), 1u);
+  EXPECT_EQ(c.topics[0].description, "chunks \xE2\x80\xA6 to embed");
+}
