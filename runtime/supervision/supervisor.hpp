@@ -116,6 +116,9 @@ struct supervisor_deps {
   inspect::registry* actors = nullptr;
   /// Optional.
   metrics::node_metrics* metrics = nullptr;
+  /// The clock of the restart window; unset: std::chrono::steady_clock.
+  /// Tests pass a manual one to cross the window without waiting.
+  std::function<std::chrono::steady_clock::time_point()> now = {};
 };
 
 /// Spawns a supervisor named `name` that starts `children` in order.

@@ -24,7 +24,7 @@ bool is_failure(const caf::error& reason) {
 /// books it.
 bool admit_restart(sup_actor self) {
   auto& st = self->state;
-  auto now = clock_type::now();
+  auto now = st.deps.now ? st.deps.now() : clock_type::now();
   while (!st.recent_restarts.empty() &&
          now - st.recent_restarts.front() >= st.policy.window)
     st.recent_restarts.pop_front();

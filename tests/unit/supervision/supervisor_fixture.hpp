@@ -149,7 +149,22 @@ class supervisor_fixture : public ::testing::Test {
     return sup;
   }
 
-  supervisor_deps deps() { return {&actors, &metrics}; }
+  /// The supervisors' restart-window clock: it moves only when a test
+  /// calls `advance`.
+  supervisor_deps deps() {
+    supervisor_deps d{&actors, &metrics};
+    d.now = [start = clock_start, offset = clock_offset] {
+      return start + std::chrono::nanoseconds{offset->load()};
+    };
+    return d;
+  }
+
+  void advance(std::chrono::nanoseconds d) { *clock_offset += d.count(); }
+
+  std::chrono::steady_clock::time_point clock_start =
+      std::chrono::steady_clock::now();
+  std::shared_ptr<std::atomic<int64_t>> clock_offset =
+      std::make_shared<std::atomic<int64_t>>(0);
 
   caf::expected<caf::actor> child_of(const caf::actor& sup,
                                      const std::string& name) {
