@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -76,7 +77,15 @@ TEST_P(source_rebalance, second_bridge_joins_mid_stream_and_nothing_is_lost) {
   auto a = make_binding("first", topic, "rebalance-group");
   a.cooperative = cooperative;
   a.pool_size = 2;
-  a.worker = logging_worker(log_a, slow);
+  // Until the second bridge holds partitions the first one goes slower, so
+  // it cannot finish the topic before the join, however long the group
+  // takes to rebalance (seconds more under ASan).
+  auto joined = std::make_shared<std::atomic<bool>>(false);
+  a.worker = logging_worker(log_a, [joined](const in_record& r) {
+    if (!joined->load())
+      std::this_thread::sleep_for(std::chrono::milliseconds{8});
+    return slow(r);
+  });
   auto first = start(a, observer_of(commits_a));
   ASSERT_TRUE(dt::wait_until([&] { return log_a->size() >= 1000; }, 60s));
   auto b = make_binding("second", topic, "rebalance-group");
@@ -91,6 +100,8 @@ TEST_P(source_rebalance, second_bridge_joins_mid_stream_and_nothing_is_lost) {
       [&] {
         owned_a = stats(first).assigned;
         owned_b = stats(second).assigned;
+        if (!owned_b.empty())
+          *joined = true;
         return !owned_a.empty() && !owned_b.empty() &&
                owned_a.size() + owned_b.size() == partitions;
       },
