@@ -238,6 +238,21 @@ class upload_load {
   std::vector<std::thread> threads_;
 };
 
+/// A node in a directory of its own with the upload load running on it
+/// (members end in reverse: the load stops before the node).
+struct loaded_node {
+  explicit loaded_node(const char* dir_name)
+      : dir{dir_name}, node{dir.path()}, port{node.start()}, load{port} {
+    if (port.load() != 0)
+      load.start();
+  }
+
+  dt::temp_dir dir;
+  node_process node;
+  std::atomic<uint16_t> port;
+  upload_load load;
+};
+
 /// The books of the document pipeline after a run: every accepted job
 /// completed, every chunk row once, the index holding each chunk once.
 struct document_books {
@@ -304,12 +319,9 @@ bool all_final(const std::string& dsn, std::chrono::milliseconds timeout) {
 } // namespace
 
 TEST(chaos, node_killed_mid_load_loses_and_repeats_nothing) {
-  dt::temp_dir dir{"distiller-chaos-kill"};
-  node_process node{dir.path()};
-  std::atomic<uint16_t> port{node.start()};
+  loaded_node run{"distiller-chaos-kill"};
+  auto& [dir, node, port, load] = run;
   ASSERT_NE(port.load(), 0);
-  upload_load load{port};
-  load.start();
   auto half = load_time() / 2;
   std::this_thread::sleep_for(half); // load runs meanwhile
   port = 0;
@@ -339,12 +351,9 @@ TEST(chaos, node_killed_mid_load_loses_and_repeats_nothing) {
 }
 
 TEST(chaos, postgres_killed_under_load_fails_fast_and_heals) {
-  dt::temp_dir dir{"distiller-chaos-pg"};
-  node_process node{dir.path()};
-  std::atomic<uint16_t> port{node.start()};
+  loaded_node run{"distiller-chaos-pg"};
+  auto& [dir, node, port, load] = run;
   ASSERT_NE(port.load(), 0);
-  upload_load load{port};
-  load.start();
   std::this_thread::sleep_for(load_time() / 3);
   auto old = node.postmaster();
   ASSERT_GT(old, 0);
@@ -381,12 +390,9 @@ TEST(chaos, postgres_killed_under_load_fails_fast_and_heals) {
 }
 
 TEST(chaos, a_second_node_on_the_same_directory_changes_nothing) {
-  dt::temp_dir dir{"distiller-chaos-second"};
-  node_process node{dir.path()};
-  std::atomic<uint16_t> port{node.start()};
+  loaded_node run{"distiller-chaos-second"};
+  auto& [dir, node, port, load] = run;
   ASSERT_NE(port.load(), 0);
-  upload_load load{port};
-  load.start();
   std::this_thread::sleep_for(load_time() / 3);
   auto t0 = steady::now();
   auto second = dt::run_process({dt::distiller_binary(), "up", "--port", "0",
