@@ -52,24 +52,13 @@
 #include "bridges/kafka/flow_gate.hpp"
 #include "bridges/kafka/handles.hpp"
 #include "bridges/kafka/in_record.hpp"
+#include "bridges/kafka/partition_offset.hpp"
 #include "bridges/kafka/record_chunk.hpp"
 #include "bridges/kafka/source_binding.hpp"
 
 namespace distiller::kafka {
 
 struct source_metrics;
-
-/// An offset to commit for one partition of the bridge's topic.
-struct partition_offset {
-  int32_t partition = 0;
-  int64_t offset = 0;
-  bool operator==(const partition_offset&) const = default;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, partition_offset& x) {
-  return f(caf::meta::type_name("partition_offset"), x.partition, x.offset);
-}
 
 /// How the loop reports to its owner. Called on the loop's thread; every
 /// call must return quickly (send a message), except that the future of

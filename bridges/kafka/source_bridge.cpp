@@ -59,14 +59,10 @@ class bridge_events : public consumer_events {
 void start_pool(src_actor self) {
   auto& st = self->state;
   std::vector<supervision::child_spec> children;
-  st.pool_size = st.binding.pool_size;
-  for (size_t i = 0; i < static_cast<size_t>(st.pool_size); ++i) {
-    auto name = worker_name(st.binding, i);
-    worker_slot slot;
-    slot.name = name;
-    st.workers.push_back(std::move(slot));
-    children.push_back({name, "worker", st.binding.worker});
-  }
+  st.core->start_pool(static_cast<size_t>(st.binding.pool_size));
+  st.handles.resize(st.core->workers().size());
+  for (auto& w : st.core->workers())
+    children.push_back({w.name, "worker", st.binding.worker});
   st.pool = supervision::spawn_supervisor(
       self->system(), st.binding.name, st.binding.pool_policy,
       std::move(children), {st.deps.actors, st.deps.metrics});
@@ -80,19 +76,15 @@ void start_pool(src_actor self) {
                          {{"bridge", self->state.binding.name},
                           {"error", self->system().render(err)}});
             });
-  for (auto& w : st.workers) {
+  for (auto& w : st.core->workers()) {
     auto name = w.name;
     self->request(st.pool, std::chrono::seconds{10},
                   distiller::atoms::child_atom_v, name)
         .then(
             [self, name](caf::actor& handle) {
-              for (auto& slot : self->state.workers)
-                if (slot.name == name && !slot.handle && !slot.removing &&
-                    !slot.gone) {
-                  slot.handle = handle;
-                  self->monitor(handle);
-                }
-              dispatch(self);
+              auto fx = self->state.core->on_worker_found(
+                  name, handle ? handle.id() : 0);
+              perform(self, std::move(fx), &handle);
             },
             [](caf::error&) {
               // Not running right now: its restart notification brings it.
@@ -107,16 +99,13 @@ caf::behavior source_bridge_actor(src_actor self, std::string brokers,
   st.binding = std::move(binding);
   st.deps = std::move(deps);
   st.dlq_topic = st.binding.dlq_topic();
-  // A run covers at most max_batch consecutive records of its partition, so
-  // a revoke, which lets everything below the highest started record finish,
-  // waits for little more than what is at the workers.
-  st.queue = dispatch_queue{st.binding.mode, uint64_t{st.binding.max_batch}
-                                                 << pending_table::slot_bits};
   st.entry_name = st.binding.name + "-source";
   st.entry = st.deps.actors->enroll(st.entry_name, "bridge");
   st.entry->set_state("starting");
   st.metrics =
       std::make_unique<source_metrics>(st.deps.metrics, st.binding.name);
+  st.core = std::make_unique<source_core>(core_config(st.binding), *st.metrics,
+                                          st.entry, st.deps.trace);
   self->set_exit_handler([self](caf::exit_msg& em) {
     if (em.reason)
       begin_shutdown(self, std::move(em.reason));
@@ -125,7 +114,8 @@ caf::behavior source_bridge_actor(src_actor self, std::string brokers,
     auto& st = self->state;
     if (st.pool && dm.source == st.pool.address()) {
       st.pool = nullptr;
-      if (st.life == lifecycle::running) {
+      st.core->set_pool_alive(false);
+      if (st.core->life() == lifecycle::running) {
         log::error("worker_pool_failed",
                    {{"bridge", st.binding.name},
                     {"reason", self->system().render(dm.reason)}});
@@ -133,7 +123,7 @@ caf::behavior source_bridge_actor(src_actor self, std::string brokers,
       }
       return;
     }
-    on_worker_failed(self, dm.source, dm.reason);
+    on_worker_down(self, dm.source, dm.reason);
   });
   auto me = caf::actor_cast<caf::actor>(self);
   if (st.deps.dlq_sink)
@@ -189,14 +179,20 @@ caf::behavior source_bridge_actor(src_actor self, std::string brokers,
                                {"dlq_topic", st.dlq_topic}});
   return {
       [self](poll_atom, chunk_ptr& records, int64_t polled_ns) {
-        on_records(self, records, polled_ns);
+        auto& st = self->state;
+        if (st.gate)
+          st.gate->received(records->size);
+        perform(self, st.core->on_records(records, polled_ns));
       },
       [self](assign_atom, const std::vector<int32_t>& partitions) {
-        on_assigned(self, partitions);
+        self->state.core->on_assigned(partitions);
       },
       [self](revoke_atom, revoke_request& req) {
-        start_drain(self, std::move(req.partitions), req.lost, false,
-                    std::move(req.reply));
+        auto& st = self->state;
+        auto token = st.next_revoke++;
+        st.revokes.emplace(token, std::move(req.reply));
+        perform(self, st.core->on_revoked(std::move(req.partitions), req.lost,
+                                          token));
       },
       [self](committed_atom, std::vector<partition_offset>& offsets,
              const caf::error& err) { on_committed(self, offsets, err); },
@@ -205,14 +201,21 @@ caf::behavior source_bridge_actor(src_actor self, std::string brokers,
           begin_shutdown(self, err);
       },
       [self](loop_stopped_atom) { finish_shutdown(self); },
-      [self](retry_atom, uint64_t seq) { on_retry_due(self, seq); },
-      [self](dlq_done_atom, uint64_t seq, const caf::error& err) {
-        on_dead_lettered(self, seq, err);
+      [self](retry_atom, uint64_t seq) {
+        perform(self, self->state.core->on_retry_due(seq));
       },
-      [self](drain_timeout_atom, uint64_t id) { on_drain_timeout(self, id); },
+      [self](dlq_done_atom, uint64_t seq, const caf::error& err) {
+        std::optional<std::string> error;
+        if (err)
+          error = self->system().render(err);
+        perform(self, self->state.core->on_dead_lettered(seq, error));
+      },
+      [self](drain_timeout_atom, uint64_t id) {
+        perform(self, self->state.core->on_drain_timeout(id));
+      },
       [self](close_timeout_atom) {
         auto& st = self->state;
-        if (st.life == lifecycle::stopped)
+        if (st.core->life() == lifecycle::stopped)
           return;
         log::warn("bridge_close_timeout", {{"bridge", st.binding.name}});
         st.loop->abort();
@@ -225,11 +228,11 @@ caf::behavior source_bridge_actor(src_actor self, std::string brokers,
       },
       [self](atoms::stats_atom) { return make_stats(self); },
       [self](atoms::pause_atom) {
-        pause_binding(self);
+        perform(self, self->state.core->pause());
         return caf::unit;
       },
       [self](atoms::resume_atom) {
-        resume_binding(self);
+        perform(self, self->state.core->resume());
         return caf::unit;
       },
       [self](atoms::scale_atom, int32_t n) { return scale_pool(self, n); },

@@ -56,6 +56,9 @@
 ///
 /// Where it runs: a scheduler actor that never blocks; the consumer runs on
 /// the consumer_loop's thread, the dead-letter producer on its own thread.
+/// What it decides (pending records, lanes, retries, drains, commits,
+/// back-pressure, worker slots) is a plain class, source_core.hpp, which the
+/// actor feeds with events and whose effects it performs.
 ///
 /// Owns: the consumer loop, the pool supervisor (and through it the
 /// workers), the dead-letter producer; per partition an offset tracker and
