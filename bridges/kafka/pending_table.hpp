@@ -54,7 +54,10 @@ struct pending_record {
 /// Pending records by id, and the poll chunks their records live in. An id
 /// is (per-partition sequence number << 26 | slot): ids of one partition
 /// increase in poll order (what dispatch_queue and the drain compare), and
-/// finding a record is an index, not a hash lookup. Holds at most 2^26
+/// finding a record is an index, not a hash lookup. The caller never gives
+/// a sequence number twice (source_core numbers on across assignments), so
+/// a stale id — of a batch, timer or dead letter outliving its record —
+/// finds nothing once its slot is reused. Holds at most 2^26
 /// records (64 Ki per partition, validated, times at most 1024 partitions).
 /// A chunk is kept while any of its records is pending.
 class pending_table {

@@ -164,7 +164,7 @@ struct partition_state {
   size_t dead_lettering = 0;
   /// Pending records (any phase) of this partition.
   size_t pending = 0;
-  /// Sequence numbers of this assignment, in poll order.
+  /// Sequence numbers in poll order; they go on across assignments.
   uint64_t next_seq = 1;
   /// The highest sequence number finished so far.
   uint64_t max_finished_seq = 0;
@@ -435,6 +435,9 @@ class source_core {
 
   dispatch_queue queue_;
   std::unordered_map<int32_t, partition_state> partitions_;
+  /// The next sequence number of partitions no longer assigned (ids are
+  /// never reused: see on_assigned).
+  std::unordered_map<int32_t, uint64_t> next_seqs_;
   /// Partitions paused now (kept at pause and resume, recounted by the
   /// commit tick after revokes).
   size_t paused_partitions_ = 0;

@@ -84,8 +84,25 @@ void source_core::abandon(uint64_t seq) {
 }
 
 void source_core::on_assigned(const std::vector<int32_t>& partitions) {
-  for (auto p : partitions)
-    partitions_[p] = partition_state{};
+  for (auto p : partitions) {
+    // Sequence numbers go on where the partition's last assignment left
+    // them, so that a record id is never given twice: a batch, retry timer
+    // or dead letter of a record abandoned by a revoke (lost partitions, a
+    // drain timeout) still refers to its id when it comes back, and must
+    // not find a record of the next assignment under it. (When they
+    // restarted at 1, an abandoned batch's answer finished records of the
+    // partition's next assignment that had not run, and the commit passed
+    // them: source_rebalance_test's cooperative case, where the mock
+    // declares assignments lost and gives the partitions back.)
+    uint64_t next = 1;
+    if (auto* old = find_partition(p))
+      next = old->next_seq;
+    if (auto i = next_seqs_.find(p); i != next_seqs_.end())
+      next = std::max(next, i->second);
+    auto& ps = partitions_[p];
+    ps = partition_state{};
+    ps.next_seq = next;
+  }
   ++stats_.assigns;
   metrics_.rebalances_assign->Increment();
   log::info("partitions_assigned", {{"bridge", cfg_.name},
@@ -211,6 +228,7 @@ void source_core::finish_drain(drain_job job, bool timed_out) {
       continue;
     if (!job.lost && i->second.tracker)
       offsets.push_back({p, i->second.tracker->committable()});
+    next_seqs_[p] = i->second.next_seq;
     partitions_.erase(i);
   }
   auto ms = (now_ns() - job.started_ns) / 1'000'000;
