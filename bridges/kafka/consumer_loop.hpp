@@ -203,6 +203,8 @@ class consumer_loop {
   void do_pause(const std::vector<int32_t>& partitions, bool pause);
   void do_operator_pause(bool pause);
   void do_close(const std::vector<partition_offset>& final_offsets);
+  /// Forgets queued async commits of `revoked` partitions (see the .cpp).
+  void drop_queued_commits(const std::vector<int32_t>& revoked);
   void update_lag();
   void forget_partition_metrics(int32_t partition);
 

@@ -3,7 +3,10 @@
 /// An offset to commit for one partition of a source bridge's topic: what
 /// the bridge's core decides and the consumer loop commits.
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include <caf/meta/type_name.hpp>
 
@@ -15,6 +18,18 @@ struct partition_offset {
   int64_t offset = 0;
   bool operator==(const partition_offset&) const = default;
 };
+
+/// Removes the offsets of `partitions` from `offsets` (keeping the order of
+/// the rest); returns how many it removed.
+inline size_t drop_partitions(std::vector<partition_offset>& offsets,
+                              const std::vector<int32_t>& partitions) {
+  auto before = offsets.size();
+  std::erase_if(offsets, [&](const partition_offset& po) {
+    return std::find(partitions.begin(), partitions.end(), po.partition) !=
+           partitions.end();
+  });
+  return before - offsets.size();
+}
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, partition_offset& x) {
