@@ -2,7 +2,7 @@
 #include <filesystem>
 #include <string>
 
-#include "tests/integration/kafka/source_fixture.hpp"
+#include "tests/support/source_fixture.hpp"
 
 using namespace distiller;
 using namespace distiller::kafka;

@@ -18,7 +18,7 @@
 #include <caf/binary_serializer.hpp>
 
 #include "bridges/kafka/consumer_loop.hpp"
-#include "tests/integration/kafka/source_fixture.hpp"
+#include "tests/support/source_fixture.hpp"
 
 using namespace distiller;
 using namespace distiller::kafka;

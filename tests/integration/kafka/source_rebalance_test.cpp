@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "tests/integration/kafka/source_fixture.hpp"
+#include "tests/support/source_fixture.hpp"
 
 using namespace distiller;
 using namespace distiller::kafka;

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/integration/kafka/source_fixture.hpp"
+#include "tests/support/source_fixture.hpp"
 
 using namespace distiller;
 using namespace distiller::kafka;
