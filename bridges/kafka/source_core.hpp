@@ -386,8 +386,10 @@ class source_core {
   void pack_batches(std::vector<uint64_t>& normal,
                     const std::vector<size_t>& runs);
   size_t budget(size_t reserved) const noexcept;
+  /// Records of `ps` wait: an operator paused the binding, or a revoke
+  /// drains other partitions (see start_drain).
   bool held(const partition_state& ps) const noexcept {
-    return operator_paused_ && !ps.revoking;
+    return (operator_paused_ || revokes_draining_ > 0) && !ps.revoking;
   }
   void run_alone(uint64_t seq, pending_record& p, partition_state& ps);
   void send_batch(size_t worker, std::vector<uint64_t> seqs, bool exclusive);
@@ -462,6 +464,8 @@ class source_core {
 
   std::vector<drain_job> drains_;
   uint64_t next_drain_ = 1;
+  /// Revokes (not shutdowns) among drains_.
+  size_t revokes_draining_ = 0;
 
   lifecycle life_ = lifecycle::running;
   std::mt19937_64 rng_;
