@@ -53,10 +53,16 @@ commit_observer observer_of(std::shared_ptr<revoke_commits> c) {
   };
 }
 
-/// Runs with the eager (range,roundrobin) and the cooperative-sticky
-/// protocol.
+/// The eager (range,roundrobin) protocol; the cooperative-sticky one as
+/// usual, where librdkafka 2.0.2's mock mostly declares the first bridge's
+/// assignment lost (an async commit lands during the rebalance); and the
+/// cooperative one with commits only at the revoke, so that the revoke is
+/// always a drain — the path this test took now and then, and failed on
+/// while the kept partitions slowed the drain into its timeout.
+enum class protocol { eager, cooperative, cooperative_drained };
+
 class source_rebalance : public source_fixture,
-                         public ::testing::WithParamInterface<bool> {};
+                         public ::testing::WithParamInterface<protocol> {};
 
 std::vector<test_message> records(int total, int partitions) {
   std::vector<test_message> msgs;
@@ -78,7 +84,7 @@ caf::error slow(const in_record&) {
 TEST_P(source_rebalance, second_bridge_joins_mid_stream_and_nothing_is_lost) {
   constexpr int partitions = 6;
   constexpr int total = 12'000;
-  bool cooperative = GetParam();
+  bool cooperative = GetParam() != protocol::eager;
   auto topic = make_topic("rebalance", partitions);
   produce(topic, records(total, partitions));
   auto log_a = std::make_shared<record_log>();
@@ -87,6 +93,8 @@ TEST_P(source_rebalance, second_bridge_joins_mid_stream_and_nothing_is_lost) {
   auto a = make_binding("first", topic, "rebalance-group");
   a.cooperative = cooperative;
   a.pool_size = 2;
+  if (GetParam() == protocol::cooperative_drained)
+    a.commit_interval = 10min;
   // Until the second bridge holds partitions the first one goes slower, so
   // it cannot finish the topic before the join, however long the group
   // takes to rebalance (seconds more under ASan).
@@ -136,6 +144,9 @@ TEST_P(source_rebalance, second_bridge_joins_mid_stream_and_nothing_is_lost) {
   ASSERT_FALSE(revoked.empty());
   EXPECT_EQ(field_of(revoked.front(), "timed_out"), "false");
   bool lost = field_of(revoked.front(), "lost") == "true";
+  if (GetParam() == protocol::cooperative_drained) {
+    EXPECT_FALSE(lost) << "no commit met the rebalance, yet it was lost";
+  }
   auto counts = seen();
   size_t duplicates = 0;
   for (auto& [po, n] : counts)
@@ -208,6 +219,17 @@ TEST_P(source_rebalance, second_bridge_joins_mid_stream_and_nothing_is_lost) {
 }
 
 INSTANTIATE_TEST_SUITE_P(protocols, source_rebalance,
-                         ::testing::Values(false, true), [](const auto& info) {
-                           return info.param ? "cooperative" : "eager";
+                         ::testing::Values(protocol::eager,
+                                           protocol::cooperative,
+                                           protocol::cooperative_drained),
+                         [](const auto& info) {
+                           switch (info.param) {
+                           case protocol::eager:
+                             return "eager";
+                           case protocol::cooperative:
+                             return "cooperative";
+                           case protocol::cooperative_drained:
+                             break;
+                           }
+                           return "cooperative_drained";
                          });
