@@ -93,9 +93,10 @@ enum class batch_fault : uint8_t {
   lost,
 };
 
-/// What the bridge actor does after an event, in this order: pause, resume,
-/// commits, operator pause, batches, dead letters, timers, revoke replies,
-/// worker changes, close, stop.
+/// What the bridge actor does after an event, in this order (perform in
+/// source_state.cpp): adopt and kill worker incarnations, pause, resume,
+/// commits, the operator's pause, batches, dead letters, timers, revoke
+/// replies, pool removals and additions, stop fetching, close.
 struct source_effects {
   struct send {
     /// Worker slot and the incarnation the batch goes to.
@@ -306,8 +307,8 @@ class source_core {
   source_effects on_drain_timeout(uint64_t id);
 
   /// exit_msg, a fatal consumer error, a failed pool (`reason` rendered,
-  /// "none" if empty): drain everything, then close. Nothing (and false in
-  /// `started`) unless running.
+  /// "none" if empty): stop fetching, drain everything, then close (the
+  /// `close` effect). No effects unless running.
   source_effects begin_shutdown(const std::string& reason);
 
   /// The consumer is closed (or gave up closing): true if this stops the
