@@ -13,14 +13,14 @@
 #include <vector>
 
 #include "bridges/kafka/catalog.hpp"
-#include "bridges/kafka/tools/consumer.hpp"
-#include "bridges/kafka/tools/e2e.hpp"
-#include "bridges/kafka/tools/groups.hpp"
-#include "bridges/kafka/tools/key_pattern.hpp"
-#include "bridges/kafka/tools/options.hpp"
-#include "bridges/kafka/tools/producer.hpp"
-#include "bridges/kafka/tools/session.hpp"
-#include "bridges/kafka/tools/topics.hpp"
+#include "bridges/kafka_tools/consumer.hpp"
+#include "bridges/kafka_tools/e2e.hpp"
+#include "bridges/kafka_tools/groups.hpp"
+#include "bridges/kafka_tools/key_pattern.hpp"
+#include "bridges/kafka_tools/options.hpp"
+#include "bridges/kafka_tools/producer.hpp"
+#include "bridges/kafka_tools/session.hpp"
+#include "bridges/kafka_tools/topics.hpp"
 #include "runtime/config/schema.hpp"
 
 namespace distiller::app {

@@ -9,7 +9,7 @@
 
 /// The Kafka tools on the command line: `distiller topics …`, `produce`,
 /// `consume`, `groups …` and `kafka e2e`. This file only parses; the work is
-/// done by bridges/kafka/tools. Exit codes: 0 success, 1 the check or action
+/// done by bridges/kafka_tools. Exit codes: 0 success, 1 the check or action
 /// failed (missing topics, failed deliveries, no cluster …), 2 bad usage or
 /// configuration (the message names the option or key).
 namespace distiller::app {

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "bridges/kafka/handles.hpp"
-#include "bridges/kafka/tools/admin.hpp"
-#include "bridges/kafka/tools/shutdown.hpp"
+#include "bridges/kafka_tools/admin.hpp"
+#include "bridges/kafka_tools/shutdown.hpp"
 
 namespace distiller::load {
 

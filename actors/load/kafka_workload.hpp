@@ -9,7 +9,7 @@
 
 #include "actors/load/http_driver.hpp"
 #include "actors/load/recorder.hpp"
-#include "bridges/kafka/tools/session.hpp"
+#include "bridges/kafka_tools/session.hpp"
 
 /// `distiller load kafka`: records produced at the schedule's pace (librdkafka
 /// directly) and consumed again from the same topic in the same process.

@@ -474,9 +474,9 @@ struct node::impl {
     port = web->start();
     board.set("http", health::state::up,
               "listening on " + cfg.http.host + ":" + std::to_string(port));
-    if (dir_lock)
-      dir_lock->set_http_url("http://" + cfg.http.host + ":" +
-                             std::to_string(port));
+    if (dir_lock && !dir_lock->set_http_url("http://" + cfg.http.host + ":" +
+                                            std::to_string(port)))
+      log::warn("data_dir_lock_write_failed", {{"path", dir_lock->path()}});
     log::info("http_listening",
               {{"address", cfg.http.host}, {"port", static_cast<int>(port)}});
   }
@@ -632,6 +632,7 @@ void node::start() {
   // data_dir_busy with nothing to undo.
   impl_->dir_lock.emplace(impl_->cfg.runtime.node.data_dir,
                           impl_->cfg.runtime.node.name);
+  report_lock_taken(*impl_->dir_lock);
   try {
     impl_->start();
   } catch (const std::exception& e) {
@@ -715,6 +716,22 @@ health::health_board& node::health() noexcept {
 
 inspect::registry& node::actors() noexcept {
   return impl_->actors;
+}
+
+void report_lock_taken(const data_dir_lock& lock) {
+  if (auto& t = lock.taken_over()) {
+    if (!t->pid_alive)
+      log::warn("data_dir_lock_taken_over", {{"path", lock.path()},
+                                             {"old_pid", t->previous.pid},
+                                             {"old_node", t->previous.node}});
+    else
+      log::info("data_dir_lock_taken_over", {{"path", lock.path()},
+                                             {"old_pid", t->previous.pid},
+                                             {"old_node", t->previous.node},
+                                             {"pid_reused", true}});
+  }
+  if (!lock.owner_written())
+    log::warn("data_dir_lock_write_failed", {{"path", lock.path()}});
 }
 
 void report_busy(const data_dir_busy& e) {

@@ -28,6 +28,7 @@
 
 namespace distiller {
 class data_dir_busy;
+class data_dir_lock;
 } // namespace distiller
 
 namespace distiller::health {
@@ -121,6 +122,11 @@ inline constexpr int exit_data_dir_busy = 2;
 /// Logs event=data_dir_locked and prints on stderr which node (pid, name,
 /// URL) holds the data directory.
 void report_busy(const data_dir_busy& e);
+
+/// Logs what taking `lock` found: event=data_dir_lock_taken_over when a
+/// previous owner did not release it, a warning if its owner line could not
+/// be written.
+void report_lock_taken(const data_dir_lock& lock);
 
 /// Runs a node until a stop signal: start, optional banner on stdout, wait,
 /// stop. Returns the process exit code (0 after a clean stop, 1 if start-up

@@ -125,6 +125,7 @@ int run_services(node_config cfg, bool banner) {
   std::optional<data_dir_lock> lock;
   try {
     lock.emplace(dir, "services");
+    report_lock_taken(*lock);
   } catch (const data_dir_busy& e) {
     report_busy(e);
     return exit_data_dir_busy;

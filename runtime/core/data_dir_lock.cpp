@@ -14,8 +14,6 @@
 
 #include <boost/json.hpp>
 
-#include "runtime/logging/log.hpp"
-
 namespace distiller {
 
 namespace {
@@ -87,36 +85,27 @@ data_dir_lock::data_dir_lock(const std::string& dir,
   }
   previous_ = parse_lock_owner(read_all(fd_));
   // A file that still names someone was not released cleanly: its owner
-  // died (kill -9, a crash) and the kernel dropped its lock.
-  if (previous_.pid > 0 && previous_.pid != ::getpid()) {
-    if (!process_alive(previous_.pid))
-      log::warn("data_dir_lock_taken_over", {{"path", path_},
-                                             {"old_pid", previous_.pid},
-                                             {"old_node", previous_.node}});
-    else
-      // Alive but not holding the lock: its pid was reused since.
-      log::info("data_dir_lock_taken_over", {{"path", path_},
-                                             {"old_pid", previous_.pid},
-                                             {"old_node", previous_.node},
-                                             {"pid_reused", true}});
-  }
+  // died (kill -9, a crash) and the kernel dropped its lock — or, if that
+  // pid is alive but did not hold the lock, the pid was reused since.
+  if (previous_.pid > 0 && previous_.pid != ::getpid())
+    takeover_ = takeover{previous_, process_alive(previous_.pid)};
   self_.pid = static_cast<long>(::getpid());
   self_.node = node_name;
-  write_owner();
+  write_ok_ = write_owner();
 }
 
 data_dir_lock::~data_dir_lock() {
   release();
 }
 
-void data_dir_lock::set_http_url(const std::string& url) {
+bool data_dir_lock::set_http_url(const std::string& url) {
   self_.http_url = url;
-  write_owner();
+  return write_owner();
 }
 
-void data_dir_lock::write_owner() {
+bool data_dir_lock::write_owner() {
   if (fd_ < 0)
-    return;
+    return true;
   boost::json::object doc{{"pid", static_cast<int64_t>(self_.pid)},
                           {"node", self_.node},
                           {"http_url", self_.http_url}};
@@ -124,10 +113,8 @@ void data_dir_lock::write_owner() {
   // In place: a rename would move the name to an inode nobody locked.
   // Readers may see a half-written line and take it for "unknown".
   auto n = ::pwrite(fd_, text.data(), text.size(), 0);
-  if (n < 0 || static_cast<size_t>(n) != text.size() ||
-      ::ftruncate(fd_, static_cast<off_t>(text.size())) != 0)
-    log::warn("data_dir_lock_write_failed",
-              {{"path", path_}, {"error", errno_text(errno)}});
+  return n >= 0 && static_cast<size_t>(n) == text.size() &&
+         ::ftruncate(fd_, static_cast<off_t>(text.size())) == 0;
 }
 
 void data_dir_lock::release() noexcept {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -10,9 +11,9 @@
 /// Owns: the lock file's descriptor (opened O_CLOEXEC, so the processes a
 /// node starts — pg_ctl, postgres — never inherit the lock and a detached
 /// postmaster cannot keep it after the node died). The lock dies with the
-/// process, kill -9 included; the next owner takes it over and logs
-/// event=data_dir_lock_taken_over with the pid the file still named when
-/// that process is gone.
+/// process, kill -9 included; the next owner takes it over and reports it
+/// (`taken_over()`: the pid the file still named; the node logs
+/// event=data_dir_lock_taken_over). The module logs nothing itself.
 ///
 /// The file says who holds it: one JSON line {"pid", "node", "http_url"},
 /// rewritten in place (never renamed: the lock is on the inode). Readers
@@ -62,8 +63,23 @@ class data_dir_lock {
   data_dir_lock(const data_dir_lock&) = delete;
   data_dir_lock& operator=(const data_dir_lock&) = delete;
 
-  /// Records where the owner's HTTP façade listens, once known.
-  void set_http_url(const std::string& url);
+  /// Records where the owner's HTTP façade listens, once known; false if
+  /// the file could not be rewritten (readers then see the old line).
+  [[nodiscard]] bool set_http_url(const std::string& url);
+
+  /// Whether writing the owner line when the lock was taken succeeded.
+  bool owner_written() const noexcept { return write_ok_; }
+
+  /// A lock file that still named a process when this lock was taken: that
+  /// owner did not release it (killed, crashed). `pid_alive`: a process of
+  /// that pid runs but did not hold the lock, so the pid was reused.
+  struct takeover {
+    lock_owner previous;
+    bool pid_alive = false;
+  };
+  const std::optional<takeover>& taken_over() const noexcept {
+    return takeover_;
+  }
 
   /// Empties the file and drops the lock; idempotent.
   void release() noexcept;
@@ -75,11 +91,13 @@ class data_dir_lock {
   long previous_pid() const noexcept { return previous_.pid; }
 
  private:
-  void write_owner();
+  bool write_owner();
 
   std::string path_;
   lock_owner self_;
   lock_owner previous_;
+  std::optional<takeover> takeover_;
+  bool write_ok_ = true;
   int fd_ = -1;
 };
 

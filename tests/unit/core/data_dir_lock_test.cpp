@@ -14,7 +14,6 @@
 #include <filesystem>
 #include <optional>
 
-#include "tests/support/log_capture.hpp"
 #include "tests/support/testing.hpp"
 
 using namespace distiller;
@@ -43,7 +42,7 @@ TEST(data_dir_lock, a_second_lock_fails_until_the_first_is_released) {
   std::optional<data_dir_lock> first;
   first.emplace(sub, "node-a");
   EXPECT_TRUE(fs::exists(dir / "var" / "node.lock"));
-  first->set_http_url("http://127.0.0.1:8000");
+  ASSERT_TRUE(first->set_http_url("http://127.0.0.1:8000"));
   try {
     // Another open file description, in this same process: flock tells
     // them apart, so this is what a second process sees.
@@ -73,11 +72,11 @@ TEST(data_dir_lock, release_is_idempotent) {
   lock.release();
   lock.release();
   data_dir_lock again{dir.path().string(), "n"};
-  lock.set_http_url("http://x"); // released: writes nothing
+  EXPECT_TRUE(lock.set_http_url("http://x")); // released: writes nothing
   EXPECT_EQ(read_lock_owner(dir.path().string()).http_url, "");
 }
 
-TEST(data_dir_lock, a_file_left_by_a_dead_owner_is_taken_over_and_logged) {
+TEST(data_dir_lock, a_file_left_by_a_dead_owner_is_taken_over_and_reported) {
   dt::temp_dir dir{"distiller-lock"};
   auto pid = dead_pid();
   // What a node killed with SIGKILL leaves: its line, but no lock (the
@@ -86,11 +85,14 @@ TEST(data_dir_lock, a_file_left_by_a_dead_owner_is_taken_over_and_logged) {
       dir / "node.lock",
       "{\"pid\":" + std::to_string(pid) +
           ",\"node\":\"old\",\"http_url\":\"http://127.0.0.1:1\"}\n");
-  dt::log_capture logs;
   data_dir_lock lock{dir.path().string(), "new"};
   EXPECT_EQ(lock.previous_pid(), pid);
-  EXPECT_TRUE(logs.contains("event=data_dir_lock_taken_over"));
-  EXPECT_TRUE(logs.contains("old_pid=" + std::to_string(pid)));
+  // The node logs the takeover from this (tests/e2e/node/second_node_test).
+  ASSERT_TRUE(lock.taken_over().has_value());
+  EXPECT_EQ(lock.taken_over()->previous.pid, pid);
+  EXPECT_EQ(lock.taken_over()->previous.node, "old");
+  EXPECT_FALSE(lock.taken_over()->pid_alive);
+  EXPECT_TRUE(lock.owner_written());
   auto owner = read_lock_owner(dir.path().string());
   EXPECT_EQ(owner.pid, static_cast<long>(::getpid()));
   EXPECT_EQ(owner.node, "new");
@@ -143,11 +145,11 @@ TEST(data_dir_lock, dies_with_its_owner_even_when_children_live_on) {
   EXPECT_TRUE(dt::wait_until([&] { return !holds_lock(); }, 5s))
       << "the child kept a descriptor of node.lock across exec";
   EXPECT_TRUE(process_alive(g));
-  dt::log_capture logs;
   try {
     data_dir_lock next{d, "next"};
     EXPECT_EQ(next.previous_pid(), static_cast<long>(owner));
-    EXPECT_TRUE(logs.contains("old_pid=" + std::to_string(owner)));
+    ASSERT_TRUE(next.taken_over().has_value());
+    EXPECT_EQ(next.taken_over()->previous.pid, static_cast<long>(owner));
   } catch (const data_dir_busy& e) {
     ADD_FAILURE() << "the lock outlived its owner in pid " << g;
   }

@@ -1,9 +1,9 @@
-#include "bridges/kafka/tools/groups.hpp"
+#include "bridges/kafka_tools/groups.hpp"
 
 #include <chrono>
 #include <variant>
 
-#include "bridges/kafka/tools/format.hpp"
+#include "bridges/kafka_tools/format.hpp"
 #include "runtime/logging/log.hpp"
 
 namespace distiller::kafka::tools {

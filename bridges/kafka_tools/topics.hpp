@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "bridges/kafka/catalog.hpp"
-#include "bridges/kafka/tools/cluster.hpp"
-#include "bridges/kafka/tools/session.hpp"
+#include "bridges/kafka_tools/cluster.hpp"
+#include "bridges/kafka_tools/session.hpp"
 
 /// `distiller topics apply|verify|list|describe|delete`: the catalog
 /// (`config/topics.toml`) against a cluster.

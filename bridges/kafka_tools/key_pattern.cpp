@@ -1,10 +1,10 @@
-#include "bridges/kafka/tools/key_pattern.hpp"
+#include "bridges/kafka_tools/key_pattern.hpp"
 
 #include <chrono>
 #include <cstdio>
 #include <random>
 
-#include "bridges/kafka/tools/options.hpp"
+#include "bridges/kafka_tools/options.hpp"
 #include "runtime/core/ids.hpp"
 
 namespace distiller::kafka::tools {

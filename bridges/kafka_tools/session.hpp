@@ -8,7 +8,7 @@
 #include <variant>
 
 #include "bridges/kafka/kafka_config.hpp"
-#include "bridges/kafka/tools/cluster.hpp"
+#include "bridges/kafka_tools/cluster.hpp"
 
 /// Finding and reaching the cluster a Kafka tool works on.
 ///

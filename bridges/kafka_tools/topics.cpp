@@ -1,4 +1,4 @@
-#include "bridges/kafka/tools/topics.hpp"
+#include "bridges/kafka_tools/topics.hpp"
 
 #include <chrono>
 #include <map>
@@ -6,8 +6,8 @@
 #include <variant>
 
 #include "bridges/kafka/metadata.hpp"
-#include "bridges/kafka/tools/admin.hpp"
-#include "bridges/kafka/tools/format.hpp"
+#include "bridges/kafka_tools/admin.hpp"
+#include "bridges/kafka_tools/format.hpp"
 #include "runtime/config/schema.hpp"
 #include "runtime/logging/log.hpp"
 

@@ -1,4 +1,4 @@
-#include "bridges/kafka/tools/shutdown.hpp"
+#include "bridges/kafka_tools/shutdown.hpp"
 
 #include <future>
 #include <memory>

@@ -1,4 +1,4 @@
-#include "bridges/kafka/tools/session.hpp"
+#include "bridges/kafka_tools/session.hpp"
 
 #include <filesystem>
 #include <fstream>

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "bridges/kafka/kafka_config.hpp"
-#include "bridges/kafka/tools/session.hpp"
+#include "bridges/kafka_tools/session.hpp"
 
 /// `distiller kafka e2e`: seed 004's end-to-end workflow as one command.
 ///

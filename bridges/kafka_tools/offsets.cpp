@@ -1,4 +1,4 @@
-#include "bridges/kafka/tools/offsets.hpp"
+#include "bridges/kafka_tools/offsets.hpp"
 
 #include <algorithm>
 #include <map>
@@ -6,7 +6,7 @@
 #include <tuple>
 
 #include "bridges/kafka/handles.hpp"
-#include "bridges/kafka/tools/shutdown.hpp"
+#include "bridges/kafka_tools/shutdown.hpp"
 #include "runtime/logging/log.hpp"
 
 namespace distiller::kafka::tools {

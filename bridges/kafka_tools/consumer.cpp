@@ -1,4 +1,4 @@
-#include "bridges/kafka/tools/consumer.hpp"
+#include "bridges/kafka_tools/consumer.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -7,8 +7,8 @@
 
 #include <boost/json.hpp>
 
-#include "bridges/kafka/tools/format.hpp"
-#include "bridges/kafka/tools/shutdown.hpp"
+#include "bridges/kafka_tools/format.hpp"
+#include "bridges/kafka_tools/shutdown.hpp"
 #include "runtime/logging/log.hpp"
 
 namespace distiller::kafka::tools {

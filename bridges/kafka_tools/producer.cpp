@@ -1,4 +1,4 @@
-#include "bridges/kafka/tools/producer.hpp"
+#include "bridges/kafka_tools/producer.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -10,7 +10,7 @@
 #include <boost/json.hpp>
 
 #include "bridges/kafka/catalog.hpp"
-#include "bridges/kafka/tools/format.hpp"
+#include "bridges/kafka_tools/format.hpp"
 #include "runtime/core/ids.hpp"
 #include "runtime/logging/log.hpp"
 

@@ -1,4 +1,4 @@
-#include "bridges/kafka/tools/format.hpp"
+#include "bridges/kafka_tools/format.hpp"
 
 #include <algorithm>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "bridges/kafka/tools/options.hpp"
+#include "bridges/kafka_tools/options.hpp"
 
 #include <array>
 #include <utility>

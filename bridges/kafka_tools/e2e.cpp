@@ -1,4 +1,4 @@
-#include "bridges/kafka/tools/e2e.hpp"
+#include "bridges/kafka_tools/e2e.hpp"
 
 #include <map>
 #include <memory>
@@ -10,13 +10,13 @@
 #include <boost/json.hpp>
 
 #include "bridges/embedded/kafka_cluster.hpp"
-#include "bridges/kafka/tools/admin.hpp"
-#include "bridges/kafka/tools/consumer.hpp"
-#include "bridges/kafka/tools/format.hpp"
-#include "bridges/kafka/tools/groups.hpp"
-#include "bridges/kafka/tools/offsets.hpp"
-#include "bridges/kafka/tools/producer.hpp"
-#include "bridges/kafka/tools/topics.hpp"
+#include "bridges/kafka_tools/admin.hpp"
+#include "bridges/kafka_tools/consumer.hpp"
+#include "bridges/kafka_tools/format.hpp"
+#include "bridges/kafka_tools/groups.hpp"
+#include "bridges/kafka_tools/offsets.hpp"
+#include "bridges/kafka_tools/producer.hpp"
+#include "bridges/kafka_tools/topics.hpp"
 #include "runtime/logging/log.hpp"
 
 namespace distiller::kafka::tools {

@@ -7,7 +7,7 @@
 #include <variant>
 #include <vector>
 
-#include "bridges/kafka/tools/session.hpp"
+#include "bridges/kafka_tools/session.hpp"
 
 /// Consumer-group offsets and lag, from what every Kafka (the embedded mock
 /// included) answers: committed offsets (OffsetFetch, through a consumer

@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "bridges/kafka/handles.hpp"
-#include "bridges/kafka/tools/key_pattern.hpp"
-#include "bridges/kafka/tools/options.hpp"
-#include "bridges/kafka/tools/session.hpp"
+#include "bridges/kafka_tools/key_pattern.hpp"
+#include "bridges/kafka_tools/options.hpp"
+#include "bridges/kafka_tools/session.hpp"
 
 /// `distiller produce`: seed 000's producer test as a tool. Produces N
 /// records of generated JSON documents (like the seed's upload events:

@@ -1,10 +1,10 @@
-#include "bridges/kafka/tools/admin.hpp"
+#include "bridges/kafka_tools/admin.hpp"
 
 #include <algorithm>
 #include <memory>
 #include <stdexcept>
 
-#include "bridges/kafka/tools/cluster.hpp"
+#include "bridges/kafka_tools/cluster.hpp"
 
 namespace distiller::kafka::tools {
 

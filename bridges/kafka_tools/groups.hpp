@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "bridges/kafka/tools/offsets.hpp"
-#include "bridges/kafka/tools/session.hpp"
+#include "bridges/kafka_tools/offsets.hpp"
+#include "bridges/kafka_tools/session.hpp"
 
 /// `distiller groups list|describe|lag|reset-offsets`, in the spirit of
 /// kafka-consumer-groups.

@@ -11,8 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include "bridges/kafka/tools/options.hpp"
-#include "bridges/kafka/tools/session.hpp"
+#include "bridges/kafka_tools/options.hpp"
+#include "bridges/kafka_tools/session.hpp"
 
 /// `distiller consume`: seed 000's consumer test as a tool. Joins a consumer
 /// group (assignment strategy range, roundrobin or cooperative-sticky),

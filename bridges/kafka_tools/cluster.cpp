@@ -1,4 +1,4 @@
-#include "bridges/kafka/tools/cluster.hpp"
+#include "bridges/kafka_tools/cluster.hpp"
 
 #include <algorithm>
 #include <climits>
