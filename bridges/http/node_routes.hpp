@@ -1,10 +1,11 @@
 #pragma once
 
 /// The node's built-in routes, answered from the runtime's observers:
-///   GET /health  → 200 {"status":"ok"|"degraded"|"down","node","version",
+///   GET /health  → 200 {"status":"ok"|"degraded","node","version",
 ///                  "components":{name:{state,detail,required,since}},
-///                  "actors":{"total","restarts","failed"}}
-///                  (always 200: it reports, it does not gate)
+///                  "actors":{"total","restarts","failed"}}, or 503 with
+///                  Retry-After and the same body when "status" is "down"
+///                  (a required component is down)
 ///   GET /ready   → 200 {"ready":true} or 503 {"ready":false,
 ///                  "waiting_for":[names]}
 ///   GET /metrics → Prometheus text (samples the inspection registry first)
