@@ -393,15 +393,13 @@ struct cluster_node::state {
       if (msg == "tick")
         caf::anon_send(target, atoms::tick_atom_v);
       else if (msg == "reconcile")
-        caf::anon_send(target,
-                       caf::atom_constant<caf::atom("reconcile")>::value);
+        caf::anon_send(target, atoms::reconcile_atom_v);
       else if (msg == "janitor")
-        caf::anon_send(target, caf::atom_constant<caf::atom("janitor")>::value);
+        caf::anon_send(target, atoms::janitor_atom_v);
       else if (msg == "heads")
-        caf::anon_send(target, caf::atom_constant<caf::atom("heads")>::value);
+        caf::anon_send(target, atoms::heads_atom_v);
       else if (msg == "watchtick")
-        caf::anon_send(target,
-                       caf::atom_constant<caf::atom("watchtick")>::value);
+        caf::anon_send(target, atoms::watch_tick_atom_v);
       else {
         std::string known;
         for (auto& s : sendables)

@@ -399,7 +399,7 @@ void add_document_routes(http::router& r,
                 answer<job_row>(std::move(res), [](const job_row& j) {
                   auto out = http::response::json(
                       202, json::object{{"job_id", j.job_id},
-                                        {"status", j.status},
+                                        {"status", to_string(j.status)},
                                         {"message", "Document upload accepted"},
                                         {"filename", j.filename},
                                         {"file_size", j.file_size}});
@@ -454,9 +454,10 @@ void add_document_routes(http::router& r,
             }
             offset = *v;
           }
-          std::optional<std::string> status;
+          std::optional<job_status> status;
           if (auto s = req.query_or("status"); !s.empty()) {
-            if (status_order(s) < 0) {
+            status = parse_job_status(s);
+            if (!status) {
               res.send(http::response::error(
                   400, "invalid_status",
                   "status must be one of pending, processing, chunking, "
@@ -464,7 +465,6 @@ void add_document_routes(http::router& r,
                       s + "'"));
               return;
             }
-            status = s;
           }
           guarded(res, "jobs", [&] {
             svc->list_jobs(

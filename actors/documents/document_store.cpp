@@ -231,7 +231,12 @@ job_row to_job(const pqxx::row& r) {
   job.filename = r[1].as<std::string>();
   job.content_type = r[2].as<std::string>();
   job.file_size = r[3].as<int64_t>();
-  job.status = r[4].as<std::string>();
+  auto status = r[4].as<std::string>();
+  auto parsed = parse_job_status(status);
+  if (!parsed) // the table's CHECK constraint allows no other value
+    throw std::runtime_error("document_jobs.status '" + status +
+                             "' is no job status");
+  job.status = *parsed;
   job.progress = r[5].as<int>();
   job.total_chunks = r[6].as<int>();
   job.processed_chunks = r[7].as<int>();
@@ -327,12 +332,13 @@ std::optional<job_row> document_store::job(const std::string& job_id) {
 }
 
 job_page document_store::list_jobs(int limit, int offset,
-                                   const std::optional<std::string>& status) {
+                                   std::optional<job_status> status) {
   if (limit < 1 || limit > 1000)
     invalid("list_jobs", "limit must be 1..1000, not " + std::to_string(limit));
   if (offset < 0)
     invalid("list_jobs", "offset must be >= 0, not " + std::to_string(offset));
-  const char* filter = status ? status->c_str() : nullptr;
+  std::string filter_text{status ? to_string(*status) : ""};
+  const char* filter = status ? filter_text.c_str() : nullptr;
   // One snapshot for the page and the total.
   using snapshot = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
   return impl_->pool.run<snapshot>("list_jobs", [&](snapshot& tx) {
@@ -360,16 +366,18 @@ std::optional<stored_file> document_store::file(const std::string& job_id) {
 // -- the pipeline -------------------------------------------------------------
 
 std::optional<job_row> document_store::advance(const std::string& job_id,
-                                               const std::string& status,
+                                               job_status status,
                                                int progress) {
-  if (status != "processing" && status != "chunking" && status != "embedding")
+  if (status != job_status::processing && status != job_status::chunking &&
+      status != job_status::embedding)
     invalid("advance", "status must be processing, chunking or embedding, "
                        "not '" +
-                           status + "'");
+                           std::string{to_string(status)} + "'");
   if (!is_uuid(job_id))
     return std::nullopt;
   return impl_->pool.run("advance", [&](pqxx::work& tx) {
-    return maybe_job(tx.exec_prepared("advance", job_id, status, progress));
+    return maybe_job(tx.exec_prepared(
+        "advance", job_id, std::string{to_string(status)}, progress));
   });
 }
 

@@ -28,6 +28,8 @@
 #include "bridges/postgres/outbox.hpp"
 #include "bridges/postgres/pool.hpp"
 
+#include "actors/documents/job_status.hpp"
+
 namespace distiller::documents {
 
 /// A failed store call (postgres::db_error: what failed, retryable or not).
@@ -40,7 +42,7 @@ struct job_row {
   std::string filename;
   std::string content_type;
   int64_t file_size = 0;
-  std::string status;
+  job_status status = job_status::pending;
   int progress = 0;
   int total_chunks = 0;
   int processed_chunks = 0;
@@ -153,8 +155,7 @@ class document_store {
   std::optional<job_row> job(const std::string& job_id);
 
   /// Newest first; `status` filters when set. limit 1..1000, offset >= 0.
-  job_page list_jobs(int limit, int offset,
-                     const std::optional<std::string>& status);
+  job_page list_jobs(int limit, int offset, std::optional<job_status> status);
 
   std::optional<stored_file> file(const std::string& job_id);
 
@@ -162,8 +163,8 @@ class document_store {
 
   /// Moves a job forward to `status` (processing, chunking or embedding) with
   /// `progress`; nullopt when the job is unknown, already there or beyond.
-  std::optional<job_row> advance(const std::string& job_id,
-                                 const std::string& status, int progress);
+  std::optional<job_row> advance(const std::string& job_id, job_status status,
+                                 int progress);
 
   /// Marks a non-final job failed with `error`; nullopt when unknown or final.
   std::optional<job_row> fail(const std::string& job_id,

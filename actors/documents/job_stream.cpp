@@ -39,9 +39,7 @@ std::string job_channel(std::string_view job_id) {
 }
 
 uint64_t job_seq(const job_row& job) {
-  auto rank = status_order(job.status);
-  if (rank < 0)
-    rank = 0;
+  auto rank = order(job.status);
   auto processed = job.processed_chunks < 0 ? 0 : job.processed_chunks;
   // + 1: position 0 would read as "no id"; a pending job is 1.
   return ((static_cast<uint64_t>(rank) << 32) |
@@ -52,7 +50,7 @@ uint64_t job_seq(const job_row& job) {
 broadcast::event_ptr job_event(const job_row& job) {
   auto e = std::make_shared<broadcast::event>();
   e->seq = job_seq(job);
-  e->type = job.status;
+  e->type = std::string{to_string(job.status)};
   e->data = boost::json::serialize(job_json(job));
   e->time_us = rfc3339_to_us(job.updated_at);
   e->final = is_final(job.status);

@@ -206,7 +206,7 @@ embedded_chunk decode_embedded(std::string_view text) {
 json::object job_json(const job_row& job) {
   json::object o{{"job_id", job.job_id},
                  {"filename", job.filename},
-                 {"status", job.status},
+                 {"status", to_string(job.status)},
                  {"progress", job.progress},
                  {"total_chunks", job.total_chunks},
                  {"processed_chunks", job.processed_chunks},
@@ -231,9 +231,11 @@ job_row decode_job(std::string_view text) {
   const char* t = topics::job_updates;
   j.job_id = str(o, "job_id", t);
   j.filename = str(o, "filename", t, false);
-  j.status = str(o, "status", t);
-  if (status_order(j.status) < 0)
-    throw record_error(std::string{t} + ": unknown status " + j.status);
+  auto status = str(o, "status", t);
+  auto parsed = parse_job_status(status);
+  if (!parsed)
+    throw record_error(std::string{t} + ": unknown status " + status);
+  j.status = *parsed;
   j.progress = static_cast<int>(num(o, "progress", t));
   j.total_chunks = static_cast<int>(num(o, "total_chunks", t));
   j.processed_chunks = static_cast<int>(num(o, "processed_chunks", t));
@@ -247,19 +249,6 @@ job_row decode_job(std::string_view text) {
   if (auto* fs = o.if_contains("file_size"); fs && fs->is_int64())
     j.file_size = fs->as_int64();
   return j;
-}
-
-int status_order(std::string_view s) {
-  static constexpr std::string_view order[] = {
-      "pending", "processing", "chunking", "embedding", "completed", "failed"};
-  for (int i = 0; i < 6; ++i)
-    if (order[i] == s)
-      return i;
-  return -1;
-}
-
-bool is_final(std::string_view s) {
-  return s == "completed" || s == "failed";
 }
 
 } // namespace distiller::documents

@@ -80,12 +80,6 @@ boost::json::object job_json(const job_row& job);
 std::string encode_job(const job_row& job);
 job_row decode_job(std::string_view json);
 
-/// Position of a status in the forward order (pending 0 … completed 4,
-/// failed 5; both final, a job reaches at most one of them); -1 for an
-/// unknown text.
-int status_order(std::string_view status);
-bool is_final(std::string_view status);
-
 /// Base64 (RFC 4648, with padding) of little-endian float32 values.
 std::string encode_vector(const std::vector<float>& v);
 std::vector<float> decode_vector(std::string_view b64);

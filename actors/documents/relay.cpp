@@ -20,7 +20,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-using reconcile_atom = caf::atom_constant<caf::atom("reconcile")>;
+using atoms::reconcile_atom;
 
 } // namespace
 
@@ -35,7 +35,7 @@ void redrive(pipeline_state& st, const job_row& job) {
     std::vector<outbox_message> messages;
     std::vector<std::pair<std::string, std::string>> headers{
         {"x-trace-id", job.trace_id}};
-    if (job.status == "embedding") {
+    if (job.status == job_status::embedding) {
       auto chunks = st.store->pending_chunks(job.job_id);
       for (auto& c : chunks)
         messages.push_back(
@@ -54,7 +54,7 @@ void redrive(pipeline_state& st, const job_row& job) {
       st.store->enqueue(messages);
     st.store->touch(job.job_id);
     log::info("job_redriven", {{"job_id", job.job_id},
-                               {"status", job.status},
+                               {"status", to_string(job.status)},
                                {"records", messages.size()},
                                {"trace_id", job.trace_id}});
   }

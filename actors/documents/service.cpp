@@ -15,6 +15,7 @@
 #include "actors/documents/records.hpp"
 #include "actors/documents/search/hybrid.hpp"
 #include "runtime/core/ids.hpp"
+#include "runtime/core/type_ids.hpp"
 #include "runtime/logging/log.hpp"
 
 namespace distiller::documents {
@@ -22,7 +23,7 @@ namespace distiller::documents {
 namespace {
 
 using namespace std::chrono_literals;
-using watch_tick_atom = caf::atom_constant<caf::atom("watchtick")>;
+using atoms::watch_tick_atom;
 
 service_error store_failure(const store_error& e) {
   return {e.retryable() ? service_error::kind::unavailable
@@ -100,7 +101,7 @@ class pipeline_service : public document_service {
     });
   }
 
-  void list_jobs(int limit, int offset, std::optional<std::string> status,
+  void list_jobs(int limit, int offset, std::optional<job_status> status,
                  reply<job_page> done) override {
     auto st = st_;
     run_on<job_page>(
@@ -263,7 +264,7 @@ caf::actor spawn_job_watcher(caf::actor_system& sys,
                   auto job = st->store->job(id);
                   if (!job)
                     continue;
-                  auto stamp = job->status + "/" +
+                  auto stamp = std::string{to_string(job->status)} + "/" +
                                std::to_string(job->processed_chunks) + "/" +
                                job->updated_at;
                   auto i = seen->find(id);

@@ -70,7 +70,7 @@ class document_service {
   virtual void status(std::string job_id, reply<job_row> done) = 0;
 
   virtual void list_jobs(int limit, int offset,
-                         std::optional<std::string> status,
+                         std::optional<job_status> status,
                          reply<job_page> done) = 0;
 
   virtual void file(std::string job_id, reply<stored_file> done) = 0;

@@ -56,7 +56,7 @@ void fail_job(pipeline_state& st, const std::string& job_id,
   }
 }
 
-void advance(pipeline_state& st, const std::string& job_id, const char* status,
+void advance(pipeline_state& st, const std::string& job_id, job_status status,
              int progress) {
   if (auto job = st.store->advance(job_id, status, progress))
     st.announce(*job);
@@ -111,7 +111,7 @@ void pipeline_state::announce(const job_row& job) {
     caf::anon_send(s, atoms::produce_atom_v, job_update(job));
   else
     log::warn("job_update_not_published", {{"job_id", job.job_id},
-                                           {"status", job.status},
+                                           {"status", to_string(job.status)},
                                            {"error", "the sink is not running"},
                                            {"trace_id", job.trace_id}});
 }
@@ -142,7 +142,7 @@ caf::error handle_ingest(pipeline_state& st, const kafka::in_record& rec) {
       return permanent("unknown job " + id);
     if (is_final(job->status))
       return {}; // a redelivery after the job ended
-    advance(st, id, "processing", 5);
+    advance(st, id, job_status::processing, 5);
     auto file = st.store->file(id);
     if (!file) {
       fail_job(st, id, "the uploaded file is missing", req.trace_id);
@@ -155,7 +155,7 @@ caf::error handle_ingest(pipeline_state& st, const kafka::in_record& rec) {
       fail_job(st, id, e.what(), req.trace_id);
       return {};
     }
-    advance(st, id, "chunking", 10);
+    advance(st, id, job_status::chunking, 10);
     chunk_options opts;
     opts.size = static_cast<size_t>(st.cfg.chunk_size);
     opts.overlap = static_cast<size_t>(st.cfg.chunk_overlap);
@@ -249,7 +249,7 @@ caf::error handle_chunk(pipeline_state& st, const kafka::in_record& rec) {
       return err;
     if (outcome.counted) {
       st.announce(outcome.job);
-      if (outcome.job.status == "completed")
+      if (outcome.job.status == job_status::completed)
         log::info("job_completed", {{"job_id", task.job_id},
                                     {"chunks", outcome.job.total_chunks},
                                     {"trace_id", task.trace_id}});

@@ -21,6 +21,7 @@
 #include "bridges/kafka/source_bridge.hpp"
 #include "bridges/kafka/type_ids.hpp"
 #include "runtime/core/ids.hpp"
+#include "runtime/core/type_ids.hpp"
 #include "runtime/logging/log.hpp"
 #include "runtime/tasks/task_pool.hpp"
 
@@ -48,8 +49,8 @@ using steady = std::chrono::steady_clock;
 
 namespace {
 
-using janitor_atom = caf::atom_constant<caf::atom("janitor")>;
-using heads_atom = caf::atom_constant<caf::atom("heads")>;
+using atoms::heads_atom;
+using atoms::janitor_atom;
 
 /// How long a worker waits for the sink's acknowledgements.
 constexpr auto produce_timeout = 35s;

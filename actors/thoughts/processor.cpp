@@ -132,7 +132,7 @@ void processor::run_wave(const std::vector<size_t>& wave,
       results[i] = permanent("unknown thought " + c.thought_id);
       continue;
     }
-    if (is_final_state(r->second.status)) {
+    if (is_final(r->second.status)) {
       // A redelivery after the end: say it again (the broadcasters drop
       // what they have), change nothing.
       try {
@@ -175,7 +175,7 @@ void processor::run_wave(const std::vector<size_t>& wave,
       events_.publish(evs);
       for (auto& a : live)
         if (!a.done) {
-          a.row.status = states::processing;
+          a.row.status = thought_status::processing;
           a.row.attempts = a.attempt;
         }
     } catch (const postgres::db_error& e) {

@@ -55,8 +55,27 @@ json::value opt(const std::optional<std::string>& s) {
 
 } // namespace
 
-bool is_final_state(std::string_view status) noexcept {
-  return status == states::completed || status == states::failed;
+std::string_view to_string(thought_status s) noexcept {
+  switch (s) {
+  case thought_status::pending:
+    return "pending";
+  case thought_status::processing:
+    return "processing";
+  case thought_status::completed:
+    return "completed";
+  case thought_status::failed:
+    return "failed";
+  }
+  return "unknown";
+}
+
+std::optional<thought_status>
+parse_thought_status(std::string_view text) noexcept {
+  for (auto s : {thought_status::pending, thought_status::processing,
+                 thought_status::completed, thought_status::failed})
+    if (to_string(s) == text)
+      return s;
+  return std::nullopt;
 }
 
 json::object thought_json(const thought_row& t) {
@@ -64,7 +83,7 @@ json::object thought_json(const thought_row& t) {
   o["thought_id"] = t.thought_id;
   o["user_id"] = t.user_id;
   o["text"] = t.text;
-  o["status"] = t.status;
+  o["status"] = to_string(t.status);
   o["agents_completed"] = t.agents_completed;
   o["attempts"] = t.attempts;
   o["error"] = opt(t.error);

@@ -30,12 +30,15 @@ inline constexpr const char* dead_letters = "thought-processing.dlq";
 } // namespace topics
 
 /// The states of a thought, in order (failed is final like completed).
-namespace states {
-inline constexpr const char* pending = "pending";
-inline constexpr const char* processing = "processing";
-inline constexpr const char* completed = "completed";
-inline constexpr const char* failed = "failed";
-} // namespace states
+/// Text only at the edges (the `status` column, the API's JSON, the events)
+/// through `to_string` and `parse_thought_status`.
+enum class thought_status : uint8_t { pending, processing, completed, failed };
+
+/// The wire name ("pending" … "failed").
+std::string_view to_string(thought_status s) noexcept;
+
+/// The status a wire name names; nullopt for anything else.
+std::optional<thought_status> parse_thought_status(std::string_view) noexcept;
 
 /// The five events (seed 003), the SSE event names.
 namespace event_types {
@@ -56,7 +59,7 @@ struct thought_row {
   std::string thought_id;
   std::string user_id;
   std::string text;
-  std::string status;
+  thought_status status = thought_status::pending;
   int agents_completed = 0;
   int attempts = 0;
   std::optional<std::string> error;
@@ -70,7 +73,10 @@ struct thought_row {
   std::array<std::optional<std::string>, agent_count> results;
 };
 
-bool is_final_state(std::string_view status) noexcept;
+/// completed or failed: nothing changes the thought any more.
+constexpr bool is_final(thought_status s) noexcept {
+  return s == thought_status::completed || s == thought_status::failed;
+}
 
 /// The thought as the API shows it: thought_id, user_id, text, status,
 /// agents_completed, attempts, error (null unless failed), created_at,

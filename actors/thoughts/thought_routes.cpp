@@ -118,19 +118,19 @@ void submit(thought_service& svc, http::request&& req, http::responder res) {
   }
   submission s{lower(std::string{user->value().as_string()}), std::string{t},
                req.trace.value()};
-  svc.submit(std::move(s),
-             answer<thought_store::created>(
-                 std::move(res), [](const thought_store::created& c) {
-                   auto out = http::response::json(
-                       202, json::object{{"thought_id", c.thought.thought_id},
-                                         {"user_id", c.thought.user_id},
-                                         {"status", c.thought.status},
-                                         {"message", "Processing started"},
-                                         {"created_at", c.thought.created_at}});
-                   out.with_header("Location",
-                                   "/thoughts/" + c.thought.thought_id);
-                   return out;
-                 }));
+  svc.submit(
+      std::move(s),
+      answer<thought_store::created>(
+          std::move(res), [](const thought_store::created& c) {
+            auto out = http::response::json(
+                202, json::object{{"thought_id", c.thought.thought_id},
+                                  {"user_id", c.thought.user_id},
+                                  {"status", to_string(c.thought.status)},
+                                  {"message", "Processing started"},
+                                  {"created_at", c.thought.created_at}});
+            out.with_header("Location", "/thoughts/" + c.thought.thought_id);
+            return out;
+          }));
 }
 
 void get(thought_service& svc, http::request&& req, http::responder res) {

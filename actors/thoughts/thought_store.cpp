@@ -273,7 +273,12 @@ thought_row to_thought(const pqxx::row& r) {
   t.thought_id = r[0].as<std::string>();
   t.user_id = r[1].as<std::string>();
   t.text = r[2].as<std::string>();
-  t.status = r[3].as<std::string>();
+  auto status = r[3].as<std::string>();
+  auto parsed = parse_thought_status(status);
+  if (!parsed) // the table's CHECK constraint allows no other value
+    throw std::runtime_error("thoughts.status '" + status +
+                             "' is no thought status");
+  t.status = *parsed;
   t.agents_completed = r[4].as<int>();
   t.attempts = r[5].as<int>();
   t.error = opt_text(r[6]);
@@ -546,11 +551,12 @@ thought_store::begin(const std::vector<begin_item>& items) {
     std::vector<pending_event> events;
     for (const auto& r : tx.exec_prepared("begin", json::serialize(input))) {
       auto t = to_thought(r);
-      events.push_back({t.user_id, t.thought_id, event_types::processing,
-                        json::object{{"status", states::processing},
-                                     {"attempt", t.attempts},
-                                     {"agents_completed", t.agents_completed}},
-                        t.trace_id});
+      events.push_back(
+          {t.user_id, t.thought_id, event_types::processing,
+           json::object{{"status", to_string(thought_status::processing)},
+                        {"attempt", t.attempts},
+                        {"agents_completed", t.agents_completed}},
+           t.trace_id});
     }
     return emit(tx, events);
   });
@@ -591,7 +597,7 @@ thought_store::save_step(int step, const std::vector<step_item>& items) {
     for (auto& t : saved) {
       auto* item = by_id[t.thought_id];
       json::object body{
-          {"status", t.status},
+          {"status", to_string(t.status)},
           {"agent", agent_name(kind)},
           {"result_name", result_name(kind)},
           {"step", step},
@@ -603,11 +609,12 @@ thought_store::save_step(int step, const std::vector<step_item>& items) {
       events.push_back({t.user_id, t.thought_id, event_types::agent_completed,
                         std::move(body), t.trace_id});
       if (step == static_cast<int>(agent_count))
-        events.push_back({t.user_id, t.thought_id, event_types::completed,
-                          json::object{{"status", states::completed},
-                                       {"agents_completed", t.agents_completed},
-                                       {"thought", thought_json(t)}},
-                          t.trace_id});
+        events.push_back(
+            {t.user_id, t.thought_id, event_types::completed,
+             json::object{{"status", to_string(thought_status::completed)},
+                          {"agents_completed", t.agents_completed},
+                          {"thought", thought_json(t)}},
+             t.trace_id});
     }
     return emit(tx, events);
   });
@@ -627,12 +634,13 @@ thought_store::fail(const std::vector<fail_item>& items) {
     std::vector<pending_event> events;
     for (const auto& r : tx.exec_prepared("fail", json::serialize(input))) {
       auto t = to_thought(r);
-      events.push_back({t.user_id, t.thought_id, event_types::failed,
-                        json::object{{"status", states::failed},
-                                     {"error", t.error.value_or("")},
-                                     {"attempts", t.attempts},
-                                     {"agents_completed", t.agents_completed}},
-                        t.trace_id});
+      events.push_back(
+          {t.user_id, t.thought_id, event_types::failed,
+           json::object{{"status", to_string(thought_status::failed)},
+                        {"error", t.error.value_or("")},
+                        {"attempts", t.attempts},
+                        {"agents_completed", t.agents_completed}},
+           t.trace_id});
     }
     return emit(tx, events);
   });

@@ -31,5 +31,12 @@ CAF_ADD_ATOM(distiller_runtime, distiller::atoms, stop_atom, "stop")
 /// Supervisors: (add_child_atom, child_spec) and (remove_child_atom, name).
 CAF_ADD_ATOM(distiller_runtime, distiller::atoms, add_child_atom, "addchild")
 CAF_ADD_ATOM(distiller_runtime, distiller::atoms, remove_child_atom, "rmchild")
+/// Periodic work an operator may also start at once (`distiller shell`'s
+/// `send <actor> <message>`, actors/cluster): the document reconciler, the
+/// thought janitor, the thought and job stream heads' polls.
+CAF_ADD_ATOM(distiller_runtime, distiller::atoms, reconcile_atom, "reconcile")
+CAF_ADD_ATOM(distiller_runtime, distiller::atoms, janitor_atom, "janitor")
+CAF_ADD_ATOM(distiller_runtime, distiller::atoms, heads_atom, "heads")
+CAF_ADD_ATOM(distiller_runtime, distiller::atoms, watch_tick_atom, "watchtick")
 
 CAF_END_TYPE_ID_BLOCK(distiller_runtime)

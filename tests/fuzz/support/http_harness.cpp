@@ -44,7 +44,7 @@ documents::job_row job(std::string id, std::string filename, std::string type,
   j.filename = std::move(filename);
   j.content_type = std::move(type);
   j.file_size = size;
-  j.status = "pending";
+  j.status = documents::job_status::pending;
   j.trace_id = "fuzz";
   j.created_at = stamp;
   j.updated_at = stamp;
@@ -64,7 +64,7 @@ class fake_documents : public documents::document_service {
               documents::reply<documents::job_row> done) override {
     done(job(std::move(job_id), "a.txt", "text/plain", 5));
   }
-  void list_jobs(int, int, std::optional<std::string>,
+  void list_jobs(int, int, std::optional<documents::job_status>,
                  documents::reply<documents::job_page> done) override {
     documents::job_page page;
     page.jobs.push_back(
@@ -102,7 +102,7 @@ class fake_thoughts : public thoughts::thought_service {
     c.thought.thought_id = "21111111-2222-4333-8444-555555555555";
     c.thought.user_id = s.user_id;
     c.thought.text = s.text;
-    c.thought.status = thoughts::states::pending;
+    c.thought.status = thoughts::thought_status::pending;
     c.thought.created_at = stamp;
     c.thought.updated_at = stamp;
     done(std::move(c));

@@ -49,8 +49,8 @@ docs::job_row make_job(std::string id, std::string status, int processed = 0,
   j.filename = "notes.txt";
   j.content_type = "text/plain";
   j.file_size = 12;
-  j.status = std::move(status);
-  j.progress = j.status == "completed" ? 100 : 10;
+  j.status = docs::parse_job_status(status).value();
+  j.progress = j.status == docs::job_status::completed ? 100 : 10;
   j.total_chunks = total;
   j.processed_chunks = processed;
   j.created_at = "2026-11-22T09:30:00.000Z";
@@ -86,7 +86,7 @@ class fake_service : public docs::document_service {
   struct list_call {
     int limit;
     int offset;
-    std::optional<std::string> status;
+    std::optional<docs::job_status> status;
   };
   std::vector<list_call> list_calls;
   struct query_call {
@@ -171,7 +171,7 @@ class fake_service : public docs::document_service {
     threads.emplace_back([done, o] { done(o); });
   }
 
-  void list_jobs(int limit, int offset, std::optional<std::string> status,
+  void list_jobs(int limit, int offset, std::optional<docs::job_status> status,
                  docs::reply<docs::job_page> done) override {
     std::unique_lock<std::mutex> lock{mtx};
     if (take_failure(done))
@@ -638,7 +638,7 @@ TEST_F(document_routes_test, jobs_with_defaults_and_filters) {
   EXPECT_FALSE(svc->list_calls[0].status.has_value());
   EXPECT_EQ(svc->list_calls[1].limit, 100);
   EXPECT_EQ(svc->list_calls[1].offset, 7);
-  EXPECT_EQ(svc->list_calls[1].status, "completed");
+  EXPECT_EQ(svc->list_calls[1].status, docs::job_status::completed);
 }
 
 TEST_F(document_routes_test, jobs_with_bad_parameters) {

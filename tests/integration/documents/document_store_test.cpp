@@ -180,7 +180,7 @@ TEST_F(document_store_test, upload_keeps_bytes_exactly_and_writes_outbox) {
   EXPECT_EQ(job.filename, "scan.pdf");
   EXPECT_EQ(job.content_type, "application/pdf");
   EXPECT_EQ(job.file_size, static_cast<int64_t>(binary.size()));
-  EXPECT_EQ(job.status, "pending");
+  EXPECT_EQ(job.status, job_status::pending);
   EXPECT_EQ(job.progress, 0);
   EXPECT_EQ(job.total_chunks, 0);
   EXPECT_EQ(job.processed_chunks, 0);
@@ -263,15 +263,14 @@ TEST_F(document_store_test, list_jobs_pages_newest_first_with_filter) {
   EXPECT_TRUE(beyond.jobs.empty());
   EXPECT_EQ(beyond.total, 5);
 
-  ASSERT_TRUE(store->advance(created[1], "processing", 5));
-  ASSERT_TRUE(store->advance(created[3], "processing", 5));
-  auto processing = store->list_jobs(1, 0, std::string{"processing"});
+  ASSERT_TRUE(store->advance(created[1], job_status::processing, 5));
+  ASSERT_TRUE(store->advance(created[3], job_status::processing, 5));
+  auto processing = store->list_jobs(1, 0, job_status::processing);
   EXPECT_EQ(processing.total, 2);
   ASSERT_EQ(processing.jobs.size(), 1u);
   EXPECT_EQ(processing.jobs[0].job_id, created[3]);
-  EXPECT_EQ(processing.jobs[0].status, "processing");
-  EXPECT_EQ(store->list_jobs(10, 0, std::string{"pending"}).total, 3);
-  EXPECT_EQ(store->list_jobs(10, 0, std::string{"nonsense"}).total, 0);
+  EXPECT_EQ(processing.jobs[0].status, job_status::processing);
+  EXPECT_EQ(store->list_jobs(10, 0, job_status::pending).total, 3);
 
   for (auto [limit, offset] : {std::pair{0, 0}, {1001, 0}, {10, -1}}) {
     try {
@@ -292,7 +291,7 @@ TEST_F(document_store_test, unknown_and_malformed_ids_are_unknown) {
     SCOPED_TRACE(id);
     EXPECT_FALSE(store->job(id));
     EXPECT_FALSE(store->file(id));
-    EXPECT_FALSE(store->advance(id, "processing", 5));
+    EXPECT_FALSE(store->advance(id, job_status::processing, 5));
     EXPECT_FALSE(store->fail(id, "boom"));
     EXPECT_TRUE(store->pending_chunks(id).empty());
     EXPECT_NO_THROW(store->touch(id));
@@ -318,9 +317,10 @@ TEST_F(document_store_test, unknown_and_malformed_ids_are_unknown) {
   } catch (const store_error& e) {
     EXPECT_FALSE(e.retryable());
   }
-  EXPECT_THROW(store->advance(known.job_id, "completed", 100), store_error);
+  EXPECT_THROW(store->advance(known.job_id, job_status::completed, 100),
+               store_error);
   EXPECT_EQ(store->list_jobs(10, 0, std::nullopt).total, 1);
-  EXPECT_EQ(store->job(known.job_id)->status, "pending");
+  EXPECT_EQ(store->job(known.job_id)->status, job_status::pending);
 }
 
 // -- job states ---------------------------------------------------------------
@@ -330,39 +330,40 @@ TEST_F(document_store_test, jobs_move_forward_only_and_stay_final) {
   auto job = upload(*store, "a.txt");
   const auto& id = job.job_id;
 
-  auto processing = store->advance(id, "processing", 5);
+  auto processing = store->advance(id, job_status::processing, 5);
   ASSERT_TRUE(processing);
-  EXPECT_EQ(processing->status, "processing");
+  EXPECT_EQ(processing->status, job_status::processing);
   EXPECT_EQ(processing->progress, 5);
-  EXPECT_FALSE(store->advance(id, "processing", 7));    // already there
-  auto embedding = store->advance(id, "embedding", 10); // may skip a state
+  EXPECT_FALSE(store->advance(id, job_status::processing, 7)); // already there
+  auto embedding =
+      store->advance(id, job_status::embedding, 10); // may skip a state
   ASSERT_TRUE(embedding);
-  EXPECT_EQ(embedding->status, "embedding");
-  EXPECT_FALSE(store->advance(id, "chunking", 10)); // back
-  EXPECT_FALSE(store->advance(id, "processing", 5));
-  EXPECT_EQ(store->job(id)->status, "embedding");
+  EXPECT_EQ(embedding->status, job_status::embedding);
+  EXPECT_FALSE(store->advance(id, job_status::chunking, 10)); // back
+  EXPECT_FALSE(store->advance(id, job_status::processing, 5));
+  EXPECT_EQ(store->job(id)->status, job_status::embedding);
 
   auto failed = store->fail(id, "parser crashed");
   ASSERT_TRUE(failed);
-  EXPECT_EQ(failed->status, "failed");
+  EXPECT_EQ(failed->status, job_status::failed);
   EXPECT_EQ(failed->error, "parser crashed");
   EXPECT_EQ(failed->progress, 10);
   EXPECT_FALSE(store->fail(id, "again"));
-  EXPECT_FALSE(store->advance(id, "embedding", 50));
+  EXPECT_FALSE(store->advance(id, job_status::embedding, 50));
   // store_chunks keeps a failed job failed.
   store->store_chunks(id, chunks_of({"late"}));
   auto now = store->job(id);
-  EXPECT_EQ(now->status, "failed");
+  EXPECT_EQ(now->status, job_status::failed);
   EXPECT_EQ(now->error, "parser crashed");
   EXPECT_EQ(now->total_chunks, 0);
 
   // A completed job cannot fail or move.
   auto [done, chunks] = job_with_chunks(*store, {"only chunk"});
   auto outcome = store->store_embedding(chunks[0].chunk_id, {0.5f}, "m");
-  EXPECT_EQ(outcome.job.status, "completed");
+  EXPECT_EQ(outcome.job.status, job_status::completed);
   EXPECT_FALSE(store->fail(done.job_id, "too late"));
-  EXPECT_FALSE(store->advance(done.job_id, "embedding", 10));
-  EXPECT_EQ(store->job(done.job_id)->status, "completed");
+  EXPECT_FALSE(store->advance(done.job_id, job_status::embedding, 10));
+  EXPECT_EQ(store->job(done.job_id)->status, job_status::completed);
 }
 
 // -- chunks and embeddings ----------------------------------------------------
@@ -370,7 +371,7 @@ TEST_F(document_store_test, jobs_move_forward_only_and_stay_final) {
 TEST_F(document_store_test, store_chunks_is_idempotent) {
   auto store = make_store();
   auto job = upload(*store, "chunks.txt");
-  ASSERT_TRUE(store->advance(job.job_id, "chunking", 10));
+  ASSERT_TRUE(store->advance(job.job_id, job_status::chunking, 10));
   std::vector<std::string> texts{"first part", "second part", "third part"};
   auto first = store->store_chunks(job.job_id, chunks_of(texts));
   ASSERT_EQ(first.size(), 3u);
@@ -386,7 +387,7 @@ TEST_F(document_store_test, store_chunks_is_idempotent) {
   }
   EXPECT_EQ(ids.size(), 3u);
   auto after = store->job(job.job_id);
-  EXPECT_EQ(after->status, "embedding");
+  EXPECT_EQ(after->status, job_status::embedding);
   EXPECT_EQ(after->progress, 10);
   EXPECT_EQ(after->total_chunks, 3);
 
@@ -456,7 +457,7 @@ TEST_F(document_store_test, fan_in_counts_each_chunk_once_across_threads) {
   for (const auto& out : outcomes) {
     if (out.counted) {
       seen.push_back(out.job.processed_chunks);
-      if (out.job.status == "completed")
+      if (out.job.status == job_status::completed)
         ++completed_by;
     }
     EXPECT_EQ(out.job.job_id, job.job_id);
@@ -469,7 +470,7 @@ TEST_F(document_store_test, fan_in_counts_each_chunk_once_across_threads) {
   EXPECT_EQ(completed_by, 1);
 
   auto final_job = store->job(job.job_id);
-  EXPECT_EQ(final_job->status, "completed");
+  EXPECT_EQ(final_job->status, job_status::completed);
   EXPECT_EQ(final_job->processed_chunks, n);
   EXPECT_EQ(final_job->total_chunks, n);
   EXPECT_EQ(final_job->progress, 100);
@@ -652,7 +653,7 @@ TEST_F(document_store_test, stuck_jobs_are_oldest_first_and_touch_hides_one) {
   store->touch(a.job_id);
   auto touched = store->job(a.job_id);
   EXPECT_GT(touched->updated_at, a.updated_at);
-  EXPECT_EQ(touched->status, "pending");
+  EXPECT_EQ(touched->status, job_status::pending);
   stuck = ids_of(store->stuck_jobs(age, 10));
   EXPECT_FALSE(contains(stuck, a.job_id));
   EXPECT_TRUE(contains(stuck, b.job_id));
@@ -759,7 +760,7 @@ TEST_F(document_store_test, small_pool_serves_many_threads) {
         try {
           auto job = upload(*store, "t" + std::to_string(t) + ".txt");
           if (!store->job(job.job_id) ||
-              !store->advance(job.job_id, "processing", 5))
+              !store->advance(job.job_id, job_status::processing, 5))
             ++failures;
         } catch (const std::exception& e) {
           ADD_FAILURE() << e.what();
@@ -772,7 +773,7 @@ TEST_F(document_store_test, small_pool_serves_many_threads) {
   done = true;
   monitor.join();
   EXPECT_EQ(failures, 0);
-  EXPECT_EQ(store->list_jobs(1, 0, std::string{"processing"}).total, 120);
+  EXPECT_EQ(store->list_jobs(1, 0, job_status::processing).total, 120);
   // The monitor saw the pool's connections and conn_, never more.
   EXPECT_GE(most_backends, 2);
   EXPECT_LE(most_backends, 3) << "the pool opened more than 2 connections";
@@ -818,6 +819,6 @@ TEST_F(document_store_test, lost_connection_is_replaced_after_a_restart) {
       10s, 50ms));
   ASSERT_TRUE(back);
   EXPECT_EQ(back->filename, "survivor.txt");
-  EXPECT_TRUE(store->advance(job.job_id, "processing", 5));
+  EXPECT_TRUE(store->advance(job.job_id, job_status::processing, 5));
   EXPECT_EQ(store->outbox_backlog(), 1);
 }

@@ -97,7 +97,7 @@ std::unique_ptr<pg_cluster> thought_store_test::cluster_;
 TEST_F(thought_store_test, a_submission_writes_thought_event_and_outbox_row) {
   auto user = make_uuid();
   auto c = submit(user, "call mum");
-  EXPECT_EQ(c.thought.status, "pending");
+  EXPECT_EQ(c.thought.status, th::thought_status::pending);
   EXPECT_EQ(c.thought.user_id, user);
   EXPECT_EQ(c.thought.agents_completed, 0);
   EXPECT_EQ(c.thought.trace_id, "trace-1");
@@ -206,13 +206,13 @@ TEST_F(thought_store_test, steps_are_saved_once_and_in_order) {
   EXPECT_EQ(t.at("summary").at("title").as_string(), "T");
   auto row = store_->get(id);
   ASSERT_TRUE(row);
-  EXPECT_EQ(row->status, "completed");
+  EXPECT_EQ(row->status, th::thought_status::completed);
   EXPECT_EQ(row->agents_completed, 5);
   EXPECT_TRUE(row->completed_at);
   // Final: nothing moves any more.
   EXPECT_TRUE(store_->begin({{id, 2}}).empty());
   EXPECT_TRUE(store_->fail({{id, "late", 2}}).empty());
-  EXPECT_EQ(store_->get(id)->status, "completed");
+  EXPECT_EQ(store_->get(id)->status, th::thought_status::completed);
 }
 
 TEST_F(thought_store_test, a_failed_thought_keeps_its_progress_and_reason) {
@@ -227,7 +227,7 @@ TEST_F(thought_store_test, a_failed_thought_keeps_its_progress_and_reason) {
   EXPECT_EQ(evs[0].body.at("attempts").as_int64(), 3);
   EXPECT_EQ(evs[0].body.at("agents_completed").as_int64(), 1);
   auto row = store_->get(id);
-  EXPECT_EQ(row->status, "failed");
+  EXPECT_EQ(row->status, th::thought_status::failed);
   EXPECT_EQ(row->error.value_or(""), "analyse failed: boom");
   EXPECT_EQ(row->attempts, 3);
   EXPECT_TRUE(store_->save_step(2, {{id, "{}", "builtin", 1}}).empty());

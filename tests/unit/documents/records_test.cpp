@@ -91,7 +91,7 @@ TEST(records, job_updates_round_trip_with_and_without_error) {
   job_row j;
   j.job_id = "job";
   j.filename = "a.txt";
-  j.status = "embedding";
+  j.status = job_status::embedding;
   j.progress = 55;
   j.total_chunks = 4;
   j.processed_chunks = 2;
@@ -100,13 +100,13 @@ TEST(records, job_updates_round_trip_with_and_without_error) {
   j.trace_id = "t";
   j.file_size = 99;
   auto k = decode_job(encode_job(j));
-  EXPECT_EQ(k.status, "embedding");
+  EXPECT_EQ(k.status, job_status::embedding);
   EXPECT_EQ(k.progress, 55);
   EXPECT_EQ(k.processed_chunks, 2);
   EXPECT_EQ(k.file_size, 99);
   EXPECT_FALSE(k.error.has_value());
   EXPECT_EQ(encode_job(j).find("\"error\""), std::string::npos);
-  j.status = "failed";
+  j.status = job_status::failed;
   j.error = "corrupt PDF";
   k = decode_job(encode_job(j));
   ASSERT_TRUE(k.error.has_value());
@@ -141,14 +141,18 @@ TEST(records, malformed_records_name_the_problem) {
             std::string::npos);
 }
 
-TEST(records, status_order_and_finality) {
-  EXPECT_LT(status_order("pending"), status_order("processing"));
-  EXPECT_LT(status_order("chunking"), status_order("embedding"));
-  EXPECT_LT(status_order("embedding"), status_order("completed"));
-  EXPECT_EQ(status_order("bogus"), -1);
-  EXPECT_TRUE(is_final("completed"));
-  EXPECT_TRUE(is_final("failed"));
-  EXPECT_FALSE(is_final("embedding"));
+TEST(records, job_status_order_finality_and_names) {
+  EXPECT_LT(order(job_status::pending), order(job_status::processing));
+  EXPECT_LT(order(job_status::chunking), order(job_status::embedding));
+  EXPECT_LT(order(job_status::embedding), order(job_status::completed));
+  EXPECT_TRUE(is_final(job_status::completed));
+  EXPECT_TRUE(is_final(job_status::failed));
+  EXPECT_FALSE(is_final(job_status::embedding));
+  for (auto s : all_job_statuses)
+    EXPECT_EQ(parse_job_status(to_string(s)), s) << to_string(s);
+  EXPECT_EQ(parse_job_status("bogus"), std::nullopt);
+  EXPECT_EQ(parse_job_status("Completed"), std::nullopt);
+  EXPECT_EQ(parse_job_status(""), std::nullopt);
 }
 
 TEST(documents_config, validate_names_the_key) {

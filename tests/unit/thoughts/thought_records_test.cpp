@@ -100,7 +100,7 @@ TEST(ThoughtRecords, ThoughtJsonHasEveryFieldAndNullsUntilSet) {
   t.thought_id = tid;
   t.user_id = uid;
   t.text = "hi";
-  t.status = "processing";
+  t.status = th::thought_status::processing;
   t.agents_completed = 1;
   t.attempts = 1;
   t.created_at = t.updated_at = "2026-12-01T09:30:00.123Z";
@@ -144,10 +144,14 @@ TEST(ThoughtRecords, Rfc3339Times) {
 }
 
 TEST(ThoughtRecords, FinalStates) {
-  EXPECT_TRUE(th::is_final_state("completed"));
-  EXPECT_TRUE(th::is_final_state("failed"));
-  EXPECT_FALSE(th::is_final_state("processing"));
-  EXPECT_FALSE(th::is_final_state("pending"));
+  EXPECT_TRUE(th::is_final(th::thought_status::completed));
+  EXPECT_TRUE(th::is_final(th::thought_status::failed));
+  EXPECT_FALSE(th::is_final(th::thought_status::processing));
+  EXPECT_FALSE(th::is_final(th::thought_status::pending));
+  for (auto s : {th::thought_status::pending, th::thought_status::processing,
+                 th::thought_status::completed, th::thought_status::failed})
+    EXPECT_EQ(th::parse_thought_status(th::to_string(s)), s);
+  EXPECT_EQ(th::parse_thought_status("done"), std::nullopt);
   EXPECT_EQ(th::user_channel(uid), std::string{"user:"} + uid);
 }
 
