@@ -156,6 +156,9 @@ struct pipeline_state {
   thoughts_config cfg;
   pipeline_deps deps;
   std::shared_ptr<thought_store> store;
+  /// The thoughts an attempt runs for in this node (processor.hpp).
+  std::shared_ptr<inflight_thoughts> inflight =
+      std::make_shared<inflight_thoughts>();
   std::array<agent_ptr, agent_count> agents;
   std::array<worker_set, agent_count> workers;
   std::unique_ptr<tasks::task_pool> api;
@@ -367,7 +370,8 @@ caf::behavior thought_worker(caf::event_based_actor* self,
         caf::scoped_actor blocking{self->system()};
         pool_runner agents{*st, blocking};
         kafka_events events{*st, blocking};
-        processor proc{{st->cfg.max_attempts}, *st->store, agents, events};
+        processor proc{
+            {st->cfg.max_attempts, st->inflight}, *st->store, agents, events};
         auto results = proc.process(items);
         if (entry) {
           entry->set_mailbox(self->mailbox().size());

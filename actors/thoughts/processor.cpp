@@ -55,6 +55,37 @@ struct processor::active {
   bool done = false;
 };
 
+bool inflight_thoughts::claim(const std::string& thought_id,
+                              std::chrono::milliseconds wait) {
+  std::unique_lock<std::mutex> guard{mtx_};
+  ++waiting_;
+  auto free = released_.wait_for(guard, wait,
+                                 [&] { return ids_.count(thought_id) == 0; });
+  --waiting_;
+  if (!free)
+    return false;
+  ids_.insert(thought_id);
+  return true;
+}
+
+void inflight_thoughts::release(const std::string& thought_id) {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    ids_.erase(thought_id);
+  }
+  released_.notify_all();
+}
+
+size_t inflight_thoughts::size() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return ids_.size();
+}
+
+size_t inflight_thoughts::waiting() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return waiting_;
+}
+
 processor::processor(processor_config cfg, thought_store& store,
                      agent_runner& agents, event_sink& events)
     : cfg_(cfg), store_(store), agents_(agents), events_(events) {}
@@ -110,6 +141,44 @@ void processor::run_wave(const std::vector<size_t>& wave,
       continue;
     }
     ids.push_back(batch[i].created.thought_id);
+  }
+  // -- one attempt per thought in this node
+  // ------------------------------------ Claimed before the rows are read, so a
+  // redelivery that waited for the attempt running here reads what that attempt
+  // left; released when the wave ends (also by an exception).
+  std::vector<std::string> claimed;
+  struct release_claims {
+    inflight_thoughts* set;
+    std::vector<std::string>& ids;
+    ~release_claims() {
+      if (set)
+        for (auto& id : ids)
+          set->release(id);
+    }
+  } releaser{cfg_.inflight.get(), claimed};
+  if (cfg_.inflight) {
+    // In id order: two waves that wait for each other's thoughts cannot
+    // hold one each.
+    std::vector<size_t> order;
+    for (auto i : wave)
+      if (batch[i].undecodable.empty())
+        order.push_back(i);
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return batch[a].created.thought_id < batch[b].created.thought_id;
+    });
+    std::vector<std::string> free;
+    for (auto i : order) {
+      auto& id = batch[i].created.thought_id;
+      if (cfg_.inflight->claim(id, cfg_.inflight_wait)) {
+        claimed.push_back(id);
+        free.push_back(id);
+      } else {
+        results[i] = retry("thought " + id +
+                           " is still being processed on this node (a "
+                           "redelivery)");
+      }
+    }
+    ids = std::move(free);
   }
   // -- load ------------------------------------------------------------------
   std::unordered_map<std::string, thought_row> rows;

@@ -28,11 +28,23 @@
 /// first failure (the record worker's contract, record_worker.hpp); a
 /// user's records after a failure do not run in this batch.
 ///
+/// Redeliveries: a record whose thought already runs an attempt in this
+/// process (a rebalance abandoned it after the drain timeout, then gave the
+/// partition back) starts no second attempt next to it: it waits for that
+/// attempt to end (at most `inflight_wait`, then a retryable error), then
+/// finds the thought final and only re-announces it, or resumes where the
+/// first attempt stopped.
+///
 /// Threads: `process` blocks (database, agents, Kafka acknowledgements);
-/// call it from a detached worker. One processor per worker.
+/// call it from a detached worker. One processor per worker; the workers of
+/// one node share one `inflight_thoughts`.
 
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -76,8 +88,30 @@ class event_sink {
   virtual caf::error flush() = 0;
 };
 
+/// The thoughts whose attempt runs in this process now. Thread-safe.
+class inflight_thoughts {
+ public:
+  /// Marks `thought_id` running here, waiting up to `wait` while another
+  /// attempt holds it; false if that one still runs then.
+  bool claim(const std::string& thought_id, std::chrono::milliseconds wait);
+  void release(const std::string& thought_id);
+  size_t size() const;
+  /// Claims waiting for another attempt to end.
+  size_t waiting() const;
+
+ private:
+  mutable std::mutex mtx_;
+  std::condition_variable released_;
+  std::unordered_set<std::string> ids_;
+  size_t waiting_ = 0;
+};
+
 struct processor_config {
   int max_attempts = 3;
+  /// Shared by the node's processors; null: no check (one processor alone).
+  std::shared_ptr<inflight_thoughts> inflight = nullptr;
+  /// How long a redelivery waits for the attempt running here.
+  std::chrono::milliseconds inflight_wait{30000};
 };
 
 /// One record of the batch, decoded.

@@ -5,14 +5,20 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
+
+#include <condition_variable>
+
 #include <set>
 #include <thread>
 
 #include <boost/json.hpp>
 #include <pqxx/pqxx>
 
+#include "actors/thoughts/processor.hpp"
 #include "actors/thoughts/thought_store.hpp"
 #include "bridges/embedded/pg_cluster.hpp"
+#include "bridges/kafka/in_record.hpp"
 #include "bridges/postgres/connection.hpp"
 #include "bridges/postgres/migrations.hpp"
 #include "runtime/core/ids.hpp"
@@ -341,4 +347,138 @@ TEST_F(thought_store_test, redrive_supersedes_unsent_rows_and_keeps_order) {
   // The reconciler's form: only what is stuck for the given age.
   EXPECT_EQ(store_->redrive(1h, 100), 0);
   EXPECT_EQ(store_->redrive(0ms, 100), 2);
+}
+
+// -- the processor on this store ----------------------------------------------
+
+namespace {
+
+/// Agents that answer at once, or — the first call only, when `hold` is set —
+/// once released: a slow attempt still running when its record comes again.
+class gated_agents : public th::agent_runner {
+ public:
+  explicit gated_agents(bool hold) : hold_(hold) {}
+
+  std::vector<th::agent_outcome>
+  run(th::agent_kind,
+      const std::vector<std::shared_ptr<const th::agent_input>>& inputs)
+      override {
+    {
+      std::unique_lock<std::mutex> g{mtx_};
+      ++calls_;
+      entered_.notify_all();
+      if (hold_)
+        cv_.wait(g, [&] { return !hold_; });
+    }
+    std::vector<th::agent_outcome> out(inputs.size());
+    for (auto& o : out) {
+      o.ok = true;
+      o.result = json::object{{"ok", true}};
+      o.backend = "test";
+    }
+    return out;
+  }
+
+  void wait_entered() {
+    std::unique_lock<std::mutex> g{mtx_};
+    ASSERT_TRUE(entered_.wait_for(g, 30s, [&] { return calls_ > 0; }));
+  }
+  void release() {
+    std::lock_guard<std::mutex> g{mtx_};
+    hold_ = false;
+    cv_.notify_all();
+  }
+  int calls() {
+    std::lock_guard<std::mutex> g{mtx_};
+    return calls_;
+  }
+
+ private:
+  std::mutex mtx_;
+  std::condition_variable cv_, entered_;
+  bool hold_;
+  int calls_ = 0;
+};
+
+class no_events : public th::event_sink {
+ public:
+  void publish(const std::vector<th::thought_event>&) override {}
+  caf::error flush() override { return {}; }
+};
+
+} // namespace
+
+// A redelivery of a thought whose attempt still runs in this node (a
+// rebalance abandoned it after the drain timeout, then gave the partition
+// back): without the shared registry it starts attempt 2 beside attempt 1
+// and the user's stream gets a second thought_processing; with it, it waits
+// for attempt 1, finds the thought completed and changes nothing.
+TEST_F(thought_store_test, a_redelivery_waits_for_the_attempt_running_here) {
+  auto user = make_uuid();
+  auto c = submit(user);
+  auto& t = c.thought;
+  th::work_item item{
+      user, {t.thought_id, user, t.created_at, "trace-1"}, 1, ""};
+  auto inflight = std::make_shared<th::inflight_thoughts>();
+  gated_agents slow{true}, quick{false};
+  no_events events;
+  th::processor first{{3, inflight}, *store_, slow, events};
+  th::processor again{{3, inflight}, *store_, quick, events};
+  std::vector<caf::error> first_result;
+  std::thread runner{[&] {
+    first_result = first.process({item});
+  }};
+  slow.wait_entered(); // attempt 1 is in agent 1
+  EXPECT_EQ(inflight->size(), 1u);
+  std::vector<caf::error> again_result;
+  std::thread redelivery{[&] {
+    again_result = again.process({item});
+  }};
+  // The redelivery waits: it has not begun an attempt of its own.
+  EXPECT_TRUE(dt::wait_until([&] { return inflight->waiting() == 1; }, 30s));
+  EXPECT_EQ(quick.calls(), 0);
+  EXPECT_EQ(scalar("SELECT attempts FROM thoughts WHERE thought_id = '" +
+                   t.thought_id + "'"),
+            1);
+  slow.release();
+  runner.join();
+  redelivery.join();
+  ASSERT_EQ(first_result.size(), 1u);
+  EXPECT_FALSE(first_result[0]) << caf::to_string(first_result[0]);
+  ASSERT_EQ(again_result.size(), 1u);
+  EXPECT_FALSE(again_result[0]) << caf::to_string(again_result[0]);
+  EXPECT_EQ(quick.calls(), 0) << "the redelivery ran agents again";
+  EXPECT_EQ(scalar("SELECT count(*) FROM thought_events WHERE type = "
+                   "'thought_processing'"),
+            1);
+  EXPECT_EQ(scalar("SELECT count(*) FROM thoughts WHERE status = 'completed' "
+                   "AND attempts = 1"),
+            1);
+  EXPECT_EQ(inflight->size(), 0u);
+}
+
+// When the attempt here outlasts the wait, the redelivery is retried later
+// (a retryable error, not a dead letter) and still starts nothing.
+TEST_F(thought_store_test, a_redelivery_that_waited_too_long_is_retried) {
+  auto user = make_uuid();
+  auto c = submit(user);
+  auto& t = c.thought;
+  th::work_item item{
+      user, {t.thought_id, user, t.created_at, "trace-1"}, 1, ""};
+  auto inflight = std::make_shared<th::inflight_thoughts>();
+  ASSERT_TRUE(inflight->claim(t.thought_id, 0ms)); // attempt 1, elsewhere
+  gated_agents quick{false};
+  no_events events;
+  th::processor again{{3, inflight, 50ms}, *store_, quick, events};
+  auto result = again.process({item});
+  ASSERT_EQ(result.size(), 1u);
+  ASSERT_TRUE(result[0]);
+  EXPECT_FALSE(distiller::kafka::is_permanent(result[0]));
+  EXPECT_EQ(quick.calls(), 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM thought_events WHERE type = "
+                   "'thought_processing'"),
+            0);
+  inflight->release(t.thought_id);
+  EXPECT_FALSE(again.process({item})[0]); // now it runs
+  EXPECT_EQ(quick.calls(), 5);
 }
