@@ -9,6 +9,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -172,6 +173,25 @@ class stalled_client {
     if (::write(fd_, req.data(), req.size()) !=
         static_cast<ssize_t>(req.size()))
       throw std::runtime_error("write failed");
+    // Subscribed once the stream's `ready` event arrived: only then does
+    // everything published afterwards reach this client (and fill its
+    // queue). Then it never reads again.
+    std::string seen;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{30};
+    while (seen.find("event: ready") == std::string::npos ||
+           seen.find("\n\n", seen.find("event: ready")) == std::string::npos) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      pollfd p{fd_, POLLIN, 0};
+      if (left.count() <= 0 ||
+          ::poll(&p, 1, static_cast<int>(left.count())) <= 0)
+        throw std::runtime_error("no ready event within 30 s: " + seen);
+      char buf[512];
+      auto n = ::read(fd_, buf, sizeof(buf));
+      if (n <= 0)
+        throw std::runtime_error("the stream closed before ready: " + seen);
+      seen.append(buf, static_cast<size_t>(n));
+    }
   }
   ~stalled_client() { ::close(fd_); }
 
