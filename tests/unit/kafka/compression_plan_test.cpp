@@ -10,7 +10,7 @@
 #include "bridges/kafka/kafka_config.hpp"
 #include "bridges/kafka/sink.hpp"
 #include "bridges/kafka/source_dead_letter.hpp"
-#include "bridges/kafka/tools/producer.hpp"
+#include "bridges/kafka_tools/producer.hpp"
 #include "tests/support/testing.hpp"
 
 using namespace distiller;

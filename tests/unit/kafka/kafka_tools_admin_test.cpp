@@ -2,7 +2,7 @@
 // without a broker: catalog → plain requests → librdkafka NewTopic objects,
 // and the plan that decides what apply does per topic.
 
-#include "bridges/kafka/tools/admin.hpp"
+#include "bridges/kafka_tools/admin.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 #include <string>
 
 #include "bridges/kafka/catalog.hpp"
-#include "bridges/kafka/tools/topics.hpp"
+#include "bridges/kafka_tools/topics.hpp"
 
 using namespace distiller;
 using namespace distiller::kafka::tools;

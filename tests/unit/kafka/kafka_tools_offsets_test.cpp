@@ -1,10 +1,10 @@
 // Lag and reset arithmetic of `distiller groups`, without a broker.
 
-#include "bridges/kafka/tools/offsets.hpp"
+#include "bridges/kafka_tools/offsets.hpp"
 
 #include <gtest/gtest.h>
 
-#include "bridges/kafka/tools/groups.hpp"
+#include "bridges/kafka_tools/groups.hpp"
 
 using namespace distiller::kafka::tools;
 

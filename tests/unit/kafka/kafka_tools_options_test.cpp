@@ -1,7 +1,7 @@
 // Option parsing and validation of `distiller produce|consume`, key
 // patterns, generated values, percentiles and the consumer's value summary.
 
-#include "bridges/kafka/tools/options.hpp"
+#include "bridges/kafka_tools/options.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,9 +11,9 @@
 #include <set>
 #include <string>
 
-#include "bridges/kafka/tools/consumer.hpp"
-#include "bridges/kafka/tools/key_pattern.hpp"
-#include "bridges/kafka/tools/producer.hpp"
+#include "bridges/kafka_tools/consumer.hpp"
+#include "bridges/kafka_tools/key_pattern.hpp"
+#include "bridges/kafka_tools/producer.hpp"
 
 using namespace distiller::kafka::tools;
 
