@@ -21,7 +21,7 @@
 /// actors: what to consume, in which group, with which ordering, how many
 /// workers and how to build one, how to retry, where dead letters go, and the
 /// limits that keep memory bounded. Pass it to `spawn_source_bridge`
-/// (source_bridge.hpp); see bridges/kafka/README.md for an example.
+/// (source_bridge.hpp); see docs/kafka-bridge.md for an example.
 namespace distiller::kafka {
 
 using namespace std::chrono_literals;

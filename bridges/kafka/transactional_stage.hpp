@@ -59,7 +59,7 @@
 /// consumers see aborted records. `mirror_offset_commit` covers the first
 /// (see eos_stage_config); nothing can cover the second, so on the mock a
 /// crash after a transaction's records reached the broker leaves them
-/// visible. See bridges/kafka/README.md.
+/// visible. See docs/kafka-bridge.md.
 namespace distiller::kafka {
 
 struct eos_stage_config {

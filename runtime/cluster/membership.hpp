@@ -8,7 +8,7 @@
 /// store reaches the same judgment.
 ///
 ///   up           heartbeat younger than `unreachable_after` (~3 s)
-///   unreachable  older than that, younger than `down_after` (~5 s)
+///   unreachable  older than that, younger than `down_after` (4 s by default)
 ///   down         older than `down_after`
 ///   left         the member said goodbye (a clean stop)
 ///

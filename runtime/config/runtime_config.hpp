@@ -12,7 +12,7 @@ namespace distiller::config {
 struct node_section {
   /// Unique name of this node in the cluster (logs, metrics, inspection).
   std::string name = "node-1";
-  /// Roles this node runs: all, api, ingest, embed, index, thoughts.
+  /// Roles this node runs: all, api, ingest, embed, index, thoughts, relay.
   std::vector<std::string> roles{"all"};
   /// Directory for runtime data (embedded PostgreSQL, bootstrap file, …).
   std::string data_dir = "var";

@@ -15,7 +15,7 @@
 ///   summarise → {title, summary, category, priority, action_count}
 ///                                    (reads classification, value, plan)
 ///
-/// Every field is described in actors/thoughts/agents/README.md. An agent
+/// Every field is described in docs/thought-pipeline.md. An agent
 /// that reads earlier results takes them from `in.previous` and computes
 /// them itself when they are missing or malformed, so each function also
 /// works alone.

@@ -6,8 +6,8 @@
 /// only "/chat/completions") with {"model", "temperature": 0,
 /// "response_format": {"type": "json_object"}, "messages": [system prompt,
 /// user message]}. The system prompt names the agent's result fields — the
-/// same as the built-in agent's (README.md); the user message is a JSON
-/// object {"text", "created_at", "previous": {result name: result}} with
+/// same as the built-in agent's (docs/thought-pipeline.md); the user message is
+/// a JSON object {"text", "created_at", "previous": {result name: result}} with
 /// the results of the earlier agents. The answer's
 /// choices[0].message.content must be one JSON object (```json fences and
 /// text around the object are tolerated) with every required field

@@ -4,7 +4,7 @@
 /// must produce (the built-in agents always do; a chat model's answer is
 /// checked against this), with their JSON types and allowed values. The
 /// full description of every field, nested ones included, is the table in
-/// actors/thoughts/agents/README.md.
+/// docs/thought-pipeline.md.
 ///
 /// Threads: pure functions on immutable tables.
 /// Ownership: the tables are static; field names are views into them.

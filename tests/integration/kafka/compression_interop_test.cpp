@@ -224,7 +224,7 @@ TEST_F(compression_interop, sink_compresses_each_topic_with_its_catalog_codec) {
   }
 
   // kafka-python with no optional module at all reads gzip and uncompressed
-  // topics; snappy needs python-snappy (what bridges/kafka/README.md says).
+  // topics; snappy needs python-snappy (what docs/kafka-bridge.md says).
   auto bare = read_topics(
       "kafka-python", cluster.bootstrap(),
       {{"interop-gzip", 5}, {"interop-producer", 5}, {"interop-snappy", 5}});
