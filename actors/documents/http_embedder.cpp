@@ -19,6 +19,7 @@
 #include <boost/json.hpp>
 
 #include "actors/documents/text/utf8.hpp"
+#include "runtime/core/resolve.hpp"
 
 namespace distiller::documents {
 
@@ -263,30 +264,9 @@ http_embedder::exchange(connection& conn, const std::string& body,
   };
 
   if (!conn.connected) {
-    // -- resolve (no expiry of its own: a timer cancels it) ----------------
-    tcp::resolver resolver(ioc);
     tcp::resolver::results_type endpoints;
-    beast::error_code ec;
-    {
-      asio::steady_timer timer(ioc, deadline);
-      bool resolved = false;
-      resolver.async_resolve(
-          host_, port_,
-          [&](const beast::error_code& e, tcp::resolver::results_type results) {
-            ec = e;
-            endpoints = std::move(results);
-            resolved = true;
-            timer.cancel();
-          });
-      timer.async_wait([&](const beast::error_code& e) {
-        if (!e && !resolved)
-          resolver.cancel();
-      });
-      ioc.restart();
-      ioc.run();
-      if (ec)
-        fail("resolving " + host_, ec);
-    }
+    if (auto ec = resolve_until(ioc, host_, port_, deadline, endpoints))
+      fail("resolving " + host_, ec);
     if (auto e = step([&](auto handler) {
           stream.async_connect(endpoints, std::move(handler));
         }))

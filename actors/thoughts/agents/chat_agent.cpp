@@ -18,6 +18,7 @@
 
 #include "actors/thoughts/agents/results.hpp"
 #include "actors/thoughts/agents/text.hpp"
+#include "runtime/core/resolve.hpp"
 
 namespace distiller::thoughts {
 
@@ -228,29 +229,9 @@ class chat_agent final : public agent {
     const auto deadline = std::chrono::steady_clock::now() + config_.timeout;
     asio::io_context ioc;
 
-    // Resolving has no expiry of its own: a timer cancels it.
-    tcp::resolver resolver(ioc);
     tcp::resolver::results_type endpoints;
-    beast::error_code ec;
-    {
-      asio::steady_timer timer(ioc, deadline);
-      bool resolved = false;
-      resolver.async_resolve(
-          host_, port_,
-          [&](const beast::error_code& e, tcp::resolver::results_type r) {
-            ec = e;
-            endpoints = std::move(r);
-            resolved = true;
-            timer.cancel();
-          });
-      timer.async_wait([&](const beast::error_code& e) {
-        if (!e && !resolved)
-          resolver.cancel();
-      });
-      ioc.run();
-      if (ec)
-        fail("resolving " + host_, ec);
-    }
+    if (auto ec = resolve_until(ioc, host_, port_, deadline, endpoints))
+      fail("resolving " + host_, ec);
 
     beast::tcp_stream stream(ioc);
     auto step = [&](const std::string& stage, auto start) {
