@@ -423,7 +423,7 @@ class Runner:
                 f.write(data)
         for name in plan.uploads:
             upload(self.node, os.path.join(self.ws, name),
-                   time.monotonic() + 60)
+                   time.monotonic() + 180)  # sanitizer builds are slow
         commands = split_commands(block)
         for n in plan.commands:
             if n < 1 or n > len(commands):
