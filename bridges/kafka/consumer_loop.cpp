@@ -22,16 +22,6 @@ int64_t now_ns() {
       .count();
 }
 
-std::string join_partitions(const std::vector<int32_t>& xs) {
-  std::string out;
-  for (auto x : xs) {
-    if (!out.empty())
-      out += ',';
-    out += std::to_string(x);
-  }
-  return out;
-}
-
 std::vector<int32_t> partitions_of(const rd_kafka_topic_partition_list_t* l) {
   std::vector<int32_t> out;
   if (l == nullptr)

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <caf/meta/type_name.hpp>
@@ -18,6 +19,17 @@ struct partition_offset {
   int64_t offset = 0;
   bool operator==(const partition_offset&) const = default;
 };
+
+/// "0,3,7": partitions as the bridge's log lines name them.
+inline std::string join_partitions(const std::vector<int32_t>& xs) {
+  std::string out;
+  for (auto x : xs) {
+    if (!out.empty())
+      out += ',';
+    out += std::to_string(x);
+  }
+  return out;
+}
 
 /// Removes the offsets of `partitions` from `offsets` (keeping the order of
 /// the rest); returns how many it removed.

@@ -19,16 +19,6 @@ namespace distiller::kafka::detail {
 
 namespace {
 
-std::string join(const std::vector<int32_t>& xs) {
-  std::string out;
-  for (auto x : xs) {
-    if (!out.empty())
-      out += ',';
-    out += std::to_string(x);
-  }
-  return out;
-}
-
 bool contains(const std::vector<int32_t>& xs, int32_t x) {
   return std::find(xs.begin(), xs.end(), x) != xs.end();
 }
@@ -107,7 +97,7 @@ void source_core::on_assigned(const std::vector<int32_t>& partitions) {
   metrics_.rebalances_assign->Increment();
   log::info("partitions_assigned", {{"bridge", cfg_.name},
                                     {"topic", cfg_.topic},
-                                    {"partitions", join(partitions)},
+                                    {"partitions", join_partitions(partitions)},
                                     {"owned", partitions_.size()}});
 }
 
@@ -187,11 +177,12 @@ void source_core::start_drain(std::vector<int32_t> partitions, bool lost,
     // timeout whenever the revoke was not a lost assignment.)
     ++revokes_draining_;
   }
-  log::debug("partitions_draining", {{"bridge", cfg_.name},
-                                     {"partitions", join(job.partitions)},
-                                     {"running", job.waiting_for},
-                                     {"abandoned", job.abandoned},
-                                     {"lost", lost}});
+  log::debug("partitions_draining",
+             {{"bridge", cfg_.name},
+              {"partitions", join_partitions(job.partitions)},
+              {"running", job.waiting_for},
+              {"abandoned", job.abandoned},
+              {"lost", lost}});
   auto id = job.id;
   drains_.push_back(std::move(job));
   dispatch();
@@ -243,7 +234,7 @@ void source_core::finish_drain(drain_job job, bool timed_out) {
   log::info("partitions_revoked",
             {{"bridge", cfg_.name},
              {"topic", cfg_.topic},
-             {"partitions", join(job.partitions)},
+             {"partitions", join_partitions(job.partitions)},
              {"drained", job.waiting_for - abandoned_running},
              {"abandoned", job.abandoned + abandoned_running},
              {"lost", job.lost},
@@ -270,7 +261,7 @@ source_effects source_core::on_drain_timeout(uint64_t id) {
   auto job = std::move(*i);
   drains_.erase(i);
   log::warn("drain_timeout", {{"bridge", cfg_.name},
-                              {"partitions", join(job.partitions)},
+                              {"partitions", join_partitions(job.partitions)},
                               {"timeout_ms", cfg_.drain_timeout.count()}});
   finish_drain(std::move(job), true);
   return take();
