@@ -1,5 +1,6 @@
 #include "runtime/config/loader.hpp"
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -40,15 +41,51 @@ std::optional<std::string> leaf_text(const toml::node& node) {
   return std::nullopt;
 }
 
-void walk(schema& s, const toml::table& table, const std::string& prefix) {
+/// Whether `segment` is a TOML bare key, as every declared key's segments
+/// are: letters, digits, '_' and '-'.
+bool bare_key(std::string_view segment) {
+  if (segment.empty())
+    return false;
+  for (unsigned char c : segment)
+    if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
+        !(c >= '0' && c <= '9') && c != '_' && c != '-')
+      return false;
+  return true;
+}
+
+/// A key segment as the error names it: bare, or quoted as TOML would
+/// quote it (so `"" = 1` is key '""' and `"http.port" = 1` is not the
+/// key http.port).
+std::string segment_text(std::string_view segment) {
+  if (bare_key(segment))
+    return std::string{segment};
+  std::string out = "\"";
+  for (unsigned char c : segment) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+void walk(schema& s, const toml::table& table, const std::string& prefix,
+          bool all_bare) {
   for (auto& [k, node] : table) {
-    auto key = prefix.empty() ? std::string{k.str()}
-                              : prefix + "." + std::string{k.str()};
+    auto segment = segment_text(k.str());
+    auto key = prefix.empty() ? segment : prefix + "." + segment;
+    bool bare = all_bare && bare_key(k.str());
     if (auto sub = node.as_table()) {
-      walk(s, *sub, key);
+      walk(s, *sub, key, bare);
       continue;
     }
-    if (s.find(key) == nullptr)
+    if (!bare || s.find(key) == nullptr)
       throw config_error(key, "unknown key (see docs/configuration.md)");
     auto text = leaf_text(node);
     if (!text)
@@ -116,7 +153,7 @@ void load_text(schema& s, std::string_view toml_text,
         << ", column " << e.source().begin.column << ": " << e.description();
     throw config_error("config", msg.str());
   }
-  walk(s, table, "");
+  walk(s, table, "", true);
 }
 
 void load_env(schema& s, const std::map<std::string, std::string>& env) {

@@ -188,6 +188,35 @@ TEST(ConfigErrors, UnknownKeyInFile) {
   EXPECT_NE(msg.find("unknown key"), std::string::npos);
 }
 
+// Quoted keys that are not bare keys name themselves quoted and never match
+// a declared key: "http.port" is one key with a dot in it, not http.port.
+// (Found by tests/fuzz/config_fuzz: `"" = "s "` raised an error with an
+// empty key.)
+TEST(ConfigErrors, QuotedKeysAreNamedQuotedAndNeverMatch) {
+  struct quoted {
+    std::string text;
+    std::string key;
+  };
+  for (const auto& c : std::vector<quoted>{
+           {"\"\" = \"s \"\n", "\"\""},
+           {"\"http.port\" = 9001\n", "\"http.port\""},
+           {"[http]\n\"port \" = 9001\n", "http.\"port \""},
+           {"[\"\"]\nport = 1\n", "\"\".port"},
+           {"[http]\n\"a\\\"b\\u0001\" = 1\n", "http.\"a\\\"b\\u0001\""},
+       }) {
+    fixture f;
+    auto [key, msg] =
+        error_of([&] { config::load_text(f.schema, c.text, "q.toml"); });
+    EXPECT_EQ(key, c.key) << c.text;
+    EXPECT_NE(msg.find("unknown key"), std::string::npos) << msg;
+    EXPECT_EQ(f.cfg.http.port, 8000) << c.text;
+  }
+  // A quoted bare key is the same key as the bare one (TOML says so).
+  fixture f;
+  config::load_text(f.schema, "[\"http\"]\n\"port\" = 9001\n", "q.toml");
+  EXPECT_EQ(f.cfg.http.port, 9001);
+}
+
 TEST(ConfigErrors, UnknownSectionInFile) {
   dt::temp_dir dir;
   auto file = dir / "d.toml";
