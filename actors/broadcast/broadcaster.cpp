@@ -9,6 +9,7 @@
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 
+#include "actors/broadcast/type_ids.hpp"
 #include "runtime/core/time.hpp"
 #include "runtime/logging/log.hpp"
 #include "runtime/tasks/task_pool.hpp"
@@ -47,15 +48,12 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(distiller::broadcast::replay_msg)
 
 namespace distiller::broadcast {
 
-namespace {
-
-using unsubscribe_atom = caf::atom_constant<caf::atom("bcunsub")>;
-using gap_atom = caf::atom_constant<caf::atom("bcgap")>;
-using channels_atom = caf::atom_constant<caf::atom("bcchans")>;
-using shutdown_atom = caf::atom_constant<caf::atom("bcstop")>;
-using head_atom = caf::atom_constant<caf::atom("bchead")>;
-
-} // namespace
+// The broadcaster's atoms (type_ids.hpp).
+using detail::channels_atom;
+using detail::gap_atom;
+using detail::head_atom;
+using detail::shutdown_atom;
+using detail::unsubscribe_atom;
 
 // -- metrics ------------------------------------------------------------------
 

@@ -14,6 +14,7 @@
 #include <prometheus/gauge.h>
 
 #include "actors/cluster/member_store.hpp"
+#include "actors/cluster/type_ids.hpp"
 #include "bridges/kafka/source_bridge.hpp"
 #include "runtime/cluster/membership.hpp"
 #include "runtime/cluster/tunnel.hpp"
@@ -30,9 +31,10 @@ using steady = std::chrono::steady_clock;
 
 namespace {
 
-using query_atom = caf::atom_constant<caf::atom("clquery")>;
-using beat_atom = caf::atom_constant<caf::atom("clbeat")>;
-using observe_atom = caf::atom_constant<caf::atom("clobserve")>;
+// The cluster's atoms (type_ids.hpp).
+using detail::beat_atom;
+using detail::observe_atom;
+using detail::query_atom;
 
 /// The message names `send` may deliver, and to whom they make sense.
 struct sendable {
@@ -213,7 +215,7 @@ struct cluster_node::state {
   std::optional<kafka::source_stats> stats_of(const caf::actor& bridge) {
     caf::scoped_actor self{sys};
     std::optional<kafka::source_stats> out;
-    self->request(bridge, 2s, kafka::atoms::stats_atom_v)
+    self->request(bridge, 2s, atoms::stats_atom_v)
         .receive([&](kafka::source_stats& s) { out = std::move(s); },
                  [](caf::error&) {});
     return out;
@@ -415,16 +417,16 @@ struct cluster_node::state {
       if (!bridge)
         return fail(me, "not_found", "no binding " + subject + " on " + me);
       if (what == "pause")
-        wait(self->request(bridge, 10s, kafka::atoms::pause_atom_v));
+        wait(self->request(bridge, 10s, atoms::pause_atom_v));
       else if (what == "resume")
-        wait(self->request(bridge, 10s, kafka::atoms::resume_atom_v));
+        wait(self->request(bridge, 10s, atoms::resume_atom_v));
       else {
         auto* size = args.if_contains("size");
         if (!size || !size->is_int64())
           return fail(me, "invalid_argument", "size must be an integer");
         int32_t n = static_cast<int32_t>(size->as_int64());
         int32_t got = 0;
-        self->request(bridge, 10s, kafka::atoms::scale_atom_v, n)
+        self->request(bridge, 10s, atoms::scale_atom_v, n)
             .receive([&](int32_t x) { got = x; },
                      [&](caf::error& e) { err = std::move(e); });
         if (!err)

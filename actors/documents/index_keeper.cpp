@@ -12,6 +12,7 @@
 #include <prometheus/gauge.h>
 
 #include "actors/documents/pipeline_state.hpp"
+#include "actors/documents/type_ids.hpp"
 #include "runtime/logging/log.hpp"
 
 namespace distiller::documents {
@@ -21,7 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
-using snapshot_tick_atom = caf::atom_constant<caf::atom("snaptick")>;
+using detail::snapshot_tick_atom; // type_ids.hpp
 
 /// Rows read per page when the indexes are filled from PostgreSQL.
 constexpr int page_rows = 2000;

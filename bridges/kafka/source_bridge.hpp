@@ -91,23 +91,9 @@
 #include "bridges/kafka/source_binding.hpp"
 #include "bridges/kafka/source_metrics.hpp"
 #include "bridges/kafka/source_stats.hpp"
+#include "bridges/kafka/type_ids.hpp"
 
 namespace distiller::kafka {
-
-namespace atoms {
-/// (stats_atom) → source_stats
-using stats_atom = caf::atom_constant<caf::atom("srcstats")>;
-constexpr stats_atom stats_atom_v = stats_atom{};
-/// (pause_atom) → caf::unit
-using pause_atom = caf::atom_constant<caf::atom("srcpause")>;
-constexpr pause_atom pause_atom_v = pause_atom{};
-/// (resume_atom) → caf::unit
-using resume_atom = caf::atom_constant<caf::atom("srcresume")>;
-constexpr resume_atom resume_atom_v = resume_atom{};
-/// (scale_atom, int32_t n) → int32_t (the new pool size)
-using scale_atom = caf::atom_constant<caf::atom("srcscale")>;
-constexpr scale_atom scale_atom_v = scale_atom{};
-} // namespace atoms
 
 /// The pool sizes scale_atom accepts (the same as source_binding's).
 constexpr int32_t min_pool_size = 1;

@@ -28,22 +28,7 @@
 
 namespace distiller::kafka::detail {
 
-// -- internal messages
-// ----------------------------------------------------------
-
-/// poll thread → bridge
-using poll_atom = caf::atom_constant<caf::atom("srcpoll")>;
-using assign_atom = caf::atom_constant<caf::atom("srcassign")>;
-using revoke_atom = caf::atom_constant<caf::atom("srcrevoke")>;
-using committed_atom = caf::atom_constant<caf::atom("srccommit")>;
-using loop_error_atom = caf::atom_constant<caf::atom("srclooperr")>;
-using loop_stopped_atom = caf::atom_constant<caf::atom("srcstopped")>;
-/// bridge → itself
-using retry_atom = caf::atom_constant<caf::atom("srcretry")>;
-using dlq_done_atom = caf::atom_constant<caf::atom("srcdlqdone")>;
-using drain_timeout_atom = caf::atom_constant<caf::atom("srcdrainto")>;
-using close_timeout_atom = caf::atom_constant<caf::atom("srccloseto")>;
-using commit_tick_atom = caf::atom_constant<caf::atom("srctick")>;
+// The bridge's internal atoms are in bridges/kafka/type_ids.hpp.
 
 using offsets_promise = std::promise<std::vector<partition_offset>>;
 

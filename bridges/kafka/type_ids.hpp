@@ -7,8 +7,8 @@
 /// One block for all bridges, kept in this one header, one section per
 /// component: a type's ID is its position in the block, so every translation
 /// unit must see the same list. Append to your component's section; never
-/// declare a second block for the bridges. Atoms take no ID (CAF 0.17 atoms
-/// are constants), and their names are at most 10 characters.
+/// declare a second block for the Kafka bridges. Atoms take no ID (CAF 0.17
+/// atoms are constants), and their names are at most 10 characters.
 ///
 /// Nodes that exchange these types with other nodes register the block once:
 ///   cfg.add_message_types<caf::id_block::distiller_bridges>();
@@ -37,7 +37,40 @@ CAF_ADD_ATOM(distiller_bridges, distiller::atoms, produce_atom, "produce")
 CAF_ADD_ATOM(distiller_bridges, distiller::atoms, delivered_atom, "delivered")
 // The sink's flush request uses CAF's own caf::flush_atom.
 
-// -- Kafka source bridge (source_bridge.hpp, in_record.hpp) ------------------
-// (the source bridge's types and atoms go here)
+// -- Kafka source bridge (source_bridge.hpp) ----------------------------------
+/// (stats_atom) → source_stats
+CAF_ADD_ATOM(distiller_bridges, distiller::atoms, stats_atom, "srcstats")
+/// (pause_atom) → caf::unit
+CAF_ADD_ATOM(distiller_bridges, distiller::atoms, pause_atom, "srcpause")
+/// (resume_atom) → caf::unit
+CAF_ADD_ATOM(distiller_bridges, distiller::atoms, resume_atom, "srcresume")
+/// (scale_atom, int32_t n) → int32_t (the new pool size)
+CAF_ADD_ATOM(distiller_bridges, distiller::atoms, scale_atom, "srcscale")
+
+// -- inside the source bridge (source_state.hpp) ------------------------------
+// Only the bridge, its poll thread and its timers send these.
+/// poll thread → bridge
+CAF_ADD_ATOM(distiller_bridges, distiller::kafka::detail, poll_atom, "srcpoll")
+CAF_ADD_ATOM(distiller_bridges, distiller::kafka::detail, assign_atom,
+             "srcassign")
+CAF_ADD_ATOM(distiller_bridges, distiller::kafka::detail, revoke_atom,
+             "srcrevoke")
+CAF_ADD_ATOM(distiller_bridges, distiller::kafka::detail, committed_atom,
+             "srccommit")
+CAF_ADD_ATOM(distiller_bridges, distiller::kafka::detail, loop_error_atom,
+             "srclooperr")
+CAF_ADD_ATOM(distiller_bridges, distiller::kafka::detail, loop_stopped_atom,
+             "srcstopped")
+/// bridge → itself
+CAF_ADD_ATOM(distiller_bridges, distiller::kafka::detail, retry_atom,
+             "srcretry")
+CAF_ADD_ATOM(distiller_bridges, distiller::kafka::detail, dlq_done_atom,
+             "srcdlqdone")
+CAF_ADD_ATOM(distiller_bridges, distiller::kafka::detail, drain_timeout_atom,
+             "srcdrainto")
+CAF_ADD_ATOM(distiller_bridges, distiller::kafka::detail, close_timeout_atom,
+             "srccloseto")
+CAF_ADD_ATOM(distiller_bridges, distiller::kafka::detail, commit_tick_atom,
+             "srctick")
 
 CAF_END_TYPE_ID_BLOCK(distiller_bridges)

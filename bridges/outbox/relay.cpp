@@ -7,6 +7,7 @@
 
 #include <caf/all.hpp>
 
+#include "bridges/outbox/type_ids.hpp"
 #include "runtime/core/ids.hpp"
 #include "runtime/core/type_ids.hpp"
 #include "runtime/logging/log.hpp"
@@ -17,8 +18,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-/// The relay's periodic timer (wake-ups use tick_atom).
-using relay_timer_atom = caf::atom_constant<caf::atom("relaytimer")>;
+using detail::relay_timer_atom; // type_ids.hpp
 
 std::chrono::milliseconds retry_delay(int attempts) {
   auto d = 500ms * (1 << std::min(attempts, 6));

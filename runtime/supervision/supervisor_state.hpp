@@ -12,6 +12,7 @@
 
 #include <caf/all.hpp>
 
+#include "runtime/core/type_ids.hpp"
 #include "runtime/supervision/supervisor.hpp"
 
 namespace distiller::supervision::detail {
@@ -73,10 +74,6 @@ struct supervisor_state {
 };
 
 using sup_actor = caf::stateful_actor<supervisor_state>*;
-
-/// supervisor → itself: a removed child did not stop within
-/// `shutdown_timeout` (child name, remove_token).
-using remove_timeout_atom = caf::atom_constant<caf::atom("suprmto")>;
 
 // -- behaviors (supervisor.cpp) -----------------------------------------------
 

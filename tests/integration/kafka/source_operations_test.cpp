@@ -52,7 +52,7 @@ class source_operations : public source_fixture {
   caf::expected<int32_t> scale(const caf::actor& bridge, int32_t n) {
     caf::expected<int32_t> result{0};
     (*self)
-        ->request(bridge, 10s, kafka::atoms::scale_atom_v, n)
+        ->request(bridge, 10s, atoms::scale_atom_v, n)
         .receive([&](int32_t size) { result = size; },
                  [&](caf::error& err) { result = std::move(err); });
     return result;
@@ -146,8 +146,8 @@ TEST_F(source_operations, pause_holds_the_binding_and_resume_drains_it) {
   b.worker = traced_worker(log, nullptr, 2ms);
   auto bridge = start(b);
   ASSERT_TRUE(dt::wait_until([&] { return log->size() >= 100; }, 60s));
-  expect_unit(bridge, kafka::atoms::pause_atom_v);
-  expect_unit(bridge, kafka::atoms::pause_atom_v); // idempotent
+  expect_unit(bridge, atoms::pause_atom_v);
+  expect_unit(bridge, atoms::pause_atom_v); // idempotent
   // What was at workers finishes; then nothing else runs.
   ASSERT_TRUE(dt::wait_until([&] { return stats(bridge).in_flight == 0; }));
   auto held = log->size();
@@ -170,8 +170,8 @@ TEST_F(source_operations, pause_holds_the_binding_and_resume_drains_it) {
   EXPECT_EQ(group_lag("pausing-group", topic, partitions), lag_before + 300);
   EXPECT_TRUE(lines->contains({"event=binding_paused", "bridge=pausing"}));
   // Resume: everything runs, exactly once and in key order, and is committed.
-  expect_unit(bridge, kafka::atoms::resume_atom_v);
-  expect_unit(bridge, kafka::atoms::resume_atom_v); // idempotent
+  expect_unit(bridge, atoms::resume_atom_v);
+  expect_unit(bridge, atoms::resume_atom_v); // idempotent
   EXPECT_EQ(actors.find("pausing-source")->state(), "running");
   ASSERT_TRUE(dt::wait_until([&] { return log->size() >= 1200; }, 60s))
       << log->size();
@@ -195,7 +195,7 @@ TEST_F(source_operations, a_paused_binding_still_drains_on_shutdown) {
   b.max_batch = 4;
   auto bridge = start(b);
   ASSERT_TRUE(dt::wait_until([&] { return log->size() >= 4; }, 60s));
-  expect_unit(bridge, kafka::atoms::pause_atom_v);
+  expect_unit(bridge, atoms::pause_atom_v);
   // The shutdown drains what was at workers, commits and stops in order.
   EXPECT_EQ(stop(bridge), caf::exit_reason::user_shutdown);
   auto done = log->size();
@@ -336,12 +336,12 @@ TEST_F(source_operations, stats_report_offsets_and_lag_per_partition) {
   EXPECT_EQ(s.partitions[0], (partition_stats{0, 50, 50, 50, 0, false}));
   EXPECT_EQ(s.partitions[1], (partition_stats{1, 30, 30, 30, 0, false}));
   // Paused: reported per partition; the committed offset stays.
-  expect_unit(bridge, kafka::atoms::pause_atom_v);
+  expect_unit(bridge, atoms::pause_atom_v);
   s = stats(bridge);
   EXPECT_TRUE(s.partitions[0].paused);
   EXPECT_TRUE(s.partitions[1].paused);
   EXPECT_EQ(s.partitions[0].committed, 50);
-  expect_unit(bridge, kafka::atoms::resume_atom_v);
+  expect_unit(bridge, atoms::resume_atom_v);
   // More records: the numbers follow.
   std::vector<test_message> more;
   for (int i = 0; i < 20; ++i)

@@ -2,7 +2,7 @@
 """scripts/check against this tree and against copies of it with one defect
 each: an include against the layer direction, an undeclared module, a USES
 entry nothing includes, a cycle, a module folder the build does not add, an
-unformatted file. Each defect must make the check fail and name the file."""
+atom outside a type-ID block, two atoms with one text, an unformatted file. Each defect must make the check fail and name the file."""
 
 import os
 import shutil
@@ -108,6 +108,24 @@ class CopyOfTheTree(unittest.TestCase):
         run = self.layers()
         self.assertEqual(run.returncode, 1)
         self.assertIn("does not add the module folder bridges/extra",
+                      run.stdout)
+
+    def test_an_atom_declared_outside_a_type_id_block_fails(self):
+        self.append("actors/broadcast/hub.cpp",
+                    'using stray_atom = caf::atom_constant<caf::atom("stray")>;\n'
+                    '// using commented_atom = caf::atom_constant<caf::atom("c")>;\n')
+        run = self.layers()
+        self.assertEqual(run.returncode, 1)
+        lines = [l for l in run.stdout.splitlines() if "outside a type-ID" in l]
+        self.assertEqual(len(lines), 1, run.stdout)  # not the comment
+        self.assertIn("actors/broadcast/hub.cpp:", lines[0])
+
+    def test_two_atoms_with_one_text_fail(self):
+        self.replace("actors/cluster/type_ids.hpp", '"clbeat"', '"bcgap"')
+        run = self.layers()
+        self.assertEqual(run.returncode, 1)
+        self.assertIn("atom distiller::cluster::detail::beat_atom has the text "
+                      "'bcgap' of distiller::broadcast::detail::gap_atom",
                       run.stdout)
 
     def test_an_unformatted_file_fails_the_format_check(self):
