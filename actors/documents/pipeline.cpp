@@ -153,7 +153,7 @@ std::vector<supervision::child_spec> pipeline::children() {
          auto sink = kafka::spawn_sink(sys, "documents-sink", sc,
                                        st->deps.metrics, std::move(entry));
          st->set_sink(sink);
-         return sink;
+         return caf::actor_cast<caf::actor>(sink);
        }});
   if (roles.ingest) {
     out.push_back({"reconciler", "reconciler",
@@ -235,7 +235,7 @@ bool pipeline::snapshot_indexes() {
 
 void pipeline::release_actors() {
   auto& st = *state_;
-  st.set_sink(caf::actor{});
+  st.set_sink(kafka::sink_actor{});
   {
     std::lock_guard<std::mutex> guard{st.workers_mtx};
     st.workers.clear();

@@ -35,6 +35,7 @@
 #include "actors/documents/search/vector_index.hpp"
 #include "bridges/kafka/in_record.hpp"
 #include "bridges/kafka/record.hpp"
+#include "bridges/kafka/sink.hpp"
 #include "runtime/tasks/task_pool.hpp"
 
 namespace prometheus {
@@ -86,8 +87,8 @@ struct pipeline_state {
 
   // -- the sink ---------------------------------------------------------------
 
-  void set_sink(caf::actor sink);
-  caf::actor sink();
+  void set_sink(kafka::sink_actor sink);
+  kafka::sink_actor sink();
 
   /// Produces `records` and waits until every one is durable (acks=all) or
   /// one failed; returns the error then. Blocks: call from worker threads
@@ -111,7 +112,7 @@ struct pipeline_state {
 
  private:
   std::mutex sink_mtx_;
-  caf::actor sink_;
+  kafka::sink_actor sink_;
 };
 
 // -- stage handlers (stages.cpp) ----------------------------------------------

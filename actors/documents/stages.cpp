@@ -66,12 +66,12 @@ void advance(pipeline_state& st, const std::string& job_id, job_status status,
 
 // -- pipeline_state -----------------------------------------------------------
 
-void pipeline_state::set_sink(caf::actor s) {
+void pipeline_state::set_sink(kafka::sink_actor s) {
   std::lock_guard<std::mutex> guard{sink_mtx_};
   sink_ = std::move(s);
 }
 
-caf::actor pipeline_state::sink() {
+kafka::sink_actor pipeline_state::sink() {
   std::lock_guard<std::mutex> guard{sink_mtx_};
   return sink_;
 }

@@ -386,7 +386,7 @@ struct node::impl {
                           auto a = kafka::spawn_sink(s, "node-sink", sc, m,
                                                      std::move(entry));
                           node_sink->set(a);
-                          return a;
+                          return caf::actor_cast<caf::actor>(a);
                         }});
     if (outbox) {
       outbox::relay_config rc;

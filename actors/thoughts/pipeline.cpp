@@ -297,7 +297,7 @@ class kafka_events : public event_sink {
       records.push_back(std::move(r));
       count(e);
     }
-    auto sink = st_.deps.sink ? st_.deps.sink->get() : caf::actor{};
+    auto sink = st_.deps.sink ? st_.deps.sink->get() : kafka::sink_actor{};
     if (!sink) {
       error_ =
           caf::make_error(caf::sec::runtime_error, "the sink is not running");
@@ -337,7 +337,11 @@ class kafka_events : public event_sink {
     }
   }
 
-  using handle = caf::response_handle<caf::blocking_actor, caf::message, true>;
+  /// What requesting a batch of the (typed) sink returns.
+  using handle = decltype(std::declval<caf::scoped_actor&>()->request(
+      std::declval<const kafka::sink_actor&>(),
+      std::declval<std::chrono::milliseconds>(), atoms::produce_atom_v,
+      std::declval<std::vector<kafka::out_record>>()));
   pipeline_state& st_;
   caf::scoped_actor& self_;
   std::vector<handle> pending_;

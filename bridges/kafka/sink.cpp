@@ -366,7 +366,7 @@ struct sink_state {
   }
 };
 
-using sink_actor_ptr = caf::stateful_actor<sink_state>*;
+using sink_actor_ptr = sink_actor::stateful_pointer<sink_state>;
 
 void* as_opaque(uint64_t id) {
   return reinterpret_cast<void*>(static_cast<uintptr_t>(id));
@@ -474,14 +474,13 @@ void drain_backlog(sink_actor_ptr self) {
   schedule_retry(self);
 }
 
-/// Accepts the records of one request and returns its promise.
-caf::response_promise accept(sink_actor_ptr self, std::vector<out_record> recs,
-                             bool single) {
+/// Accepts the records of one request, answered through `rp`.
+void accept(sink_actor_ptr self, caf::response_promise rp,
+            std::vector<out_record> recs, bool single) {
   auto& st = self->state;
-  auto rp = self->make_response_promise();
   if (recs.empty()) {
     rp.deliver(std::vector<delivery>{});
-    return rp;
+    return;
   }
   auto request_id = st.next_request++;
   auto& req = st.requests[request_id];
@@ -516,7 +515,6 @@ caf::response_promise accept(sink_actor_ptr self, std::vector<out_record> recs,
     }
   }
   schedule_retry(self);
-  return rp;
 }
 
 /// Fails every record that has not settled yet with `err`.
@@ -595,10 +593,10 @@ void shutdown(sink_actor_ptr self) {
                                    {"failed", st.failed}});
 }
 
-caf::behavior sink_actor(sink_actor_ptr self, std::string name, sink_config cfg,
-                         std::shared_ptr<producer_handle> producer,
-                         metrics::node_metrics* metrics,
-                         inspect::actor_entry_ptr entry) {
+sink_actor::behavior_type
+sink_behavior(sink_actor_ptr self, std::string name, sink_config cfg,
+              std::shared_ptr<producer_handle> producer,
+              metrics::node_metrics* metrics, inspect::actor_entry_ptr entry) {
   auto& st = self->state;
   st.sink_name = std::move(name);
   st.cfg = std::move(cfg);
@@ -633,7 +631,7 @@ caf::behavior sink_actor(sink_actor_ptr self, std::string name, sink_config cfg,
   auto* box = &st.producer->box;
   auto* stop = &st.stop_polling;
   st.poller =
-      std::thread{[rk, box, stop, target = caf::actor_cast<caf::actor>(self)] {
+      std::thread{[rk, box, stop, target = caf::actor_cast<sink_actor>(self)] {
         while (!stop->load()) {
           rd_kafka_poll(rk, 50);
           if (box->has_news() && box->arm())
@@ -659,20 +657,26 @@ caf::behavior sink_actor(sink_actor_ptr self, std::string name, sink_config cfg,
       self->state.entry->on_message(self->mailbox().size());
   };
   return {
-      [self, counted](atoms::produce_atom, out_record& rec) {
+      [self, counted](atoms::produce_atom, out_record& rec)
+          -> caf::typed_response_promise<delivery> {
         counted();
+        auto rp = self->make_response_promise<delivery>();
         std::vector<out_record> recs;
         recs.push_back(std::move(rec));
-        return accept(self, std::move(recs), true);
+        accept(self, rp, std::move(recs), true);
+        return rp;
       },
-      [self, counted](atoms::produce_atom, std::vector<out_record>& recs) {
+      [self, counted](atoms::produce_atom, std::vector<out_record>& recs)
+          -> caf::typed_response_promise<std::vector<delivery>> {
         counted();
-        return accept(self, std::move(recs), false);
+        auto rp = self->make_response_promise<std::vector<delivery>>();
+        accept(self, rp, std::move(recs), false);
+        return rp;
       },
-      [self, counted](caf::flush_atom) {
+      [self, counted](caf::flush_atom) -> caf::typed_response_promise<void> {
         counted();
         auto& st = self->state;
-        auto rp = self->make_response_promise();
+        auto rp = self->make_response_promise<void>();
         st.flushes.push_back(flush_waiter{st.next_id - 1, rp});
         check_flushes(self);
         return rp;
@@ -686,7 +690,7 @@ caf::behavior sink_actor(sink_actor_ptr self, std::string name, sink_config cfg,
 
 } // namespace
 
-caf::actor spawn_sink(caf::actor_system& sys, std::string name, sink_config cfg,
+sink_actor spawn_sink(caf::actor_system& sys, std::string name, sink_config cfg,
                       metrics::node_metrics* metrics,
                       inspect::actor_entry_ptr entry) {
   auto props = producer_properties(cfg);
@@ -697,8 +701,8 @@ caf::actor spawn_sink(caf::actor_system& sys, std::string name, sink_config cfg,
   rd_kafka_conf_set_error_cb(conf.get(), on_error);
   rd_kafka_conf_set_opaque(conf.get(), &producer->box);
   producer->rk = make_client(RD_KAFKA_PRODUCER, std::move(conf));
-  return sys.spawn<caf::detached>(sink_actor, std::move(name), std::move(cfg),
-                                  std::move(producer), metrics,
+  return sys.spawn<caf::detached>(sink_behavior, std::move(name),
+                                  std::move(cfg), std::move(producer), metrics,
                                   std::move(entry));
 }
 

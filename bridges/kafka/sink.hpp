@@ -6,6 +6,8 @@
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
 #include "bridges/kafka/compression.hpp"
 #include "bridges/kafka/handles.hpp"
@@ -29,7 +31,7 @@
 ///       failure's error — sent only after every record of the request has
 ///       settled, so nothing of it is still in flight when the error
 ///       arrives. An empty vector is answered at once.
-///   (caf::flush_atom)                       → an empty reply (caf::unit)
+///   (caf::flush_atom)                       → an empty reply
 ///       once every record accepted before the flush has settled
 ///       (delivered or failed).
 ///   exit_msg                                → orderly shutdown, see below.
@@ -66,6 +68,14 @@
 ///   distiller_kafka_produce_errors_total{sink,topic}
 ///   distiller_kafka_produce_latency_seconds{sink} (enqueue → delivery report)
 namespace distiller::kafka {
+
+/// The sink's messages, as the compiler checks them (the text above says
+/// what each does). `delivered_atom` is the sink's own poll thread's.
+using sink_actor = caf::typed_actor<
+    caf::replies_to<atoms::produce_atom, out_record>::with<delivery>,
+    caf::replies_to<atoms::produce_atom,
+                    std::vector<out_record>>::with<std::vector<delivery>>,
+    caf::reacts_to<caf::flush_atom>, caf::reacts_to<atoms::delivered_atom>>;
 
 /// How a sink produces. Filled once from configuration, validated by
 /// `producer_properties`.
@@ -134,7 +144,8 @@ rd_kafka_resp_err_t enqueue_record(rd_kafka_t* rk, const out_record& rec,
 /// Spawns a sink named `name` (metric label, log field, registry entry).
 /// Throws std::invalid_argument for a bad configuration and
 /// std::runtime_error if librdkafka refuses to create the producer.
-caf::actor spawn_sink(caf::actor_system& sys, std::string name, sink_config cfg,
+/// A supervisor's child factory returns `caf::actor_cast<caf::actor>(…)`.
+sink_actor spawn_sink(caf::actor_system& sys, std::string name, sink_config cfg,
                       metrics::node_metrics* metrics = nullptr,
                       inspect::actor_entry_ptr entry = nullptr);
 

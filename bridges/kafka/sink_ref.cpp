@@ -7,12 +7,12 @@
 
 namespace distiller::kafka {
 
-void sink_ref::set(caf::actor sink) {
+void sink_ref::set(sink_actor sink) {
   std::lock_guard<std::mutex> guard{mtx_};
   sink_ = std::move(sink);
 }
 
-caf::actor sink_ref::get() const {
+sink_actor sink_ref::get() const {
   std::lock_guard<std::mutex> guard{mtx_};
   return sink_;
 }

@@ -27,14 +27,15 @@
 #include <caf/error.hpp>
 
 #include "bridges/kafka/record.hpp"
+#include "bridges/kafka/sink.hpp"
 
 namespace distiller::kafka {
 
 class sink_ref {
  public:
-  void set(caf::actor sink);
-  caf::actor get() const;
-  void reset() { set(caf::actor{}); }
+  void set(sink_actor sink);
+  sink_actor get() const;
+  void reset() { set(sink_actor{}); }
 
   /// Produces `records` and waits until every one is durable (acks=all) or
   /// one failed (the first failure's error), at most `timeout`.
@@ -46,7 +47,7 @@ class sink_ref {
 
  private:
   mutable std::mutex mtx_;
-  caf::actor sink_;
+  sink_actor sink_;
 };
 
 } // namespace distiller::kafka

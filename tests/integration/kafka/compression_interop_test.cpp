@@ -176,7 +176,7 @@ class compression_interop : public ::testing::Test {
   caf::actor_system_config cfg;
   embedded::kafka_cluster cluster;
   std::unique_ptr<caf::actor_system> sys;
-  std::vector<caf::actor> sinks;
+  std::vector<kafka::sink_actor> sinks;
 };
 
 const char* two_codecs_catalog = R"(

@@ -88,15 +88,15 @@ class sink_fixture : public ::testing::Test {
     return c;
   }
 
-  caf::actor spawn(std::string name, kafka::sink_config c,
-                   metrics::node_metrics* m = nullptr) {
+  kafka::sink_actor spawn(std::string name, kafka::sink_config c,
+                          metrics::node_metrics* m = nullptr) {
     auto sink = kafka::spawn_sink(*sys, std::move(name), std::move(c), m);
     sinks.push_back(sink);
     return sink;
   }
 
   /// Stops `sink` and waits for it to be gone.
-  void stop(const caf::actor& sink) {
+  void stop(const kafka::sink_actor& sink) {
     caf::scoped_actor self{*sys};
     self->monitor(sink);
     self->send_exit(sink, caf::exit_reason::user_shutdown);
@@ -104,7 +104,7 @@ class sink_fixture : public ::testing::Test {
   }
 
   /// Produces one record; the reply or the error.
-  caf::expected<kafka::delivery> produce(const caf::actor& sink,
+  caf::expected<kafka::delivery> produce(const kafka::sink_actor& sink,
                                          kafka::out_record rec) {
     caf::scoped_actor self{*sys};
     caf::expected<kafka::delivery> result{caf::sec::request_timeout};
@@ -119,7 +119,7 @@ class sink_fixture : public ::testing::Test {
   caf::actor_system_config cfg;
   embedded::kafka_cluster cluster;
   std::unique_ptr<caf::actor_system> sys;
-  std::vector<caf::actor> sinks;
+  std::vector<kafka::sink_actor> sinks;
 };
 
 } // namespace
