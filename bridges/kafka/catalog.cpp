@@ -26,8 +26,12 @@ constexpr int max_partitions = 1024;
 constexpr int max_replication = 16;
 constexpr size_t max_topic_name = 249;
 
-const std::vector<std::string> compressions{"none", "gzip", "snappy",
-                                            "lz4",  "zstd", "producer"};
+/// The catalog's `compression` values: every codec, then "producer".
+std::vector<std::string> compressions() {
+  auto names = compression_names();
+  names.push_back("producer");
+  return names;
+}
 const std::vector<std::string> cleanup_policies{"delete", "compact"};
 
 /// The keys a topic (and `[defaults]`, minus the per-topic ones) may set.
@@ -154,7 +158,7 @@ void apply(const toml::table& table, const std::string& prefix,
     else if (name == "retention")
       spec.retention = get_span(node, key, true);
     else if (name == "compression")
-      spec.compression = get_choice(node, key, compressions);
+      spec.codec = compression_from_name(get_choice(node, key, compressions()));
     else if (name == "cleanup_policy")
       spec.cleanup_policy = get_choice(node, key, cleanup_policies);
     else if (name == "min_insync_replicas")
@@ -343,10 +347,14 @@ catalog load_catalog(const std::string& path) {
   return parse_catalog(text.str(), path);
 }
 
+std::string compression_type(const topic_spec& t) {
+  return t.codec ? to_string(*t.codec) : "producer";
+}
+
 std::map<std::string, std::string> topic_configs(const topic_spec& t) {
   return {
       {"retention.ms", std::to_string(t.retention.count())},
-      {"compression.type", t.compression},
+      {"compression.type", compression_type(t)},
       {"cleanup.policy", t.cleanup_policy},
       {"min.insync.replicas", std::to_string(t.min_insync_replicas)},
       {"segment.ms", std::to_string(t.segment.count())},

@@ -2,9 +2,12 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "bridges/kafka/compression.hpp"
 
 /// The topic catalog: every Kafka topic Distiller uses, with its partitions,
 /// replication and topic configs, declared once in `config/topics.toml`.
@@ -22,8 +25,9 @@ struct topic_spec {
   int replication = 1;
   /// retention.ms; -1 keeps records forever.
   std::chrono::milliseconds retention{7 * 24 * 3600 * 1000LL};
-  /// compression.type: none|gzip|snappy|lz4|zstd|producer.
-  std::string compression = "snappy";
+  /// compression.type: a codec, or nullopt for "producer" (the brokers keep
+  /// what each producer sent). `compression_type` spells it.
+  std::optional<compression> codec = compression::snappy;
   /// cleanup.policy: delete|compact.
   std::string cleanup_policy = "delete";
   /// min.insync.replicas (1..replication).
@@ -58,6 +62,9 @@ catalog parse_catalog(std::string_view toml_text,
 /// The topic configs a CreateTopics request sets for `t`: retention.ms,
 /// compression.type, cleanup.policy, min.insync.replicas, segment.ms.
 std::map<std::string, std::string> topic_configs(const topic_spec& t);
+
+/// The topic's compression.type: its codec's name, or "producer".
+std::string compression_type(const topic_spec& t);
 
 /// True for a legal Kafka topic name: 1..249 characters of [a-zA-Z0-9._-],
 /// and neither "." nor "..".

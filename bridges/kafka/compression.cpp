@@ -45,10 +45,10 @@ compression_plan plan_from_catalog(const catalog& topics,
                                    compression fallback) {
   compression_plan plan;
   plan.fallback = fallback;
-  // "producer" parses to nullopt: such a topic keeps the producer's default.
+  // A "producer" topic (no codec) keeps the producer's default.
   for (auto& t : topics.topics)
-    if (auto codec = compression_from_name(t.compression))
-      plan.topics.emplace(t.name, *codec);
+    if (t.codec)
+      plan.topics.emplace(t.name, *t.codec);
   return plan;
 }
 

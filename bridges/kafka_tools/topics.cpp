@@ -244,7 +244,7 @@ int topics_describe(session& s, const catalog& c,
           << (spec->retention.count() < 0
                   ? std::string{"forever"}
                   : config::format_duration(spec->retention))
-          << ", compression " << spec->compression;
+          << ", compression " << kafka::compression_type(*spec);
     else
       out << "  (not in the catalog)";
     out << "\n";

@@ -40,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(t.min_insync_replicas >= 1 &&
                    t.min_insync_replicas <= t.replication,
                "min.insync.replicas is 1..replication");
-    FUZZ_CHECK(compressions.count(t.compression) == 1,
+    FUZZ_CHECK(compressions.count(compression_type(t)) == 1,
                "a known compression.type");
     FUZZ_CHECK(t.cleanup_policy == "delete" || t.cleanup_policy == "compact",
                "a known cleanup.policy");

@@ -45,7 +45,7 @@ TEST(catalog, shipped_catalog_has_every_topic_the_mission_needs) {
     ASSERT_NE(t, nullptr) << name;
     EXPECT_EQ(t->retention, 7 * 24h) << name;
     // gzip: the seeds' kafka-python reads it without optional modules.
-    EXPECT_EQ(t->compression, "gzip") << name;
+    EXPECT_EQ(t->codec, kafka::compression::gzip) << name;
     EXPECT_EQ(t->cleanup_policy, "delete") << name;
     EXPECT_FALSE(t->description.empty()) << name;
   }
@@ -101,13 +101,13 @@ retention = -1
   EXPECT_EQ(a.partitions, 4);
   EXPECT_EQ(a.replication, 3);
   EXPECT_EQ(a.retention, 12h);
-  EXPECT_EQ(a.compression, "lz4");
+  EXPECT_EQ(a.codec, kafka::compression::lz4);
   EXPECT_EQ(a.min_insync_replicas, 2);
   EXPECT_EQ(a.segment, 1h);
   EXPECT_EQ(a.description, "inherits everything");
   auto& b = c.topics[1];
   EXPECT_EQ(b.partitions, 9);
-  EXPECT_EQ(b.compression, "zstd");
+  EXPECT_EQ(b.codec, kafka::compression::zstd);
   EXPECT_EQ(b.cleanup_policy, "compact");
   EXPECT_EQ(b.retention, -1ms);
 }
@@ -140,7 +140,7 @@ TEST(catalog, topic_configs_for_create_topics) {
   kafka::topic_spec t;
   t.name = "x";
   t.retention = 7 * 24h;
-  t.compression = "snappy";
+  t.codec = kafka::compression::snappy;
   t.cleanup_policy = "delete";
   t.min_insync_replicas = 2;
   t.segment = 24h;
@@ -187,6 +187,23 @@ TEST(catalog_errors, bad_replication_and_min_insync) {
                "topics.chunk-processing.replication", "1..16");
   expect_error(one_topic("replication = 2\nmin_insync_replicas = 3"),
                "topics.chunk-processing.min_insync_replicas", "1..2");
+}
+
+TEST(catalog, producer_compression_is_no_codec) {
+  auto c = kafka::parse_catalog(one_topic("compression = \"producer\""));
+  auto& t = c.topics.front();
+  EXPECT_FALSE(t.codec.has_value());
+  EXPECT_EQ(kafka::compression_type(t), "producer");
+  EXPECT_EQ(kafka::topic_configs(t).at("compression.type"), "producer");
+  for (auto codec : {kafka::compression::none, kafka::compression::gzip,
+                     kafka::compression::snappy, kafka::compression::lz4,
+                     kafka::compression::zstd}) {
+    auto name = kafka::to_string(codec);
+    auto parsed =
+        kafka::parse_catalog(one_topic("compression = \"" + name + "\""));
+    EXPECT_EQ(parsed.topics.front().codec, codec) << name;
+    EXPECT_EQ(kafka::compression_type(parsed.topics.front()), name);
+  }
 }
 
 TEST(catalog_errors, bad_compression) {
