@@ -414,7 +414,7 @@ struct node::impl {
     auto r = supervision::spawn_supervisor(
         *sys, "root", policy, std::move(children), {&actors, &metrics});
     std::lock_guard<std::mutex> guard{root_mtx};
-    root = std::move(r);
+    root = caf::actor_cast<caf::actor>(std::move(r));
   }
 
   caf::actor root_actor() const {

@@ -58,7 +58,8 @@ struct source_state {
   /// Everything the bridge decides.
   std::unique_ptr<source_core> core;
 
-  caf::actor pool;
+  /// The worker pool's supervisor.
+  supervision::supervisor_actor pool;
   /// By worker slot; a handle is used only while its id is the slot's
   /// incarnation in the core.
   std::vector<caf::actor> handles;

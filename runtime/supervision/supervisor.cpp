@@ -32,7 +32,7 @@ std::vector<std::string> child_names(sup_actor self) {
 
 } // namespace
 
-caf::behavior running(sup_actor self) {
+supervisor_actor::behavior_type running(sup_actor self) {
   return {
       [self](atoms::child_atom,
              const std::string& name) -> caf::result<caf::actor> {
@@ -49,18 +49,19 @@ caf::behavior running(sup_actor self) {
         count_message(self);
         return child_names(self);
       },
-      [self](atoms::restart_atom, const std::string& name) {
+      [self](atoms::restart_atom,
+             const std::string& name) -> caf::typed_response_promise<void> {
         count_message(self);
-        auto rp = self->make_response_promise();
+        auto rp = self->make_response_promise<void>();
         auto* c = find_child(self, name);
         if (c == nullptr) {
           rp.deliver(caf::make_error(runtime_errc::no_such_child, name));
-          return;
+          return rp;
         }
         if (c->removing) {
           rp.deliver(caf::make_error(runtime_errc::no_such_child, name,
                                      "being removed"));
-          return;
+          return rp;
         }
         c->restart_waiters.push_back(rp);
         if (!c->current) {
@@ -73,8 +74,10 @@ caf::behavior running(sup_actor self) {
           c->entry->set_state("restarting");
           self->send_exit(c->current, caf::exit_reason::kill);
         }
+        return rp;
       },
-      [self](atoms::restarted_atom, caf::actor subscriber) {
+      [self](atoms::restarted_atom,
+             caf::actor subscriber) -> caf::result<void> {
         count_message(self);
         if (subscriber) {
           self->monitor(subscriber);
@@ -87,34 +90,38 @@ caf::behavior running(sup_actor self) {
         count_message(self);
         return add_child(self, std::move(spec));
       },
-      [self](atoms::remove_child_atom, const std::string& name) {
+      [self](atoms::remove_child_atom,
+             const std::string& name) -> caf::typed_response_promise<void> {
         count_message(self);
-        remove_child(self, name, self->make_response_promise());
+        auto rp = self->make_response_promise<void>();
+        remove_child(self, name, rp);
+        return rp;
       },
       [self](remove_timeout_atom, const std::string& name, uint64_t token) {
         on_remove_timeout(self, name, token);
       },
+      [](atoms::tick_atom, uint64_t) {
+        // A stop timeout only counts while stopping.
+      },
   };
 }
 
-caf::behavior stopping(sup_actor self) {
+supervisor_actor::behavior_type stopping(sup_actor self) {
   return {
-      [self](atoms::child_atom, const std::string&) -> caf::error {
+      [self](atoms::child_atom, const std::string&) -> caf::result<caf::actor> {
         return stopping_error(self);
       },
       [self](atoms::children_atom) { return child_names(self); },
-      [self](atoms::restart_atom, const std::string&) -> caf::error {
+      [self](atoms::restart_atom, const std::string&) -> caf::result<void> {
         return stopping_error(self);
       },
-      [self](atoms::restarted_atom, const caf::actor&) -> caf::error {
+      [self](atoms::restarted_atom, const caf::actor&) -> caf::result<void> {
         return stopping_error(self);
       },
-      [self](atoms::add_child_atom, const child_spec&) -> caf::error {
-        return stopping_error(self);
-      },
-      [self](atoms::remove_child_atom, const std::string&) -> caf::error {
-        return stopping_error(self);
-      },
+      [self](atoms::add_child_atom, const child_spec&)
+          -> caf::result<caf::actor> { return stopping_error(self); },
+      [self](atoms::remove_child_atom, const std::string&)
+          -> caf::result<void> { return stopping_error(self); },
       [](remove_timeout_atom, const std::string&, uint64_t) {
         // The shutdown stops every child, with its own timeout.
       },
@@ -131,8 +138,9 @@ namespace {
 using namespace detail;
 
 /// Enrolls the supervisor and its children, then starts them in order.
-void supervisor_actor(sup_actor self, std::string name, restart_policy policy,
-                      std::vector<child_spec> specs, supervisor_deps deps) {
+supervisor_actor::behavior_type
+supervisor_main(sup_actor self, std::string name, restart_policy policy,
+                std::vector<child_spec> specs, supervisor_deps deps) {
   auto& st = self->state;
   st.sup_name = std::move(name);
   st.policy = policy;
@@ -153,7 +161,6 @@ void supervisor_actor(sup_actor self, std::string name, restart_policy policy,
       return;
     begin_shutdown(self, std::move(em.reason));
   });
-  self->become(running(self));
   log::info("supervisor_started",
             {{"supervisor", st.sup_name}, {"children", st.children.size()}});
   for (auto& c : st.children) {
@@ -166,14 +173,17 @@ void supervisor_actor(sup_actor self, std::string name, restart_policy policy,
       on_child_failed(self, c, std::move(err));
     }
   }
+  // A failed start may already have begun the shutdown (restart intensity),
+  // which installed the stopping behavior; CAF installs what this returns.
+  return st.stopping ? stopping(self) : running(self);
 }
 
 } // namespace
 
-caf::actor spawn_supervisor(caf::actor_system& sys, std::string name,
-                            restart_policy policy,
-                            std::vector<child_spec> children,
-                            supervisor_deps deps) {
+supervisor_actor spawn_supervisor(caf::actor_system& sys, std::string name,
+                                  restart_policy policy,
+                                  std::vector<child_spec> children,
+                                  supervisor_deps deps) {
   if (deps.actors == nullptr)
     throw std::invalid_argument("supervisor " + name +
                                 ": deps.actors is required");
@@ -186,7 +196,7 @@ caf::actor spawn_supervisor(caf::actor_system& sys, std::string name,
       throw std::invalid_argument("supervisor " + name +
                                   ": duplicate child name " + c.name);
   }
-  return sys.spawn(supervisor_actor, std::move(name), policy,
+  return sys.spawn(supervisor_main, std::move(name), policy,
                    std::move(children), deps);
 }
 

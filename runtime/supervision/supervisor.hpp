@@ -80,6 +80,10 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "runtime/core/type_ids.hpp"
 
 #include "runtime/inspect/registry.hpp"
 #include "runtime/metrics/metrics.hpp"
@@ -110,6 +114,18 @@ struct child_spec {
   child_factory factory;
 };
 
+/// The supervisor's messages, as the compiler checks them (the text above
+/// says what each does); the last two are its own timers'.
+using supervisor_actor = caf::typed_actor<
+    caf::replies_to<atoms::child_atom, std::string>::with<caf::actor>,
+    caf::replies_to<atoms::children_atom>::with<std::vector<std::string>>,
+    caf::reacts_to<atoms::restart_atom, std::string>,
+    caf::reacts_to<atoms::restarted_atom, caf::actor>,
+    caf::replies_to<atoms::add_child_atom, child_spec>::with<caf::actor>,
+    caf::reacts_to<atoms::remove_child_atom, std::string>,
+    caf::reacts_to<detail::remove_timeout_atom, std::string, uint64_t>,
+    caf::reacts_to<atoms::tick_atom, uint64_t>>;
+
 /// What a supervisor reports to; both must outlive it.
 struct supervisor_deps {
   /// Required.
@@ -126,10 +142,12 @@ struct supervisor_deps {
 /// remove_child_atom).
 /// Throws std::invalid_argument if `deps.actors` is null or child names are
 /// empty or repeated.
-caf::actor spawn_supervisor(caf::actor_system& sys, std::string name,
-                            restart_policy policy,
-                            std::vector<child_spec> children,
-                            supervisor_deps deps);
+/// A parent supervisor's child factory returns
+/// `caf::actor_cast<caf::actor>(…)`.
+supervisor_actor spawn_supervisor(caf::actor_system& sys, std::string name,
+                                  restart_policy policy,
+                                  std::vector<child_spec> children,
+                                  supervisor_deps deps);
 
 } // namespace distiller::supervision
 

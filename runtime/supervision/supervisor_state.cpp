@@ -48,7 +48,9 @@ void note_restart(sup_actor self, child_slot& c, const std::string& reason) {
                                 {"reason", reason},
                                 {"restarts", c.entry->restarts()}});
   for (auto& sub : st.subscribers)
-    self->send(sub, atoms::restarted_atom_v, c.spec.name, c.current);
+    // A typed actor may send() only to typed ones; subscribers are any
+    // actor (the notification carries no sender to answer).
+    caf::anon_send(sub, atoms::restarted_atom_v, c.spec.name, c.current);
 }
 
 void settle_waiters(child_slot& c, caf::error err) {

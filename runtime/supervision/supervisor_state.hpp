@@ -73,15 +73,15 @@ struct supervisor_state {
   ~supervisor_state();
 };
 
-using sup_actor = caf::stateful_actor<supervisor_state>*;
+using sup_actor = supervisor_actor::stateful_pointer<supervisor_state>;
 
 // -- behaviors (supervisor.cpp) -----------------------------------------------
 
 /// Serves requests while the children run.
-caf::behavior running(sup_actor self);
+supervisor_actor::behavior_type running(sup_actor self);
 
 /// Answers requests with an error while the children are being stopped.
-caf::behavior stopping(sup_actor self);
+supervisor_actor::behavior_type stopping(sup_actor self);
 
 // -- transitions (supervisor_state.cpp) ---------------------------------------
 

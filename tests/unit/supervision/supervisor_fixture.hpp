@@ -141,10 +141,12 @@ class supervisor_fixture : public ::testing::Test {
     log::set_sink({});
   }
 
+  /// The tests talk to supervisors through the dynamic handle, as the
+  /// shell and other nodes do.
   caf::actor spawn(std::string name, restart_policy policy,
                    std::vector<child_spec> children) {
-    auto sup = spawn_supervisor(*sys, std::move(name), policy,
-                                std::move(children), deps());
+    auto sup = caf::actor_cast<caf::actor>(spawn_supervisor(
+        *sys, std::move(name), policy, std::move(children), deps()));
     sups.push_back(sup);
     return sup;
   }

@@ -215,8 +215,9 @@ TEST_F(supervisor_test, inner_supervisor_gives_up_and_outer_restarts_it) {
   auto* deps_ptr = &actors;
   auto* metrics_ptr = &metrics;
   child_factory inner = [=](caf::actor_system& sys, inspect::actor_entry_ptr) {
-    return spawn_supervisor(sys, "inner", {2, 10s}, {{"flaky", "flaky", flaky}},
-                            {deps_ptr, metrics_ptr});
+    return caf::actor_cast<caf::actor>(
+        spawn_supervisor(sys, "inner", {2, 10s}, {{"flaky", "flaky", flaky}},
+                         {deps_ptr, metrics_ptr}));
   };
   auto outer = spawn("outer", {3, 10s}, {{"inner", "supervisor", inner}});
   ASSERT_TRUE(wait_until([&] { return restarts_of("inner") == 1; }));
