@@ -7,7 +7,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
@@ -24,23 +23,6 @@ namespace distiller::kafka {
 // -- configuration ------------------------------------------------------------
 
 namespace {
-
-const std::set<std::string>& native_partitioners() {
-  static const std::set<std::string> xs{
-      "random",         "consistent", "consistent_random", "murmur2",
-      "murmur2_random", "fnv1a",      "fnv1a_random"};
-  return xs;
-}
-
-std::string join(const std::set<std::string>& xs) {
-  std::string out;
-  for (auto& x : xs) {
-    if (!out.empty())
-      out += '|';
-    out += x;
-  }
-  return out;
-}
 
 [[noreturn]] void bad_option(const std::string& option,
                              const std::string& why) {
@@ -70,20 +52,9 @@ std::map<std::string, std::string> producer_properties(const sink_config& cfg) {
       {"batch.size", std::to_string(cfg.batch_size)},
       {"delivery.timeout.ms", std::to_string(cfg.delivery_timeout.count())},
   };
-  if (cfg.partitioner == "sticky") {
-    props["partitioner"] = "murmur2_random";
-    auto sticky = std::max<long long>(1, 2 * cfg.linger.count());
-    props["sticky.partitioning.linger.ms"] = std::to_string(sticky);
-  } else if (cfg.partitioner == "round-robin") {
-    props["partitioner"] = "random";
-    props["sticky.partitioning.linger.ms"] = "0";
-  } else if (native_partitioners().count(cfg.partitioner)) {
-    props["partitioner"] = cfg.partitioner;
-  } else {
-    bad_option("partitioner", "unknown partitioner '" + cfg.partitioner +
-                                  "' (expected " + join(native_partitioners()) +
-                                  "|sticky|round-robin)");
-  }
+  for (auto& [key, value] :
+       partitioner_properties(cfg.partitioner, cfg.linger.count()))
+    props[key] = value;
   for (auto& [key, value] : cfg.extra) {
     if ((key == "acks" || key == "request.required.acks") && value != "all" &&
         value != "-1")
@@ -645,7 +616,7 @@ sink_behavior(sink_actor_ptr self, std::string name, sink_config cfg,
              {"brokers", st.cfg.brokers},
              {"compression", to_string(st.cfg.codecs.fallback)},
              {"topic_codecs", st.cfg.codecs.topics.size()},
-             {"partitioner", st.cfg.partitioner}});
+             {"partitioner", to_string(st.cfg.partitioner)}});
   self->set_exit_handler([self](caf::exit_msg& msg) {
     shutdown(self);
     if (self->state.entry)

@@ -11,6 +11,7 @@
 
 #include "bridges/kafka/compression.hpp"
 #include "bridges/kafka/handles.hpp"
+#include "bridges/kafka/partitioner.hpp"
 #include "bridges/kafka/record.hpp"
 #include "bridges/kafka/type_ids.hpp"
 #include "runtime/inspect/registry.hpp"
@@ -89,20 +90,11 @@ struct sink_config {
   /// with another codec gets its own topic handle with compression.type.
   /// The node fills it from the catalog and kafka.compression.
   compression_plan codecs;
-  /// librdkafka's partitioners — random, consistent, consistent_random,
-  /// murmur2, murmur2_random (Java-compatible, the default), fnv1a,
-  /// fnv1a_random — or two Java-style names:
-  ///   sticky      → murmur2_random; keyed records by murmur2 hash, keyless
-  ///                 records stick to one partition for
-  ///                 sticky.partitioning.linger.ms = 2 × linger (at least
-  ///                 1 ms), then move on (Java's default partitioner);
-  ///   round-robin → random with sticky.partitioning.linger.ms = 0: every
-  ///                 record, keyed or not, goes to a uniformly random
-  ///                 partition. librdkafka has no strict round-robin; this
-  ///                 spreads load evenly on average and ignores keys, so it
-  ///                 gives up per-key order.
-  /// A record's explicit `partition` always wins.
-  std::string partitioner = "murmur2_random";
+  /// How records without a partition are spread (partitioner.hpp;
+  /// `partitioner_properties` maps it to librdkafka's, sticky and
+  /// round_robin with the linger below). A record's explicit `partition`
+  /// always wins.
+  kafka::partitioner partitioner = kafka::partitioner::murmur2_random;
   /// linger.ms: how long records wait to fill a batch.
   std::chrono::milliseconds linger{5};
   /// batch.size: the most bytes in one batch (librdkafka's default).
@@ -126,8 +118,8 @@ struct sink_config {
 /// `topic_compression_properties`), partitioner (and
 /// sticky.partitioning.linger.ms for sticky/round-robin), linger.ms,
 /// batch.size, delivery.timeout.ms, then `extra`. Throws
-/// std::invalid_argument naming the option ("sink.partitioner: …") for an
-/// unknown partitioner, a non-positive batch size or timeout, or an `extra`
+/// std::invalid_argument naming the option ("sink.batch_size: …") for a
+/// non-positive batch size or timeout, or an `extra`
 /// entry that weakens the guarantees.
 std::map<std::string, std::string> producer_properties(const sink_config& cfg);
 

@@ -44,7 +44,7 @@ constexpr std::array<std::pair<const char*, acks>, 3> acks_names{{
 }};
 
 constexpr std::array<std::pair<const char*, partitioner>, 4> partitioner_names{{
-    {"murmur2", partitioner::murmur2},
+    {"murmur2", partitioner::murmur2_random},
     {"round-robin", partitioner::round_robin},
     {"sticky", partitioner::sticky},
     {"random", partitioner::random},
@@ -99,8 +99,9 @@ std::string to_string(acks x) {
   return name_of(x, acks_names);
 }
 
-std::string to_string(partitioner x) {
-  return name_of(x, partitioner_names);
+std::string cli_name(partitioner x) {
+  auto name = name_of(x, partitioner_names);
+  return name != "?" ? name : kafka::to_string(x);
 }
 
 std::string to_string(commit_mode x) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bridges/kafka/compression.hpp"
+#include "bridges/kafka/partitioner.hpp"
 
 /// Options of the Kafka tools (`distiller produce|consume|groups|kafka e2e`)
 /// as plain data, with the parsers and checks the command line uses. Every
@@ -34,11 +35,14 @@ class option_error : public std::invalid_argument {
 enum class acks { none, leader, all };
 /// The codecs of every Distiller producer (bridges/kafka/compression.hpp).
 using kafka::compression;
-/// murmur2: keyed records hash like the Java client (keyless ones go to a
-/// random partition); round_robin: record i goes to partition i mod n;
-/// sticky: keyless records stick to one partition per batch (KIP-480, the key
-/// travels in the value only); random: ignores the key.
-enum class partitioner { murmur2, round_robin, sticky, random };
+/// The partitioners of every Distiller producer
+/// (bridges/kafka/partitioner.hpp). `--partitioner` takes four of them:
+/// murmur2 (partitioner::murmur2_random: keyed records hash like the Java
+/// client, keyless ones go to a random partition); round-robin (record i
+/// goes to partition i mod n, named explicitly); sticky (keyless records
+/// stick to one partition per batch, KIP-480, the key travels in the value
+/// only); random (ignores the key).
+using kafka::partitioner;
 
 acks parse_acks(std::string_view text);
 compression parse_compression(std::string_view text);
@@ -46,7 +50,8 @@ partitioner parse_partitioner(std::string_view text);
 
 /// librdkafka's spelling: "0", "1", "all".
 std::string to_rdkafka(acks x);
-std::string to_string(partitioner x);
+/// The `--partitioner` spelling of `x` (murmur2_random is "murmur2").
+std::string cli_name(partitioner x);
 std::string to_string(acks x);
 
 // -- consumer choices ------------------------------------------------------
@@ -74,7 +79,7 @@ struct produce_options {
   /// The codec: `--compression` if given, else the catalog's for the topic
   /// or kafka.compression (the CLI decides; see compression.hpp).
   compression codec = compression::snappy;
-  partitioner partitioning = partitioner::murmur2;
+  partitioner partitioning = partitioner::murmur2_random;
   acks required_acks = acks::all;
   /// Unset = on with acks=all, off otherwise.
   std::optional<bool> idempotent;

@@ -139,7 +139,7 @@ producer_properties(const session& s, const produce_options& o) {
   props["linger.ms"] = "5";
   props["message.timeout.ms"] = std::to_string(o.delivery_timeout.count());
   switch (o.partitioning) {
-  case partitioner::murmur2:
+  case partitioner::murmur2_random:
   case partitioner::sticky:
     // Keyed records hash like the Java client; keyless ones (all of them
     // with sticky) stay on one partition per linger window.
@@ -151,6 +151,11 @@ producer_properties(const session& s, const produce_options& o) {
     break;
   case partitioner::round_robin:
     // Partitions are chosen explicitly.
+    break;
+  default:
+    // Not offered by --partitioner; librdkafka's own of that name.
+    for (auto& [k, v] : partitioner_properties(o.partitioning, 5))
+      props[k] = v;
     break;
   }
   for (auto& [k, v] : o.properties)
@@ -289,7 +294,7 @@ int run_produce(session& s, const produce_options& o, std::ostream& out,
         << "; acks=" << to_string(o.required_acks)
         << ", idempotence=" << (o.idempotence() ? "on" : "off")
         << ", compression=" << to_string(o.codec)
-        << ", partitioner=" << to_string(o.partitioning) << ")\n";
+        << ", partitioner=" << cli_name(o.partitioning) << ")\n";
     if (s.info.find(o.topic) == nullptr)
       out << "ℹ️  Topic " << o.topic
           << " does not exist yet; producing relies on the cluster's "

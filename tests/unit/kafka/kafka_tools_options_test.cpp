@@ -59,7 +59,9 @@ TEST(kafka_tools_options, compression) {
 }
 
 TEST(kafka_tools_options, partitioner_commit_and_assignment) {
-  EXPECT_EQ(parse_partitioner("murmur2"), partitioner::murmur2);
+  EXPECT_EQ(parse_partitioner("murmur2"), partitioner::murmur2_random);
+  EXPECT_EQ(cli_name(partitioner::murmur2_random), "murmur2");
+  EXPECT_EQ(cli_name(partitioner::round_robin), "round-robin");
   EXPECT_EQ(parse_partitioner("round-robin"), partitioner::round_robin);
   EXPECT_EQ(parse_partitioner("sticky"), partitioner::sticky);
   EXPECT_EQ(parse_partitioner("random"), partitioner::random);
