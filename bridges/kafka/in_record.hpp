@@ -13,6 +13,7 @@
 #include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
 
+#include "bridges/kafka/record.hpp"
 #include "runtime/core/ids.hpp"
 
 /// What a source bridge hands to its workers: one consumed Kafka record with
@@ -25,18 +26,8 @@
 /// CAF can render and serialize them.
 namespace distiller::kafka {
 
-/// One Kafka header. Kafka allows a null value; it arrives as an empty string.
-struct record_header {
-  std::string key;
-  std::string value;
-
-  bool operator==(const record_header&) const = default;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, record_header& x) {
-  return f(caf::meta::type_name("record_header"), x.key, x.value);
-}
+// Headers are kafka_header (record.hpp), the type records to produce carry:
+// a null value arrives as an empty string.
 
 /// A consumed record as a worker sees it.
 struct in_record {
@@ -47,7 +38,7 @@ struct in_record {
   std::optional<std::string> key;
   /// The value's bytes (not necessarily text).
   std::string value;
-  std::vector<record_header> headers;
+  std::vector<kafka_header> headers;
   /// Milliseconds since the epoch (create or log-append time), -1 if unknown.
   int64_t timestamp_ms = -1;
   /// From the `x-trace-id` header, or fresh when the record has none.

@@ -38,7 +38,7 @@ struct dead_letter {
   std::string topic;
   std::optional<std::string> key;
   std::string value;
-  std::vector<record_header> headers;
+  std::vector<kafka_header> headers;
 };
 
 /// Why and where a record failed, for its dead letter.

@@ -53,7 +53,7 @@ struct test_message {
   int32_t partition = RD_KAFKA_PARTITION_UA;
   std::optional<std::string> key;
   std::string value;
-  std::vector<record_header> headers;
+  std::vector<kafka_header> headers;
 };
 
 /// A record read back from a topic.
@@ -73,7 +73,7 @@ struct seen_record {
   std::string value;
   int attempt = 0;
   int64_t at_ns = 0;
-  std::vector<record_header> headers;
+  std::vector<kafka_header> headers;
   std::string trace;
 };
 

@@ -38,7 +38,7 @@ TEST_F(source_kcat, record_produced_by_kcat_is_processed_with_key_and_headers) {
   EXPECT_EQ(rec.value, R"({"text":"hello from kcat"})");
   EXPECT_EQ(rec.trace, "kcat-trace-1");
   EXPECT_EQ(rec.headers,
-            (std::vector<record_header>{{"x-trace-id", "kcat-trace-1"},
-                                        {"origin", "kcat"}}));
+            (std::vector<kafka_header>{{"x-trace-id", "kcat-trace-1"},
+                                       {"origin", "kcat"}}));
   EXPECT_EQ(stop(bridge), caf::exit_reason::user_shutdown);
 }

@@ -94,7 +94,7 @@ in_record sample_record() {
 }
 
 std::map<std::string, std::vector<std::string>>
-by_name(const std::vector<record_header>& hs) {
+by_name(const std::vector<kafka_header>& hs) {
   std::map<std::string, std::vector<std::string>> out;
   for (auto& h : hs)
     out[h.key].push_back(h.value);
