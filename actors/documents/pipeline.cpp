@@ -70,7 +70,8 @@ supervision::child_spec bridge_child(std::shared_ptr<pipeline_state> st,
         auto bound = b;
         for (auto& [k, v] : st->deps.consumer_properties)
           bound.consumer_properties.emplace(k, v);
-        return kafka::spawn_source_bridge(sys, st->deps.brokers, bound, deps);
+        return caf::actor_cast<caf::actor>(
+            kafka::spawn_source_bridge(sys, st->deps.brokers, bound, deps));
       }};
 }
 

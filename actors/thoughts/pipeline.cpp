@@ -417,8 +417,8 @@ processing_bridge(const std::shared_ptr<pipeline_state>& st) {
             auto bound = b;
             for (auto& [k, v] : st->deps.consumer_properties)
               bound.consumer_properties.emplace(k, v);
-            return kafka::spawn_source_bridge(sys, st->deps.brokers, bound,
-                                              deps);
+            return caf::actor_cast<caf::actor>(
+                kafka::spawn_source_bridge(sys, st->deps.brokers, bound, deps));
           }};
 }
 
@@ -471,8 +471,8 @@ follower_bridge(const std::shared_ptr<pipeline_state>& st) {
             auto bound = b;
             for (auto& [k, v] : st->deps.consumer_properties)
               bound.consumer_properties.emplace(k, v);
-            return kafka::spawn_source_bridge(sys, st->deps.brokers, bound,
-                                              deps);
+            return caf::actor_cast<caf::actor>(
+                kafka::spawn_source_bridge(sys, st->deps.brokers, bound, deps));
           }};
 }
 

@@ -92,8 +92,9 @@ void start_pool(src_actor self) {
   }
 }
 
-caf::behavior source_bridge_actor(src_actor self, std::string brokers,
-                                  source_binding binding, bridge_deps deps) {
+source_bridge_actor::behavior_type
+source_bridge_behavior(src_actor self, std::string brokers,
+                       source_binding binding, bridge_deps deps) {
   auto& st = self->state;
   st.brokers = std::move(brokers);
   st.binding = std::move(binding);
@@ -227,14 +228,8 @@ caf::behavior source_bridge_actor(src_actor self, std::string brokers,
         on_worker_restarted(self, name, std::move(handle));
       },
       [self](atoms::stats_atom) { return make_stats(self); },
-      [self](atoms::pause_atom) {
-        perform(self, self->state.core->pause());
-        return caf::unit;
-      },
-      [self](atoms::resume_atom) {
-        perform(self, self->state.core->resume());
-        return caf::unit;
-      },
+      [self](atoms::pause_atom) { perform(self, self->state.core->pause()); },
+      [self](atoms::resume_atom) { perform(self, self->state.core->resume()); },
       [self](atoms::scale_atom, int32_t n) { return scale_pool(self, n); },
   };
 }
@@ -253,8 +248,10 @@ std::string join(const std::vector<std::string>& xs) {
 
 } // namespace detail
 
-caf::actor spawn_source_bridge(caf::actor_system& sys, std::string brokers,
-                               source_binding binding, bridge_deps deps) {
+source_bridge_actor spawn_source_bridge(caf::actor_system& sys,
+                                        std::string brokers,
+                                        source_binding binding,
+                                        bridge_deps deps) {
   auto problems = validate(binding);
   if (deps.actors == nullptr)
     problems.emplace_back("deps.actors (the inspection registry) is required");
@@ -265,7 +262,7 @@ caf::actor spawn_source_bridge(caf::actor_system& sys, std::string brokers,
                                 detail::join(problems));
   // Surfaces a rejected consumer property here, not inside the actor.
   (void)make_conf(binding.consumer_properties);
-  return sys.spawn(detail::source_bridge_actor, std::move(brokers),
+  return sys.spawn(detail::source_bridge_behavior, std::move(brokers),
                    std::move(binding), std::move(deps));
 }
 

@@ -15,7 +15,8 @@
 ///   (stats_atom)        → source_stats (counters, latencies, the pool, per
 ///                         partition committed / high watermark / position /
 ///                         lag / paused; no broker round trip)
-///   (pause_atom)        → caf::unit: an operator's pause of the binding. No
+///   (pause_atom)        → an empty reply: an operator's pause of the binding.
+///   No
 ///                         record is sent to a worker any more (retries
 ///                         whose backoff ends wait too); records already at
 ///                         workers finish, dead letters, acks and commits go
@@ -24,7 +25,7 @@
 ///                         later. Idempotent; the registry entry's state is
 ///                         "paused". A revoke or shutdown still drains: the
 ///                         records it waits for run.
-///   (resume_atom)       → caf::unit: undoes pause_atom; a partition that
+///   (resume_atom)       → an empty reply: undoes pause_atom; a partition that
 ///                         back-pressure holds stays paused until it drains
 ///                         (and back-pressure never resumes a partition of
 ///                         a paused binding). Idempotent.
@@ -86,14 +87,44 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/atom.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
 #include "bridges/kafka/in_record.hpp"
+#include "bridges/kafka/partition_offset.hpp"
 #include "bridges/kafka/source_binding.hpp"
 #include "bridges/kafka/source_metrics.hpp"
 #include "bridges/kafka/source_stats.hpp"
 #include "bridges/kafka/type_ids.hpp"
 
 namespace distiller::kafka {
+
+struct record_chunk; // record_chunk.hpp
+namespace detail {
+struct revoke_request; // source_state.hpp
+} // namespace detail
+
+/// The bridge's messages, as the compiler checks them (the text above says
+/// what the first four do): an operator's, its pool supervisor's restart
+/// notifications, then its poll thread's and its own timers' (internal,
+/// bridges/kafka/type_ids.hpp).
+using source_bridge_actor = caf::typed_actor<
+    caf::replies_to<atoms::stats_atom>::with<source_stats>,
+    caf::reacts_to<atoms::pause_atom>, caf::reacts_to<atoms::resume_atom>,
+    caf::replies_to<atoms::scale_atom, int32_t>::with<int32_t>,
+    caf::reacts_to<atoms::restarted_atom, std::string, caf::actor>,
+    caf::reacts_to<detail::poll_atom, std::shared_ptr<record_chunk>, int64_t>,
+    caf::reacts_to<detail::assign_atom, std::vector<int32_t>>,
+    caf::reacts_to<detail::revoke_atom, detail::revoke_request>,
+    caf::reacts_to<detail::committed_atom, std::vector<partition_offset>,
+                   caf::error>,
+    caf::reacts_to<detail::loop_error_atom, caf::error, bool>,
+    caf::reacts_to<detail::loop_stopped_atom>,
+    caf::reacts_to<detail::retry_atom, uint64_t>,
+    caf::reacts_to<detail::dlq_done_atom, uint64_t, caf::error>,
+    caf::reacts_to<detail::drain_timeout_atom, uint64_t>,
+    caf::reacts_to<detail::close_timeout_atom>,
+    caf::reacts_to<detail::commit_tick_atom>>;
 
 /// The pool sizes scale_atom accepts (the same as source_binding's).
 constexpr int32_t min_pool_size = 1;
@@ -102,7 +133,10 @@ constexpr int32_t max_pool_size = 1024;
 /// Validates `binding` and spawns the bridge. Throws std::invalid_argument
 /// listing every problem of the binding (or a missing `deps.actors`), and
 /// std::runtime_error naming a consumer property librdkafka rejects.
-caf::actor spawn_source_bridge(caf::actor_system& sys, std::string brokers,
-                               source_binding binding, bridge_deps deps);
+/// A supervisor's child factory returns `caf::actor_cast<caf::actor>(…)`.
+source_bridge_actor spawn_source_bridge(caf::actor_system& sys,
+                                        std::string brokers,
+                                        source_binding binding,
+                                        bridge_deps deps);
 
 } // namespace distiller::kafka

@@ -86,7 +86,7 @@ struct source_state {
   ~source_state();
 };
 
-using src_actor = caf::stateful_actor<source_state>*;
+using src_actor = source_bridge_actor::stateful_pointer<source_state>;
 
 /// The core's configuration from a binding.
 source_core_config core_config(const source_binding& b);

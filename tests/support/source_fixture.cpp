@@ -228,7 +228,10 @@ caf::actor source_fixture::start(source_binding b, commit_observer observer) {
   deps.metrics = &node_metrics;
   deps.on_commit = std::move(observer);
   deps.trace = trace;
-  auto bridge = spawn_source_bridge(*sys, brokers(), std::move(b), deps);
+  // Tests talk to the bridge through the dynamic handle, as the shell and
+  // other nodes do.
+  auto bridge = caf::actor_cast<caf::actor>(
+      spawn_source_bridge(*sys, brokers(), std::move(b), deps));
   bridges.push_back(bridge);
   return bridge;
 }
