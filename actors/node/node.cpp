@@ -76,14 +76,14 @@ health::check_fn kafka_check(std::string brokers, std::string client_id,
                              bool outbox) {
   return [=](std::string& detail) {
     auto md = kafka::fetch_metadata(brokers, client_id, 3s);
-    if (auto* err = std::get_if<std::string>(&md)) {
-      detail = *err;
+    if (!md) {
+      detail = kafka::error_text(md.error());
       if (outbox)
         detail += "; uploads and thoughts are accepted and kept in the "
                   "outbox until Kafka is back";
       return health::state::down;
     }
-    auto& meta = std::get<kafka::cluster_metadata>(md);
+    auto& meta = *md;
     auto missing = kafka::missing_topics(*topics, meta);
     detail = std::to_string(meta.brokers) + " brokers, " +
              std::to_string(meta.topics.size()) + " topics";
@@ -285,7 +285,7 @@ struct node::impl {
     // probing, because uploads are accepted through the outbox meanwhile.
     for (int attempt = 1; attempt <= cfg.kafka.connect_retries; ++attempt) {
       auto md = kafka::fetch_metadata(bootstrap, cfg.kafka.client_id, 5s);
-      if (std::holds_alternative<kafka::cluster_metadata>(md)) {
+      if (md) {
         log::info("kafka_connected", {{"bootstrap", bootstrap},
                                       {"attempt", attempt},
                                       {"duration_ms", ms_since(t0)}});
@@ -295,7 +295,7 @@ struct node::impl {
                 {{"bootstrap", bootstrap},
                  {"attempt", attempt},
                  {"max_attempts", cfg.kafka.connect_retries},
-                 {"error", std::get<std::string>(md)}});
+                 {"error", kafka::error_text(md.error())}});
       if (stop_requested)
         return;
       if (attempt < cfg.kafka.connect_retries)

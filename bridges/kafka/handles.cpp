@@ -128,6 +128,15 @@ caf::error from_rdkafka(rd_kafka_resp_err_t err, std::string context) {
   return caf::make_error(classify(err), std::move(context));
 }
 
+std::string error_text(const caf::error& err) {
+  if (!err)
+    return {};
+  auto& ctx = err.context();
+  if (ctx.match_elements<std::string>())
+    return ctx.get_as<std::string>(0);
+  return caf::to_string(err);
+}
+
 conf_ptr make_conf(const std::map<std::string, std::string>& props) {
   conf_ptr conf{rd_kafka_conf_new()};
   char errstr[512];

@@ -186,6 +186,11 @@ errc classify(rd_kafka_resp_err_t err) noexcept;
 /// Its context is one string: "<context>: <description> (<ERR_NAME>)".
 caf::error from_rdkafka(rd_kafka_resp_err_t err, std::string context);
 
+/// The sentence of an error made with one string of context (from_rdkafka,
+/// `caf::make_error(code, "…")`), for logs and answers; otherwise CAF's
+/// rendering of the error. "" for no error.
+std::string error_text(const caf::error& err);
+
 // -- construction helpers ---------------------------------------------------
 
 /// A configuration with every property of `props` set; throws

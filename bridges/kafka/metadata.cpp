@@ -40,13 +40,13 @@ metadata_client::metadata_client(
   rk_ = make_client(RD_KAFKA_PRODUCER, std::move(conf));
 }
 
-std::variant<cluster_metadata, std::string>
+caf::expected<cluster_metadata>
 metadata_client::fetch(std::chrono::milliseconds timeout) {
   const rd_kafka_metadata_t* raw = nullptr;
   auto err =
       rd_kafka_metadata(rk_.get(), 1, nullptr, &raw, to_timeout_ms(timeout));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-    return "metadata from " + brokers_ + ": " + rd_kafka_err2str(err);
+    return from_rdkafka(err, "metadata from " + brokers_);
   metadata_ptr md{raw};
   cluster_metadata result;
   result.brokers = md->broker_cnt;
@@ -69,14 +69,14 @@ metadata_client::fetch(std::chrono::milliseconds timeout) {
   return result;
 }
 
-std::variant<cluster_metadata, std::string>
+caf::expected<cluster_metadata>
 fetch_metadata(const std::string& brokers, const std::string& client_id,
                std::chrono::milliseconds timeout) {
   try {
     metadata_client client{brokers, client_id};
     return client.fetch(timeout);
   } catch (const std::exception& e) {
-    return std::string{e.what()};
+    return caf::make_error(errc::invalid_config, std::string{e.what()});
   }
 }
 

@@ -3,8 +3,9 @@
 #include <chrono>
 #include <map>
 #include <string>
-#include <variant>
 #include <vector>
+
+#include <caf/expected.hpp>
 
 #include "bridges/kafka/catalog.hpp"
 #include "bridges/kafka/handles.hpp"
@@ -59,10 +60,10 @@ class metadata_client {
   metadata_client(const std::string& brokers, const std::string& client_id,
                   const std::map<std::string, std::string>& extra = {});
 
-  /// The cluster's brokers, controller and topics, or a text saying why not
-  /// (e.g. "metadata from 127.0.0.1:1: Local: Broker transport failure").
-  std::variant<cluster_metadata, std::string>
-  fetch(std::chrono::milliseconds timeout);
+  /// The cluster's brokers, controller and topics, or a `kafka` error
+  /// saying why not (`error_text`: e.g. "metadata from 127.0.0.1:1: Local:
+  /// Broker transport failure (_TRANSPORT)").
+  caf::expected<cluster_metadata> fetch(std::chrono::milliseconds timeout);
 
  private:
   std::string brokers_;
@@ -70,9 +71,10 @@ class metadata_client {
 };
 
 /// Connects to `brokers` with `client_id` and fetches metadata within
-/// `timeout`; returns an error text on failure. One client per call (see
-/// `metadata_client` for the cost).
-std::variant<cluster_metadata, std::string>
+/// `timeout`; a `kafka` error on failure (errc::invalid_config when the
+/// client cannot be made). One client per call (see `metadata_client` for
+/// the cost).
+caf::expected<cluster_metadata>
 fetch_metadata(const std::string& brokers, const std::string& client_id,
                std::chrono::milliseconds timeout);
 
