@@ -1,0 +1,60 @@
+// Compiled (never linked) by typed_interfaces_test.py: with DISTILLER_MISUSE
+// undefined it uses the typed actors' interfaces as they are meant and must
+// compile; each DISTILLER_MISUSE=n sends a message an interface lacks or
+// expects a reply of the wrong type, and must fail CAF's static checks.
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "bridges/kafka/sink.hpp"
+#include "bridges/kafka/source_bridge.hpp"
+#include "runtime/supervision/supervisor.hpp"
+
+#ifndef DISTILLER_MISUSE
+#  define DISTILLER_MISUSE 0
+#endif
+
+using namespace distiller;
+using namespace std::chrono_literals;
+
+void use(caf::scoped_actor& self, const kafka::sink_actor& sink,
+         const supervision::supervisor_actor& sup,
+         const kafka::source_bridge_actor& bridge) {
+  auto ignore = [](caf::error&) {
+  };
+#if DISTILLER_MISUSE == 1
+  // The sink takes no stats request.
+  self->request(sink, 1s, atoms::stats_atom_v).receive([] {}, ignore);
+#elif DISTILLER_MISUSE == 2
+  // One record is answered with one delivery, not a vector.
+  self->request(sink, 1s, atoms::produce_atom_v, kafka::out_record{})
+      .receive([](std::vector<kafka::delivery>&) {}, ignore);
+#elif DISTILLER_MISUSE == 3
+  // A supervisor's children are named by strings.
+  self->request(sup, 1s, atoms::children_atom_v)
+      .receive([](std::vector<int>&) {}, ignore);
+#elif DISTILLER_MISUSE == 4
+  // scale takes a count.
+  self->request(bridge, 1s, atoms::scale_atom_v, std::string{"two"})
+      .receive([](int32_t) {}, ignore);
+#else
+  self->request(sink, 1s, atoms::produce_atom_v, kafka::out_record{})
+      .receive([](kafka::delivery&) {}, ignore);
+  self->request(sink, 1s, atoms::produce_atom_v,
+                std::vector<kafka::out_record>{})
+      .receive([](std::vector<kafka::delivery>&) {}, ignore);
+  self->request(sink, 1s, caf::flush_atom_v).receive([] {}, ignore);
+  self->request(sup, 1s, atoms::children_atom_v)
+      .receive([](std::vector<std::string>&) {}, ignore);
+  self->request(sup, 1s, atoms::child_atom_v, std::string{"w"})
+      .receive([](caf::actor&) {}, ignore);
+  self->request(bridge, 1s, atoms::scale_atom_v, int32_t{2})
+      .receive([](int32_t) {}, ignore);
+  self->request(bridge, 1s, atoms::stats_atom_v)
+      .receive([](kafka::source_stats&) {}, ignore);
+  self->request(bridge, 1s, atoms::pause_atom_v).receive([] {}, ignore);
+#endif
+}
