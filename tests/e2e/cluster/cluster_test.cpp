@@ -452,6 +452,12 @@ TEST_F(Cluster, ANodeWithoutAllowWriteRefusesChangingCommands) {
       [&] { return !n4.running() || node_states()["n4"] == "up"; }, 60s,
       250ms));
   ASSERT_TRUE(n4.running()) << n4.err();
+  // "up" is n4's first heartbeat; wait until n1 also reaches it (its tunnel
+  // connected, n4's agent answering), which once took longer than one
+  // cluster.request_timeout (3 s) in CI (docs/status.md, session 9).
+  ASSERT_TRUE(dt::wait_until(
+      [&] { return shell("actors --node n4").exit_code == 0; }, 60s, 500ms))
+      << n4.err();
   auto refused = shell("restart outbox-relay --node n4");
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_NE(refused.err.find("forbidden"), std::string::npos) << refused.err;
