@@ -336,14 +336,15 @@ bool snapshot_indexes(pipeline_state& st, const char* reason) {
   }
 }
 
-caf::actor spawn_index_snapshotter(caf::actor_system& sys,
-                                   std::shared_ptr<pipeline_state> st,
-                                   inspect::actor_entry_ptr entry) {
+snapshotter_actor spawn_index_snapshotter(caf::actor_system& sys,
+                                          std::shared_ptr<pipeline_state> st,
+                                          inspect::actor_entry_ptr entry) {
   auto tick =
       std::min<std::chrono::milliseconds>(1s, st->cfg.snapshot_interval);
   return sys.spawn<caf::detached>(
-      [tick](caf::event_based_actor* self, std::shared_ptr<pipeline_state> st,
-             inspect::actor_entry_ptr entry) -> caf::behavior {
+      [tick](
+          snapshotter_actor::pointer self, std::shared_ptr<pipeline_state> st,
+          inspect::actor_entry_ptr entry) -> snapshotter_actor::behavior_type {
         if (entry)
           entry->set_state("running");
         self->delayed_send(self, tick, snapshot_tick_atom::value);

@@ -159,7 +159,8 @@ std::vector<supervision::child_spec> pipeline::children() {
   if (roles.ingest) {
     out.push_back({"reconciler", "reconciler",
                    [st](caf::actor_system& sys, inspect::actor_entry_ptr e) {
-                     return spawn_reconciler(sys, st, std::move(e));
+                     return caf::actor_cast<caf::actor>(
+                         spawn_reconciler(sys, st, std::move(e)));
                    }});
     out.push_back(bridge_child(st, "chunker", topics::ingest,
                                "distiller-chunker", kafka::ordering::key,
@@ -177,7 +178,8 @@ std::vector<supervision::child_spec> pipeline::children() {
     if (!st->snapshots.dir.empty())
       out.push_back({"index-snapshotter", "snapshotter",
                      [st](caf::actor_system& sys, inspect::actor_entry_ptr e) {
-                       return spawn_index_snapshotter(sys, st, std::move(e));
+                       return caf::actor_cast<caf::actor>(
+                           spawn_index_snapshotter(sys, st, std::move(e)));
                      }});
   }
   if (roles.api) {
@@ -191,7 +193,8 @@ std::vector<supervision::child_spec> pipeline::children() {
                                "latest"));
     out.push_back({"job-watcher", "watcher",
                    [st](caf::actor_system& sys, inspect::actor_entry_ptr e) {
-                     return spawn_job_watcher(sys, st, std::move(e));
+                     return caf::actor_cast<caf::actor>(
+                         spawn_job_watcher(sys, st, std::move(e)));
                    }});
   }
   return out;
@@ -208,7 +211,7 @@ std::vector<std::string> pipeline::supported_extensions() const {
 }
 
 size_t pipeline::kill_stage_workers(const std::string& stage) {
-  std::vector<caf::actor> victims;
+  std::vector<kafka::record_worker_actor> victims;
   {
     std::lock_guard<std::mutex> guard{state_->workers_mtx};
     if (auto i = state_->workers.find(stage); i != state_->workers.end())

@@ -33,9 +33,12 @@
 #include "actors/documents/pipeline.hpp"
 #include "actors/documents/search/sparse_index.hpp"
 #include "actors/documents/search/vector_index.hpp"
+#include "actors/documents/type_ids.hpp"
 #include "bridges/kafka/in_record.hpp"
 #include "bridges/kafka/record.hpp"
+#include "bridges/kafka/record_worker.hpp"
 #include "bridges/kafka/sink.hpp"
+#include "runtime/core/type_ids.hpp"
 #include "runtime/tasks/task_pool.hpp"
 
 namespace prometheus {
@@ -80,7 +83,8 @@ struct pipeline_state {
   /// The current worker actors of each stage ("chunker", "embedder", …)
   /// by registry name, replaced when a supervisor restarts one.
   std::mutex workers_mtx;
-  std::map<std::string, std::map<std::string, caf::actor>> workers;
+  std::map<std::string, std::map<std::string, kafka::record_worker_actor>>
+      workers;
 
   pipeline_state(caf::actor_system& s, documents_config c, pipeline_deps d)
       : sys(s), cfg(std::move(c)), deps(std::move(d)) {}
@@ -163,18 +167,22 @@ bool snapshot_indexes(pipeline_state& st, const char* reason);
 void update_index_gauges(pipeline_state& st);
 
 /// The snapshotter: a detached actor that writes snapshots when
-/// st.snapshots.policy says they are due.
-caf::actor spawn_index_snapshotter(caf::actor_system& sys,
-                                   std::shared_ptr<pipeline_state> st,
-                                   inspect::actor_entry_ptr entry);
+/// st.snapshots.policy says they are due. Its own timer is its only input.
+using snapshotter_actor =
+    caf::typed_actor<caf::reacts_to<detail::snapshot_tick_atom>>;
+snapshotter_actor spawn_index_snapshotter(caf::actor_system& sys,
+                                          std::shared_ptr<pipeline_state> st,
+                                          inspect::actor_entry_ptr entry);
 
 // -- background actors (relay.cpp) --------------------------------------------
 
 /// The reconciler: every reconcile_interval, re-drives jobs stuck in a
-/// non-final state for stuck_after.
-caf::actor spawn_reconciler(caf::actor_system& sys,
-                            std::shared_ptr<pipeline_state> st,
-                            inspect::actor_entry_ptr entry);
+/// non-final state for stuck_after. Its own timer is its only input.
+using reconciler_actor =
+    caf::typed_actor<caf::reacts_to<atoms::reconcile_atom>>;
+reconciler_actor spawn_reconciler(caf::actor_system& sys,
+                                  std::shared_ptr<pipeline_state> st,
+                                  inspect::actor_entry_ptr entry);
 
 /// One reconciler round (exposed for tests): returns the jobs re-driven.
 int reconcile_once(pipeline_state& st);
@@ -185,10 +193,13 @@ int redrive_unfinished(pipeline_state& st);
 
 /// The job watcher: every second, reads the jobs that this node's streams
 /// watch (the broadcaster's "job:" channels) and hands their states to the
-/// broadcaster (streams drop states they have already seen).
-caf::actor spawn_job_watcher(caf::actor_system& sys,
-                             std::shared_ptr<pipeline_state> st,
-                             inspect::actor_entry_ptr entry);
+/// broadcaster (streams drop states they have already seen). Its own
+/// timer is its only input.
+using job_watcher_actor =
+    caf::typed_actor<caf::reacts_to<atoms::watch_tick_atom>>;
+job_watcher_actor spawn_job_watcher(caf::actor_system& sys,
+                                    std::shared_ptr<pipeline_state> st,
+                                    inspect::actor_entry_ptr entry);
 
 // -- the API (service.cpp)
 // -----------------------------------------------------

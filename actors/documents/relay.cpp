@@ -90,12 +90,12 @@ int redrive_unfinished(pipeline_state& st) {
   return static_cast<int>(done.size());
 }
 
-caf::actor spawn_reconciler(caf::actor_system& sys,
-                            std::shared_ptr<pipeline_state> st,
-                            inspect::actor_entry_ptr entry) {
+reconciler_actor spawn_reconciler(caf::actor_system& sys,
+                                  std::shared_ptr<pipeline_state> st,
+                                  inspect::actor_entry_ptr entry) {
   return sys.spawn<caf::detached>(
-      [](caf::event_based_actor* self, std::shared_ptr<pipeline_state> st,
-         inspect::actor_entry_ptr entry) -> caf::behavior {
+      [](reconciler_actor::pointer self, std::shared_ptr<pipeline_state> st,
+         inspect::actor_entry_ptr entry) -> reconciler_actor::behavior_type {
         if (entry)
           entry->set_state("running");
         self->delayed_send(self, st->cfg.reconcile_interval,

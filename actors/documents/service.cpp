@@ -239,14 +239,14 @@ make_service(std::shared_ptr<pipeline_state> st) {
   return std::make_shared<pipeline_service>(std::move(st));
 }
 
-caf::actor spawn_job_watcher(caf::actor_system& sys,
-                             std::shared_ptr<pipeline_state> st,
-                             inspect::actor_entry_ptr entry) {
+job_watcher_actor spawn_job_watcher(caf::actor_system& sys,
+                                    std::shared_ptr<pipeline_state> st,
+                                    inspect::actor_entry_ptr entry) {
   // Arguments instead of captures: CAF 0.17.6 trips UBSan on function
   // actors spawned without arguments.
   return sys.spawn<caf::detached>(
-      [](caf::event_based_actor* self, std::shared_ptr<pipeline_state> st,
-         inspect::actor_entry_ptr entry) -> caf::behavior {
+      [](job_watcher_actor::pointer self, std::shared_ptr<pipeline_state> st,
+         inspect::actor_entry_ptr entry) -> job_watcher_actor::behavior_type {
         if (entry)
           entry->set_state("running");
         // What the watcher last handed out per job, to publish changes only.

@@ -59,6 +59,11 @@ double ms_since(steady::time_point t0) {
   return std::chrono::duration<double, std::milli>(steady::now() - t0).count();
 }
 
+/// One actor of an agent's pool, as the compiler checks it: a call,
+/// answered with its outcome (failures are outcomes too).
+using agent_worker =
+    caf::typed_actor<caf::replies_to<agent_call>::with<agent_outcome>>;
+
 /// The current actors of one agent's pool, replaced when their supervisor
 /// restarts one.
 class worker_set {
@@ -67,12 +72,12 @@ class worker_set {
     std::lock_guard<std::mutex> guard{mtx_};
     slots_.resize(n);
   }
-  void set(size_t i, caf::actor a) {
+  void set(size_t i, agent_worker a) {
     std::lock_guard<std::mutex> guard{mtx_};
     if (i < slots_.size())
       slots_[i] = std::move(a);
   }
-  caf::actor pick() {
+  agent_worker pick() {
     std::lock_guard<std::mutex> guard{mtx_};
     for (size_t k = 0; k < slots_.size(); ++k) {
       auto& a = slots_[next_++ % slots_.size()];
@@ -84,12 +89,12 @@ class worker_set {
   void clear() {
     std::lock_guard<std::mutex> guard{mtx_};
     for (auto& a : slots_)
-      a = caf::actor{};
+      a = agent_worker{};
   }
 
  private:
   std::mutex mtx_;
-  std::vector<caf::actor> slots_;
+  std::vector<agent_worker> slots_;
   size_t next_ = 0;
 };
 
@@ -197,9 +202,10 @@ agent_ptr build_agent(const pipeline_state& st, agent_kind k) {
 }
 
 /// One actor of an agent's pool: runs the agent on each call.
-caf::behavior agent_actor(caf::event_based_actor* self, agent_ptr agent,
-                          inspect::actor_entry_ptr entry,
-                          std::shared_ptr<pipeline_state> st) {
+agent_worker::behavior_type agent_actor(agent_worker::pointer self,
+                                        agent_ptr agent,
+                                        inspect::actor_entry_ptr entry,
+                                        std::shared_ptr<pipeline_state> st) {
   if (entry)
     entry->set_state("running");
   return {
@@ -239,8 +245,9 @@ class pool_runner : public agent_runner {
   std::vector<agent_outcome>
   run(agent_kind kind,
       const std::vector<std::shared_ptr<const agent_input>>& inputs) override {
-    using handle =
-        caf::response_handle<caf::blocking_actor, caf::message, true>;
+    using handle = decltype(self_->request(
+        std::declval<const agent_worker&>(),
+        std::declval<std::chrono::milliseconds>(), agent_call{}));
     std::vector<std::optional<handle>> pending;
     std::vector<agent_outcome> out(inputs.size());
     auto& pool = st_.workers[static_cast<size_t>(kind)];
@@ -351,9 +358,13 @@ class kafka_events : public event_sink {
 // -- the workers of thought-processing
 // ------------------------------------------
 
-caf::behavior thought_worker(caf::event_based_actor* self,
-                             inspect::actor_entry_ptr entry,
-                             std::shared_ptr<pipeline_state> st) {
+/// A source bridge's worker (kafka::record_worker_actor) that runs a whole
+/// batch through one processor: the agents of its thoughts work in
+/// parallel.
+kafka::record_worker_actor::behavior_type
+thought_worker(kafka::record_worker_actor::pointer self,
+               inspect::actor_entry_ptr entry,
+               std::shared_ptr<pipeline_state> st) {
   if (entry)
     entry->set_state("running");
   return {
@@ -479,12 +490,15 @@ follower_bridge(const std::shared_ptr<pipeline_state>& st) {
 // -- the janitor
 // ----------------------------------------------------------------
 
-caf::actor spawn_janitor(caf::actor_system& sys,
-                         std::shared_ptr<pipeline_state> st,
-                         inspect::actor_entry_ptr entry) {
+/// The janitor's interface: its own timer only.
+using janitor_actor = caf::typed_actor<caf::reacts_to<janitor_atom>>;
+
+janitor_actor spawn_janitor(caf::actor_system& sys,
+                            std::shared_ptr<pipeline_state> st,
+                            inspect::actor_entry_ptr entry) {
   return sys.spawn<caf::detached>(
-      [](caf::event_based_actor* self, std::shared_ptr<pipeline_state> st,
-         inspect::actor_entry_ptr entry) -> caf::behavior {
+      [](janitor_actor::pointer self, std::shared_ptr<pipeline_state> st,
+         inspect::actor_entry_ptr entry) -> janitor_actor::behavior_type {
         if (entry)
           entry->set_state("running");
         self->delayed_send(self, st->cfg.reconcile_interval,
@@ -524,12 +538,15 @@ caf::actor spawn_janitor(caf::actor_system& sys,
 /// PostgreSQL, to the broadcaster — a stream that missed an event on
 /// thought-updates (its consumer joined late, a record was lost) is filled
 /// from the database within about a second.
-caf::actor spawn_stream_watcher(caf::actor_system& sys,
-                                std::shared_ptr<pipeline_state> st,
-                                inspect::actor_entry_ptr entry) {
+/// The stream watcher's interface: its own timer only.
+using watcher_actor = caf::typed_actor<caf::reacts_to<heads_atom>>;
+
+watcher_actor spawn_stream_watcher(caf::actor_system& sys,
+                                   std::shared_ptr<pipeline_state> st,
+                                   inspect::actor_entry_ptr entry) {
   return sys.spawn<caf::detached>(
-      [](caf::event_based_actor* self, std::shared_ptr<pipeline_state> st,
-         inspect::actor_entry_ptr entry) -> caf::behavior {
+      [](watcher_actor::pointer self, std::shared_ptr<pipeline_state> st,
+         inspect::actor_entry_ptr entry) -> watcher_actor::behavior_type {
         if (entry)
           entry->set_state("running");
         self->delayed_send(self, 1s, heads_atom::value);
@@ -762,27 +779,29 @@ std::vector<supervision::child_spec> pipeline::children() {
                            inspect::actor_entry_ptr entry) {
                auto agent = st->agents[static_cast<size_t>(k)];
                // Chat agents block on HTTP: their own threads.
-               caf::actor a =
+               auto a =
                    agent->backend() == "builtin"
                        ? sys.spawn(agent_actor, agent, std::move(entry), st)
                        : sys.spawn<caf::detached>(agent_actor, agent,
                                                   std::move(entry), st);
                st->workers[static_cast<size_t>(k)].set(slot, a);
-               return a;
+               return caf::actor_cast<caf::actor>(a);
              }});
       }
     }
     out.push_back(processing_bridge(st));
     out.push_back({"thought-janitor", "janitor",
                    [st](caf::actor_system& sys, inspect::actor_entry_ptr e) {
-                     return spawn_janitor(sys, st, std::move(e));
+                     return caf::actor_cast<caf::actor>(
+                         spawn_janitor(sys, st, std::move(e)));
                    }});
   }
   if (st->deps.roles.api) {
     out.push_back(follower_bridge(st));
     out.push_back({"thought-stream-watcher", "watcher",
                    [st](caf::actor_system& sys, inspect::actor_entry_ptr e) {
-                     return spawn_stream_watcher(sys, st, std::move(e));
+                     return caf::actor_cast<caf::actor>(
+                         spawn_stream_watcher(sys, st, std::move(e)));
                    }});
   }
   return out;

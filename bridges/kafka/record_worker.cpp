@@ -16,37 +16,38 @@ namespace distiller::kafka {
 namespace {
 
 /// Reports a handler error to the worker's registry entry.
-void note_error(caf::event_based_actor* self,
-                const inspect::actor_entry_ptr& entry, const in_record& rec,
-                const caf::error& err) {
+void note_error(caf::actor_system& sys, const inspect::actor_entry_ptr& entry,
+                const in_record& rec, const caf::error& err) {
   if (!entry)
     return;
   auto text = origin_of(rec);
   text += ": ";
-  text += self->system().render(err);
+  text += sys.render(err);
   entry->record_error(std::move(text));
 }
 
 /// Records one record's outcome in the trace ring; `detail` is the worker's
 /// buffer, reused so that a steady stream allocates nothing here.
-void trace_record(caf::event_based_actor* self, inspect::trace_ring& ring,
+void trace_record(caf::actor_system& sys, inspect::trace_ring& ring,
                   const std::string& actor, std::string& detail,
                   const in_record& rec, const caf::error& err) {
   detail.clear();
   append_origin(detail, rec.topic, rec.partition, rec.offset);
   if (err) {
     detail += ' ';
-    detail += self->system().render(err);
+    detail += sys.render(err);
   } else {
     detail += " ok";
   }
   ring.record(rec.trace.value(), actor, "record", detail);
 }
 
-caf::behavior record_worker(caf::event_based_actor* self,
-                            inspect::actor_entry_ptr entry,
-                            record_handler handler,
-                            inspect::trace_ring* trace) {
+using worker_self = record_worker_actor::pointer;
+
+record_worker_actor::behavior_type record_worker(worker_self self,
+                                                 inspect::actor_entry_ptr entry,
+                                                 record_handler handler,
+                                                 inspect::trace_ring* trace) {
   if (entry)
     entry->set_state("running");
   // CAF's default handler prints to stdout and drops the text; keep it in
@@ -76,9 +77,9 @@ caf::behavior record_worker(caf::event_based_actor* self,
         for (size_t k = 0; k < batch.size(); ++k) {
           auto& err = results.emplace_back(handler(batch[k]));
           if (trace != nullptr)
-            trace_record(self, *trace, actor, *detail, batch[k], err);
+            trace_record(self->system(), *trace, actor, *detail, batch[k], err);
           if (err) {
-            note_error(self, entry, batch[k], err);
+            note_error(self->system(), entry, batch[k], err);
             break; // the rest waits behind the failed record (see header)
           }
         }
@@ -94,10 +95,10 @@ caf::behavior record_worker(caf::event_based_actor* self,
 
 } // namespace
 
-caf::actor spawn_record_worker(caf::actor_system& sys,
-                               inspect::actor_entry_ptr entry,
-                               record_handler handler,
-                               record_worker_options opts) {
+record_worker_actor spawn_record_worker(caf::actor_system& sys,
+                                        inspect::actor_entry_ptr entry,
+                                        record_handler handler,
+                                        record_worker_options opts) {
   if (opts.detached)
     return sys.spawn<caf::detached>(record_worker, std::move(entry),
                                     std::move(handler), opts.trace);
@@ -105,8 +106,8 @@ caf::actor spawn_record_worker(caf::actor_system& sys,
                    opts.trace);
 }
 
-std::function<caf::actor(caf::actor_system&, inspect::actor_entry_ptr)>
-record_worker_factory(record_handler handler, record_worker_options opts) {
+worker_factory record_worker_factory(record_handler handler,
+                                     record_worker_options opts) {
   return [handler = std::move(handler), opts](caf::actor_system& sys,
                                               inspect::actor_entry_ptr entry) {
     return spawn_record_worker(sys, std::move(entry), handler, opts);

@@ -30,10 +30,12 @@
 /// nothing of that runs.
 
 #include <functional>
+#include <vector>
 
-#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/error.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
 #include "bridges/kafka/in_record.hpp"
 #include "bridges/kafka/record_batch.hpp"
@@ -41,6 +43,19 @@
 #include "runtime/inspect/trace_ring.hpp"
 
 namespace distiller::kafka {
+
+/// A source bridge's worker, as the compiler checks it: one request, a
+/// batch of records, answered with one error per record that ran (text
+/// above). The thought pipeline's workers implement it directly; every other
+/// worker is a `record_handler` run by spawn_record_worker.
+using record_worker_actor = caf::typed_actor<
+    caf::replies_to<record_batch>::with<std::vector<caf::error>>>;
+
+/// Builds one worker (`source_binding::worker`); called at start and by the
+/// pool's supervisor on every restart. The bridge's pool supervisor holds
+/// the handle as a `caf::actor`.
+using worker_factory = std::function<record_worker_actor(
+    caf::actor_system&, inspect::actor_entry_ptr)>;
 
 using record_handler = std::function<caf::error(const in_record&)>;
 
@@ -50,14 +65,14 @@ struct record_worker_options {
   inspect::trace_ring* trace = nullptr;
 };
 
-caf::actor spawn_record_worker(caf::actor_system& sys,
-                               inspect::actor_entry_ptr entry,
-                               record_handler handler,
-                               record_worker_options opts = {});
+record_worker_actor spawn_record_worker(caf::actor_system& sys,
+                                        inspect::actor_entry_ptr entry,
+                                        record_handler handler,
+                                        record_worker_options opts = {});
 
-/// A `child_factory`-compatible factory for `source_binding::worker`:
+/// The factory for `source_binding::worker`:
 ///   b.worker = record_worker_factory([](const in_record& r) { … });
-std::function<caf::actor(caf::actor_system&, inspect::actor_entry_ptr)>
-record_worker_factory(record_handler handler, record_worker_options opts = {});
+worker_factory record_worker_factory(record_handler handler,
+                                     record_worker_options opts = {});
 
 } // namespace distiller::kafka

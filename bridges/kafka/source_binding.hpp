@@ -11,6 +11,7 @@
 
 #include "bridges/kafka/compression.hpp"
 #include "bridges/kafka/dispatch_queue.hpp"
+#include "bridges/kafka/record_worker.hpp"
 #include "runtime/core/backoff.hpp"
 #include "runtime/inspect/registry.hpp"
 #include "runtime/inspect/trace_ring.hpp"
@@ -35,9 +36,9 @@ struct source_binding {
   std::string group;
   ordering mode = ordering::key;
   int pool_size = 4;
-  /// Builds one worker actor (see record_worker.hpp); called at start and by
-  /// the pool supervisor after every crash.
-  supervision::child_factory worker;
+  /// Builds one worker actor, `record_worker_actor` (record_worker.hpp);
+  /// called at start and by the pool supervisor after every crash.
+  worker_factory worker;
   /// Attempts in total (first try included) and the delays between them.
   backoff_policy retry{3, 100ms, 2.0, 10s, 0.2};
   /// Empty means "<topic>.dlq".

@@ -62,7 +62,7 @@ void start_pool(src_actor self) {
   st.core->start_pool(static_cast<size_t>(st.binding.pool_size));
   st.handles.resize(st.core->workers().size());
   for (auto& w : st.core->workers())
-    children.push_back({w.name, "worker", st.binding.worker});
+    children.push_back({w.name, "worker", worker_child(st.binding)});
   st.pool = supervision::spawn_supervisor(
       self->system(), st.binding.name, st.binding.pool_policy,
       std::move(children), {st.deps.actors, st.deps.metrics});

@@ -30,9 +30,9 @@ void add_worker(src_actor self, const source_effects::worker_ref& w) {
   auto name = w.name;
   if (index < st.handles.size())
     st.handles[index] = nullptr;
-  self->request(st.pool, pool_request_timeout(st),
-                distiller::atoms::add_child_atom_v,
-                supervision::child_spec{name, "worker", st.binding.worker})
+  self->request(
+          st.pool, pool_request_timeout(st), distiller::atoms::add_child_atom_v,
+          supervision::child_spec{name, "worker", worker_child(st.binding)})
       .then(
           [self, index, name](caf::actor& handle) {
             auto fx = self->state.core->on_worker_added(
@@ -53,7 +53,7 @@ void remove_worker(src_actor self, const source_effects::worker_ref& w) {
   if (index < st.handles.size()) {
     auto& h = st.handles[index];
     if (h && h.id() == w.incarnation)
-      self->demonitor(h);
+      self->demonitor(h.address());
     h = nullptr;
   }
   self->request(st.pool, pool_request_timeout(st),

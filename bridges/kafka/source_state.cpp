@@ -22,6 +22,13 @@ source_state::~source_state() {
     caf::anon_send_exit(pool, caf::exit_reason::kill);
 }
 
+supervision::child_factory worker_child(const source_binding& b) {
+  return [make = b.worker](caf::actor_system& sys,
+                           inspect::actor_entry_ptr entry) {
+    return caf::actor_cast<caf::actor>(make(sys, std::move(entry)));
+  };
+}
+
 source_core_config core_config(const source_binding& b) {
   source_core_config c;
   c.name = b.name;
@@ -92,7 +99,7 @@ void perform_workers(src_actor self, source_effects& fx,
     st.handles.resize(st.core->workers().size());
   if (adopt != nullptr && *adopt)
     for (auto i : fx.adopted) {
-      st.handles[i] = *adopt;
+      st.handles[i] = caf::actor_cast<record_worker_actor>(*adopt);
       self->monitor(*adopt);
     }
   for (auto& k : fx.kills) {

@@ -62,7 +62,7 @@ struct source_state {
   supervision::supervisor_actor pool;
   /// By worker slot; a handle is used only while its id is the slot's
   /// incarnation in the core.
-  std::vector<caf::actor> handles;
+  std::vector<record_worker_actor> handles;
   /// Revokes the poll thread waits for, by the token given to the core.
   std::unordered_map<uint64_t, std::shared_ptr<offsets_promise>> revokes;
   uint64_t next_revoke = 1;
@@ -90,6 +90,11 @@ using src_actor = source_bridge_actor::stateful_pointer<source_state>;
 
 /// The core's configuration from a binding.
 source_core_config core_config(const source_binding& b);
+
+/// The pool supervisor's child factory for the binding's workers (the
+/// supervisor keeps untyped handles; the bridge casts them back when it
+/// adopts one).
+supervision::child_factory worker_child(const source_binding& b);
 
 // -- performing effects (source_state.cpp)
 // ------------------------------------------

@@ -229,7 +229,7 @@ class source_fixture : public ::testing::Test {
 
 /// A worker factory that calls `extra` (which may sleep, fail or throw) and
 /// records each record it succeeded with in `log`.
-inline supervision::child_factory
+inline worker_factory
 logging_worker(std::shared_ptr<record_log> log,
                std::function<caf::error(const in_record&)> extra = {}) {
   return record_worker_factory([log, extra](const in_record& r) -> caf::error {

@@ -112,9 +112,9 @@ void expect_exactly_once_in_key_order(const record_log& log, size_t total) {
   EXPECT_EQ(violations, 0u) << "records of one key ran out of offset order";
 }
 
-supervision::child_factory traced_worker(std::shared_ptr<record_log> log,
-                                         inspect::trace_ring* ring,
-                                         std::chrono::microseconds delay) {
+worker_factory traced_worker(std::shared_ptr<record_log> log,
+                             inspect::trace_ring* ring,
+                             std::chrono::microseconds delay) {
   record_worker_options opts;
   opts.trace = ring;
   return record_worker_factory(

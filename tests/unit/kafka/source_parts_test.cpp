@@ -34,7 +34,7 @@ source_binding valid_binding() {
   b.topic = "orders";
   b.group = "orders-group";
   b.worker = [](caf::actor_system&, inspect::actor_entry_ptr) {
-    return caf::actor{};
+    return record_worker_actor{};
   };
   return b;
 }

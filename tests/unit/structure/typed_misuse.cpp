@@ -9,7 +9,9 @@
 
 #include <caf/all.hpp>
 
+#include "bridges/kafka/record_worker.hpp"
 #include "bridges/kafka/sink.hpp"
+#include "bridges/kafka/source_binding.hpp"
 #include "bridges/kafka/source_bridge.hpp"
 #include "runtime/supervision/supervisor.hpp"
 
@@ -56,5 +58,37 @@ void use(caf::scoped_actor& self, const kafka::sink_actor& sink,
   self->request(bridge, 1s, atoms::stats_atom_v)
       .receive([](kafka::source_stats&) {}, ignore);
   self->request(bridge, 1s, atoms::pause_atom_v).receive([] {}, ignore);
+#endif
+}
+
+// A bridge's workers: built by the binding's factory, which must return a
+// record_worker_actor.
+kafka::record_worker_actor::behavior_type
+batch_worker(kafka::record_worker_actor::pointer) {
+  return {
+#if DISTILLER_MISUSE == 6
+    // A batch is answered with one error per record, not one in all.
+    [](const kafka::record_batch&) { return caf::error{}; },
+#else
+    [](const kafka::record_batch& batch) {
+      return std::vector<caf::error>(batch.size());
+    },
+#endif
+  };
+}
+
+void bind(kafka::source_binding& b) {
+#if DISTILLER_MISUSE == 5
+  // An untyped actor cannot be a bridge's worker.
+  b.worker = [](caf::actor_system& sys, inspect::actor_entry_ptr) {
+    return sys.spawn([] {
+      return caf::behavior{[](const kafka::record_batch&) {
+      }};
+    });
+  };
+#else
+  b.worker = [](caf::actor_system& sys, inspect::actor_entry_ptr) {
+    return sys.spawn(batch_worker);
+  };
 #endif
 }
