@@ -131,6 +131,7 @@ consumer_loop::consumer_loop(config cfg,
                              source_metrics* metrics, commit_observer observer)
     : cfg_(std::move(cfg)), events_(std::move(events)), metrics_(metrics),
       observer_(std::move(observer)) {
+  stalls_ = detail::stall_watch{cfg_.stall_after};
   std::map<std::string, std::string> props{
       {"bootstrap.servers", cfg_.brokers},
       {"group.id", cfg_.group},
@@ -639,8 +640,9 @@ void consumer_loop::do_close(
 }
 
 void consumer_loop::update_lag() {
-  if (metrics_ == nullptr || !rk_)
+  if (!rk_)
     return;
+  auto now = steady::now();
   for (auto p : assignment()) {
     int64_t lo = 0;
     int64_t hi = 0;
@@ -648,24 +650,56 @@ void consumer_loop::update_lag() {
                                        &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
         hi < 0)
       continue;
-    int64_t base = -1;
-    if (auto i = committed_.find(p); i != committed_.end())
+    int64_t position = -1;
+    auto list = make_list(std::vector<int32_t>{p});
+    if (rd_kafka_position(rk_.get(), list.get()) == RD_KAFKA_RESP_ERR_NO_ERROR)
+      position = list->elems[0].offset;
+    check_stall(p, position, hi, now);
+    if (metrics_ == nullptr)
+      continue;
+    // Lag from what we committed; before the first commit, from the fetch
+    // position.
+    int64_t base = position;
+    if (auto i = committed_.find(p); i != committed_.end() && i->second >= 0)
       base = i->second;
-    if (base < 0) {
-      // Nothing committed by us yet: measure from the fetch position.
-      auto list = make_list(std::vector<int32_t>{p});
-      if (rd_kafka_position(rk_.get(), list.get()) ==
-          RD_KAFKA_RESP_ERR_NO_ERROR)
-        base = list->elems[0].offset;
-    }
     if (base >= 0)
       metrics_->lag(p).Set(
           static_cast<double>(std::max<int64_t>(hi - base, 0)));
   }
 }
 
+void consumer_loop::check_stall(int32_t partition, int64_t position,
+                                int64_t high, steady::time_point now) {
+  bool held = !fetching_ || operator_paused_ || held_since_.has_value() ||
+              paused_.count(partition) != 0 ||
+              hold_paused_.count(partition) != 0;
+  auto stalled = stalls_.observe(partition, position, high, held, now);
+  if (stalled.count() == 0)
+    return;
+  log::warn("partition_stalled", {{"bridge", cfg_.bridge_name},
+                                  {"topic", cfg_.topic},
+                                  {"partition", partition},
+                                  {"position", position},
+                                  {"high_watermark", high},
+                                  {"stalled_ms", stalled.count()},
+                                  {"action", "seek to position"}});
+  if (metrics_ != nullptr)
+    metrics_->consumer_errors->Increment();
+  topic_partition_list_ptr list{rd_kafka_topic_partition_list_new(1)};
+  rd_kafka_topic_partition_list_add(list.get(), cfg_.topic.c_str(), partition)
+      ->offset = position;
+  // Asynchronous (timeout 0): the loop thread goes on polling.
+  if (auto* err = rd_kafka_seek_partitions(rk_.get(), list.get(), 0)) {
+    log::warn("partition_seek_failed", {{"bridge", cfg_.bridge_name},
+                                        {"partition", partition},
+                                        {"error", rd_kafka_error_string(err)}});
+    rd_kafka_error_destroy(err);
+  }
+}
+
 void consumer_loop::forget_partition_metrics(int32_t partition) {
   committed_.erase(partition);
+  stalls_.forget(partition);
   if (metrics_ != nullptr)
     metrics_->forget_partition(partition);
 }

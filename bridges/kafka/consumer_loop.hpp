@@ -55,6 +55,7 @@
 #include "bridges/kafka/partition_offset.hpp"
 #include "bridges/kafka/record_chunk.hpp"
 #include "bridges/kafka/source_binding.hpp"
+#include "bridges/kafka/stall_watch.hpp"
 
 namespace distiller::kafka {
 
@@ -107,6 +108,11 @@ class consumer_loop {
     /// the owner catches up; the partitions resume when the gate opens.
     std::shared_ptr<flow_gate> gate;
     std::chrono::milliseconds max_hold{1000};
+    /// A partition with records waiting, held by nothing, whose position
+    /// has not moved for this long is sought to its own position (which
+    /// restarts its fetch) and logged as `partition_stalled`
+    /// (stall_watch.hpp); 0 = off.
+    std::chrono::milliseconds stall_after{30000};
   };
 
   /// Creates the consumer and subscribes; throws std::runtime_error naming a
@@ -205,7 +211,11 @@ class consumer_loop {
   void do_close(const std::vector<partition_offset>& final_offsets);
   /// Forgets queued async commits of `revoked` partitions (see the .cpp).
   void drop_queued_commits(const std::vector<int32_t>& revoked);
+  /// Every second: the lag metrics, and the stall watch (stall_watch.hpp).
   void update_lag();
+  /// Seeks `partition` to `position` if the stall watch says it stalled.
+  void check_stall(int32_t partition, int64_t position, int64_t high,
+                   std::chrono::steady_clock::time_point now);
   void forget_partition_metrics(int32_t partition);
 
   // librdkafka callbacks (on this thread, inside polls)
@@ -256,6 +266,7 @@ class consumer_loop {
   /// the very next assignment gives the partition back.
   std::map<int32_t, int64_t> unconfirmed_final_;
   std::chrono::steady_clock::time_point next_lag_update_{};
+  detail::stall_watch stalls_{std::chrono::milliseconds{0}};
   std::vector<rd_kafka_message_t*> batch_;
   uint64_t topic_hash_ = 0;
 

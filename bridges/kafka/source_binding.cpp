@@ -56,6 +56,9 @@ std::vector<std::string> validate(const source_binding& b) {
   if (b.commit_interval.count() < 1)
     problems.push_back(
         range_error("commit_interval", ">= 1 ms", b.commit_interval.count()));
+  if (b.stall_after.count() < 0)
+    problems.push_back(
+        range_error("stall_after", ">= 0 ms", b.stall_after.count()));
   if (b.drain_timeout.count() < 0)
     problems.push_back(
         range_error("drain_timeout", ">= 0 ms", b.drain_timeout.count()));

@@ -80,6 +80,11 @@ struct source_binding {
   std::chrono::milliseconds commit_interval{1000};
   /// How long a revoke or a shutdown waits for records running at workers.
   std::chrono::milliseconds drain_timeout{10000};
+  /// A partition with records waiting that nothing holds back (no pause,
+  /// no hold of the bridge-wide limit) and whose consumer position has not
+  /// moved for this long is sought to its own position, which restarts its
+  /// fetch, and logged as `partition_stalled`; 0 = off.
+  std::chrono::milliseconds stall_after{30000};
   /// A batch not answered within this is a failure of every record in it;
   /// the worker is killed and restarted by its supervisor.
   std::chrono::milliseconds worker_timeout{30000};

@@ -148,6 +148,7 @@ source_bridge_behavior(src_actor self, std::string brokers,
   lc.cooperative = st.binding.cooperative;
   lc.properties = st.binding.consumer_properties;
   lc.revoke_timeout = st.binding.drain_timeout + std::chrono::seconds{5};
+  lc.stall_after = st.binding.stall_after;
   lc.bridge_name = st.binding.name;
   lc.max_poll_records = st.binding.max_poll_records;
   // Spare chunks: a chunk comes back only when all of its records are done,

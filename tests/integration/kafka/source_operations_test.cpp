@@ -512,3 +512,57 @@ TEST_F(source_operations, operator_and_back_pressure_pauses_are_independent) {
   EXPECT_TRUE(events->stopped());
   EXPECT_TRUE(loop.partition_views({0}).empty());
 }
+
+namespace {
+
+TEST_F(source_operations,
+       a_partition_whose_fetches_fail_is_sought_and_finishes) {
+  // The stall watch (stall_watch.hpp): after the first Fetch, every Fetch
+  // fails for a while (the mock answers NOT_LEADER_FOR_PARTITION, librdkafka
+  // backs off and asks again), so the partition's position stands still
+  // with records waiting. The bridge logs the stall, seeks the partition to
+  // its own position, and once the fetches succeed again every record runs
+  // exactly once, in key order.
+  constexpr int batches = 30;
+  constexpr int per_batch = 100;
+  constexpr int total = batches * per_batch;
+  auto topic = make_topic("stalling", 1);
+  // One producer per call: one record batch each, and a Fetch returns at
+  // least one whole batch, so small fetches take the partition in steps.
+  for (int i = 0; i < batches; ++i)
+    produce(topic, keyed(per_batch, 1, 20, i * per_batch));
+  // The first Fetch succeeds (the consumer learns the high watermark), the
+  // next 12 fail; with a 400 ms backoff that is ~5 s without progress.
+  std::vector<rd_kafka_resp_err_t> errors(
+      13, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION);
+  errors[0] = RD_KAFKA_RESP_ERR_NO_ERROR;
+  // The Kafka protocol's ApiKey of Fetch (librdkafka keeps its RD_KAFKAP_*
+  // names in an internal header).
+  constexpr int16_t fetch_api_key = 1;
+  rd_kafka_mock_push_request_errors_array(cluster->mock(), fetch_api_key,
+                                          errors.size(), errors.data());
+  auto log = std::make_shared<record_log>();
+  auto b = make_binding("stalling", topic, "stalling-group");
+  b.stall_after = 1500ms;
+  b.consumer_properties["max.partition.fetch.bytes"] = "2048";
+  b.consumer_properties["fetch.error.backoff.ms"] = "400";
+  b.worker = traced_worker(log, nullptr, 0us);
+  auto bridge = start(b);
+  ASSERT_TRUE(dt::wait_until(
+      [&] {
+        return lines->contains({"event=partition_stalled", "bridge=stalling",
+                                "partition=0", "action=\"seek to position\""});
+      },
+      30s))
+      << log->size() << " records ran";
+  auto stalled = lines->matching({"event=partition_stalled"}).front();
+  EXPECT_LT(std::stoll(field_of(stalled, "position")) + 1,
+            std::stoll(field_of(stalled, "high_watermark")));
+  EXPECT_GE(std::stoll(field_of(stalled, "stalled_ms")), 1500);
+  ASSERT_TRUE(dt::wait_until([&] { return log->size() >= total; }, 60s))
+      << log->size();
+  EXPECT_EQ(stop(bridge), caf::exit_reason::user_shutdown);
+  expect_exactly_once_in_key_order(*log, total);
+}
+
+} // namespace

@@ -66,10 +66,12 @@ TEST(SourceBinding, ValidationNamesEveryBadField) {
   b.max_in_flight = 0;
   b.max_buffered_per_partition = 1'000'000;
   b.auto_offset_reset = "sometimes";
+  b.stall_after = std::chrono::milliseconds{-1};
   auto problems = validate(b);
   for (auto field :
        {"name", "topic", "group", "pool_size", "worker", "retry.max_attempts",
-        "max_in_flight", "max_buffered_per_partition", "auto_offset_reset"})
+        "max_in_flight", "max_buffered_per_partition", "auto_offset_reset",
+        "stall_after"})
     EXPECT_TRUE(mentions(problems, field)) << field;
   auto same = valid_binding();
   same.dead_letter_topic = same.topic;
