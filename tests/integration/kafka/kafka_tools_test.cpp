@@ -9,13 +9,16 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bridges/embedded/kafka_cluster.hpp"
+#include "bridges/kafka/handles.hpp"
 #include "tests/support/testing.hpp"
 
 namespace {
@@ -58,6 +61,47 @@ std::set<int> owned(const std::string& out, const std::string& topic) {
       break;
   }
   return result;
+}
+
+/// A record to produce; nullopt keys, values and header values stay null.
+struct test_record {
+  std::optional<std::string> key;
+  std::optional<std::string> value;
+  std::vector<std::pair<std::string, std::optional<std::string>>> headers;
+};
+
+/// Produces `records` to partition 0 of `topic`, in order, and waits until
+/// every one was delivered.
+void produce_records(const std::string& brokers, const std::string& topic,
+                     const std::vector<test_record>& records) {
+  namespace kafka = distiller::kafka;
+  auto rk = kafka::make_client(
+      RD_KAFKA_PRODUCER,
+      kafka::make_conf({{"bootstrap.servers", brokers},
+                        {"client.id", "kafka-tools-test-producer"},
+                        {"enable.idempotence", "true"}}));
+  for (auto& r : records) {
+    auto* hdrs = rd_kafka_headers_new(r.headers.size());
+    for (auto& [name, value] : r.headers)
+      rd_kafka_header_add(hdrs, name.data(), static_cast<ssize_t>(name.size()),
+                          value ? value->data() : nullptr,
+                          value ? static_cast<ssize_t>(value->size()) : 0);
+    // The macros cast their arguments unparenthesized: pass plain names.
+    const void* key = r.key ? r.key->data() : nullptr;
+    size_t key_size = r.key ? r.key->size() : 0;
+    void* value = r.value ? const_cast<char*>(r.value->data()) : nullptr;
+    size_t value_size = r.value ? r.value->size() : 0;
+    auto err = rd_kafka_producev(
+        rk.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(0),
+        RD_KAFKA_V_KEY(key, key_size), RD_KAFKA_V_VALUE(value, value_size),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs),
+        RD_KAFKA_V_END);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_headers_destroy(hdrs);
+      FAIL() << "producev: " << rd_kafka_err2str(err);
+    }
+  }
+  ASSERT_EQ(rd_kafka_flush(rk.get(), 30'000), RD_KAFKA_RESP_ERR_NO_ERROR);
 }
 
 class KafkaTools : public ::testing::Test {
@@ -187,11 +231,44 @@ TEST_F(KafkaTools, TopicsListDescribeAndDeleteOnTheMock) {
 TEST_F(KafkaTools, WithoutBrokersOrNodeItSaysWhereItLooked) {
   auto r = run({"topics", "verify"}, false);
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_TRUE(contains(r.err, "no Kafka configured and no running node found "
-                              "at " +
-                                  (dir / "kafka.bootstrap").string()))
+  EXPECT_TRUE(contains(r.err, "distiller: no Kafka configured and no running "
+                              "node found at " +
+                                  (dir / "kafka.bootstrap").string() +
+                                  "; start one with scripts/run or pass "
+                                  "--brokers\n"))
       << r.err;
-  EXPECT_TRUE(contains(r.err, "pass --brokers")) << r.err;
+
+  // kafka e2e --use-node prints the same sentence in its report.
+  auto e2e = run({"kafka", "e2e", "--use-node"}, false);
+  EXPECT_EQ(e2e.exit_code, 1);
+  EXPECT_TRUE(contains(e2e.out, "\n❌ no Kafka configured and no running node "
+                                "found at " +
+                                    (dir / "kafka.bootstrap").string() +
+                                    "; start one with scripts/run or pass "
+                                    "--brokers\n"))
+      << e2e.out;
+}
+
+TEST_F(KafkaTools, UnreachableBrokersNameTheAddressAndTheAttempts) {
+  // Nothing listens on port 1: every attempt fails at once.
+  auto r = run({"groups", "lag", "G", "--brokers", "127.0.0.1:1", "--set",
+                "kafka.connect_retries=2", "--set",
+                "kafka.connect_retry_delay=100ms"},
+               false);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(count(r.err, "event=kafka_unreachable bootstrap=127.0.0.1:1 "
+                         "source=kafka.brokers attempt="),
+            2u)
+      << r.err;
+  EXPECT_TRUE(contains(r.err, "max_attempts=2 error=\"metadata from "
+                              "127.0.0.1:1: Local: Broker transport "
+                              "failure\"\n"))
+      << r.err;
+  EXPECT_TRUE(contains(r.err, "\ndistiller: cannot reach Kafka at 127.0.0.1:1 "
+                              "(kafka.brokers) after 2 attempts: metadata "
+                              "from 127.0.0.1:1: Local: Broker transport "
+                              "failure\n"))
+      << r.err;
 }
 
 // -- produce / consume
@@ -232,6 +309,90 @@ TEST_F(KafkaTools, ProducePrintsEachMessageAndTheSummary) {
   EXPECT_EQ(count(many.out, "sent: job_id="), 0u) << many.out;
   EXPECT_TRUE(contains(many.out, "Total messages: 50")) << many.out;
   EXPECT_TRUE(contains(many.out, "idempotence=off")) << many.out;
+}
+
+TEST_F(KafkaTools, ConsumePrintsEveryRecordAsTheSeedDid) {
+  cluster.create_topic("pin-a", 1, 1);
+  cluster.create_topic("pin-b", 1, 1);
+  produce_records(cluster.bootstrap(), "pin-a",
+                  {{"job-1",
+                    R"({"job_id":"job-1","filename":"a.pdf","file_size":2048})",
+                    {{"x-trace-id", "t-1"}, {"origin", "test"}}},
+                   {std::nullopt, "plain\ttext", {{"empty", std::nullopt}}},
+                   {"long", std::string(90, 'x'), {}},
+                   {"tomb", std::nullopt, {}}});
+  produce_records(cluster.bootstrap(), "pin-b", {{"k", "v", {}}});
+  const std::string dashes(70, '-');
+
+  auto one = run({"consume", "-t", "pin-a", "-g", "pin-1", "--from-beginning",
+                  "--max", "4", "--timeout", "60"});
+  ASSERT_EQ(one.exit_code, 0) << one.out << one.err;
+  EXPECT_TRUE(contains(one.out, "📥 Received message:\n"
+                                "  Partition: 0, Offset: 0\n"
+                                "  Key: job-1\n"
+                                "  Job ID: job-1\n"
+                                "  Filename: a.pdf\n"
+                                "  File size: 2048 bytes\n"
+                                "  Headers: x-trace-id=t-1 origin=test\n"
+                                "✅ Processed message from partition 0, "
+                                "offset 0\n"
+                                "📊 Stats: Processed=1, Errors=0\n" +
+                                    dashes +
+                                    "\n"
+                                    "📥 Received message:\n"
+                                    "  Partition: 0, Offset: 1\n"
+                                    "  Key: (none)\n"
+                                    "  Value: plain.text (10 bytes)\n"
+                                    "  Headers: empty=\n"
+                                    "✅ Processed message from partition 0, "
+                                    "offset 1\n"
+                                    "📊 Stats: Processed=2, Errors=0\n" +
+                                    dashes +
+                                    "\n"
+                                    "📥 Received message:\n"
+                                    "  Partition: 0, Offset: 2\n"
+                                    "  Key: long\n"
+                                    "  Value: " +
+                                    std::string(80, 'x') +
+                                    "… (90 bytes)\n"
+                                    "✅ Processed message from partition 0, "
+                                    "offset 2\n"
+                                    "📊 Stats: Processed=3, Errors=0\n" +
+                                    dashes +
+                                    "\n"
+                                    "📥 Received message:\n"
+                                    "  Partition: 0, Offset: 3\n"
+                                    "  Key: tomb\n"
+                                    "  Value:  (0 bytes)\n"
+                                    "✅ Processed message from partition 0, "
+                                    "offset 3\n"
+                                    "📊 Stats: Processed=4, Errors=0\n" +
+                                    dashes + "\n"))
+      << one.out;
+  EXPECT_TRUE(contains(one.out, "  Processed: 4, Errors: 0\n"
+                                "  Per partition: 0=4\n"))
+      << one.out;
+
+  // With several topics each record names its topic.
+  auto two = run({"consume", "-t", "pin-a", "-t", "pin-b", "-g", "pin-2",
+                  "--from-beginning", "--max", "5", "--timeout", "60"});
+  ASSERT_EQ(two.exit_code, 0) << two.out << two.err;
+  EXPECT_TRUE(contains(two.out, "📥 Received message:\n"
+                                "  Topic: pin-b, Partition: 0, Offset: 0\n"
+                                "  Key: k\n"
+                                "  Value: v (1 bytes)\n"
+                                "✅ Processed message from partition 0, "
+                                "offset 0\n"))
+      << two.out;
+  EXPECT_TRUE(contains(two.out, "  Processed: 5, Errors: 0\n"
+                                "  Per partition: pin-a/0=4 pin-b/0=1\n"))
+      << two.out;
+}
+
+TEST_F(KafkaTools, GroupsLagOfAnUnknownTopicSaysSo) {
+  auto r = run({"groups", "lag", "G", "--topic", "nope"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "❌ unknown topic nope\n") << r.err;
 }
 
 TEST_F(KafkaTools, BadOptionsExitTwoNamingTheOption) {
