@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "bridges/kafka/fetched_record.hpp"
 #include "bridges/kafka/source_metrics.hpp"
 #include "runtime/logging/log.hpp"
 
@@ -31,86 +32,6 @@ std::vector<int32_t> partitions_of(const rd_kafka_topic_partition_list_t* l) {
     out.push_back(l->elems[i].partition);
   std::sort(out.begin(), out.end());
   return out;
-}
-
-uint64_t mix64(uint64_t x) {
-  // splitmix64's finalizer.
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-/// Writes the trace id of a record that carries none into `out`: 32 hex
-/// digits derived from its topic, partition and offset, so that every
-/// delivery of the record (retries, redelivery after a crash, its dead
-/// letter) shares one id — and cheap, unlike a random id per record.
-void derive_trace(uint64_t topic_hash, int32_t partition, int64_t offset,
-                  std::string& out) {
-  static constexpr char digits[] = "0123456789abcdef";
-  auto hi = mix64(topic_hash ^ (static_cast<uint64_t>(partition) << 32));
-  auto lo = mix64(hi ^ static_cast<uint64_t>(offset));
-  out.resize(32);
-  for (int i = 0; i < 16; ++i) {
-    out[15 - i] = digits[(hi >> (4 * i)) & 0xf];
-    out[31 - i] = digits[(lo >> (4 * i)) & 0xf];
-  }
-}
-
-uint64_t fnv1a(const std::string& s) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : s)
-    h = (h ^ c) * 0x100000001b3ULL;
-  return h;
-}
-
-/// Overwrites every field of `r` with fetched message `m` (still owned by
-/// the caller). `r` may be a spare record from the pool: assigning into its
-/// strings reuses their capacity.
-void fill_record(in_record& r, const std::string& topic, uint64_t topic_hash,
-                 const rd_kafka_message_t* m) {
-  r.topic = topic;
-  r.partition = m->partition;
-  r.offset = m->offset;
-  r.attempt = 1;
-  if (m->key == nullptr)
-    r.key.reset();
-  else if (r.key)
-    r.key->assign(static_cast<const char*>(m->key), m->key_len);
-  else
-    r.key.emplace(static_cast<const char*>(m->key), m->key_len);
-  if (m->payload != nullptr)
-    r.value.assign(static_cast<const char*>(m->payload), m->len);
-  else
-    r.value.clear();
-  rd_kafka_timestamp_type_t tstype;
-  r.timestamp_ms = rd_kafka_message_timestamp(m, &tstype);
-  auto& trace = r.trace.value();
-  trace.clear();
-  size_t count = 0;
-  rd_kafka_headers_t* hdrs = nullptr;
-  if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    const char* name = nullptr;
-    const void* val = nullptr;
-    size_t size = 0;
-    for (; rd_kafka_header_get_all(hdrs, count, &name, &val, &size) ==
-           RD_KAFKA_RESP_ERR_NO_ERROR;
-         ++count) {
-      if (count == r.headers.size())
-        r.headers.emplace_back();
-      auto& h = r.headers[count];
-      h.key.assign(name);
-      if (val != nullptr)
-        h.value.assign(static_cast<const char*>(val), size);
-      else
-        h.value.clear();
-      if (trace.empty() && h.key == trace_header && !h.value.empty())
-        trace.assign(h.value);
-    }
-  }
-  r.headers.resize(count);
-  if (trace.empty())
-    derive_trace(topic_hash, r.partition, r.offset, trace);
 }
 
 std::vector<int32_t>
@@ -182,7 +103,7 @@ consumer_loop::consumer_loop(config cfg,
                              ": subscribe to " + cfg_.topic + ": " +
                              rd_kafka_err2str(err));
   batch_.resize(std::max<size_t>(cfg_.max_poll_records, 1));
-  topic_hash_ = fnv1a(cfg_.topic);
+  topic_hash_ = topic_hash(cfg_.topic);
 }
 
 consumer_loop::~consumer_loop() {

@@ -23,7 +23,9 @@
 ///
 /// Workers get them by reference in a `record_batch` (record_batch.hpp) and
 /// answer `std::vector<caf::error>`; the types have `inspect` overloads so
-/// CAF can render and serialize them.
+/// CAF can render and serialize them. The Kafka tools' consumers
+/// (bridges/kafka_tools/consumer.hpp) hand their callbacks the same type;
+/// both fill it with `fill_record` (fetched_record.hpp).
 namespace distiller::kafka {
 
 // Headers are kafka_header (record.hpp), the type records to produce carry:
