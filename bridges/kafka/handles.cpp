@@ -34,6 +34,8 @@ std::string to_string(errc x) {
     return "fatal";
   case errc::broker_error:
     return "broker_error";
+  case errc::no_cluster:
+    return "no_cluster";
   }
   return "kafka_errc(" + std::to_string(static_cast<int>(x)) + ")";
 }

@@ -171,6 +171,10 @@ enum class errc : uint8_t {
   fatal,
   /// Any other error reported by a broker or librdkafka.
   broker_error,
+  /// There is no cluster to connect to: no brokers are configured and no
+  /// running node's embedded cluster was found (the Kafka tools'
+  /// `locate_cluster`).
+  no_cluster,
 };
 
 std::string to_string(errc x);

@@ -84,6 +84,7 @@ TEST(handles, classify_maps_codes) {
   EXPECT_EQ(kafka::classify(RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION),
             errc::broker_error);
   EXPECT_EQ(kafka::to_string(errc::broker_unavailable), "broker_unavailable");
+  EXPECT_EQ(kafka::to_string(errc::no_cluster), "no_cluster");
 }
 
 TEST(handles, the_kafka_category_renders_codes_by_name) {
