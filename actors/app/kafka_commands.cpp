@@ -9,10 +9,10 @@
 #include <iostream>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "bridges/kafka/catalog.hpp"
+#include "bridges/kafka/handles.hpp"
 #include "bridges/kafka_tools/consumer.hpp"
 #include "bridges/kafka_tools/e2e.hpp"
 #include "bridges/kafka_tools/groups.hpp"
@@ -386,11 +386,12 @@ namespace {
 /// Where the cluster is; prints why not and returns nullopt.
 std::optional<tools::cluster_target> locate(const node::node_config& cfg) {
   auto where = tools::locate_cluster(cfg.kafka, cfg.runtime.node.data_dir);
-  if (auto* msg = std::get_if<std::string>(&where)) {
-    std::fprintf(stderr, "distiller: %s\n", msg->c_str());
+  if (!where) {
+    std::fprintf(stderr, "distiller: %s\n",
+                 kafka::error_text(where.error()).c_str());
     return std::nullopt;
   }
-  return std::get<tools::cluster_target>(where);
+  return std::move(*where);
 }
 
 /// Connects to `target` with the configured retries; prints why not and
@@ -400,11 +401,12 @@ std::unique_ptr<tools::session> open(const node::node_config& cfg,
   auto how = tools::settings_of(cfg.kafka);
   how.stop = &stop_requested;
   auto opened = tools::open_session(target, cfg.kafka, how);
-  if (auto* msg = std::get_if<std::string>(&opened)) {
-    std::fprintf(stderr, "distiller: %s\n", msg->c_str());
+  if (!opened) {
+    std::fprintf(stderr, "distiller: %s\n",
+                 kafka::error_text(opened.error()).c_str());
     return nullptr;
   }
-  return std::move(std::get<std::unique_ptr<tools::session>>(opened));
+  return std::move(*opened);
 }
 
 /// Both of the above.

@@ -259,12 +259,11 @@ kafka_run run_kafka(kafka::tools::session& s, const kafka_load_options& o,
   kafka::topic_partition_list_ptr assignment{
       rd_kafka_topic_partition_list_new(partitions)};
   for (int p = 0; p < partitions; ++p) {
-    auto w = s.client->query_watermarks(topic, p, 10s);
-    auto* wm = std::get_if<kafka::tools::watermarks>(&w);
-    if (wm == nullptr)
+    auto wm = s.client->query_watermarks(topic, p, 10s);
+    if (!wm)
       throw std::runtime_error("watermarks of " + topic + "/" +
                                std::to_string(p) + ": " +
-                               std::get<std::string>(w));
+                               kafka::error_text(wm.error()));
     rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), p)
         ->offset = wm->high;
   }

@@ -10,7 +10,6 @@
 #include <iostream>
 #include <random>
 #include <sstream>
-#include <variant>
 
 #include <boost/json.hpp>
 
@@ -22,6 +21,7 @@
 #include "actors/load/target.hpp"
 #include "actors/load/thoughts_workload.hpp"
 #include "actors/load/threshold.hpp"
+#include "bridges/kafka/handles.hpp"
 
 namespace distiller::load {
 
@@ -160,17 +160,17 @@ int run_load(const load_options& in, const kafka::kafka_config& kafka_cfg,
   workload_run wr;
   if (o.command == "kafka") {
     auto where = kafka::tools::locate_cluster(kafka_cfg, data_dir);
-    if (auto* msg = std::get_if<std::string>(&where))
-      throw std::runtime_error(*msg);
-    auto& target = std::get<kafka::tools::cluster_target>(where);
+    if (!where)
+      throw std::runtime_error(kafka::error_text(where.error()));
+    auto& target = *where;
     for (auto& h : broker_hosts(target.bootstrap))
       check_host_allowed(h, o.allow_hosts, "--brokers");
     auto how = kafka::tools::settings_of(kafka_cfg);
     how.stop = stop;
     auto opened = kafka::tools::open_session(target, kafka_cfg, how);
-    if (auto* msg = std::get_if<std::string>(&opened))
-      throw std::runtime_error(*msg);
-    auto& session = *std::get<std::unique_ptr<kafka::tools::session>>(opened);
+    if (!opened)
+      throw std::runtime_error(kafka::error_text(opened.error()));
+    auto& session = **opened;
     kafka_load_options ko;
     ko.topic = o.topic;
     ko.partitions = o.partitions;

@@ -5,6 +5,12 @@
 
 namespace distiller::kafka::tools {
 
+caf::error rdkafka_error(rd_kafka_resp_err_t err, std::string context) {
+  context += ": ";
+  context += rd_kafka_err2str(err);
+  return caf::make_error(classify(err), std::move(context));
+}
+
 int timeout_ms(std::chrono::milliseconds x) noexcept {
   return static_cast<int>(
       std::clamp<std::chrono::milliseconds::rep>(x.count(), 0, INT_MAX));
@@ -54,13 +60,13 @@ cluster_client::cluster_client(const std::string& bootstrap,
   rk_ = make_client(RD_KAFKA_PRODUCER, std::move(conf));
 }
 
-std::variant<cluster_info, std::string>
+caf::expected<cluster_info>
 cluster_client::describe(std::chrono::milliseconds timeout) {
   const rd_kafka_metadata_t* raw = nullptr;
   auto err =
       rd_kafka_metadata(rk_.get(), 1, nullptr, &raw, timeout_ms(timeout));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-    return "metadata from " + bootstrap_ + ": " + rd_kafka_err2str(err);
+    return rdkafka_error(err, "metadata from " + bootstrap_);
   metadata_ptr md{raw};
   cluster_info result;
   for (int i = 0; i < md->broker_cnt; ++i)
@@ -95,7 +101,7 @@ cluster_client::describe(std::chrono::milliseconds timeout) {
   return result;
 }
 
-std::variant<watermarks, std::string>
+caf::expected<watermarks>
 cluster_client::query_watermarks(const std::string& topic, int32_t partition,
                                  std::chrono::milliseconds timeout) {
   watermarks w;
@@ -103,8 +109,8 @@ cluster_client::query_watermarks(const std::string& topic, int32_t partition,
       rd_kafka_query_watermark_offsets(rk_.get(), topic.c_str(), partition,
                                        &w.low, &w.high, timeout_ms(timeout));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-    return "watermarks of " + topic + "/" + std::to_string(partition) + ": " +
-           rd_kafka_err2str(err);
+    return rdkafka_error(err, "watermarks of " + topic + "/" +
+                                  std::to_string(partition));
   return w;
 }
 

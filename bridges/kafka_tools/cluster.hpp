@@ -5,8 +5,9 @@
 #include <map>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
+
+#include <caf/expected.hpp>
 
 #include "bridges/kafka/handles.hpp"
 #include "bridges/kafka/metadata.hpp"
@@ -88,15 +89,17 @@ class cluster_client {
   cluster_client(const std::string& bootstrap, const std::string& client_id,
                  const std::map<std::string, std::string>& extra = {});
 
-  /// Brokers, controller and all topics, or why not.
-  std::variant<cluster_info, std::string>
-  describe(std::chrono::milliseconds timeout);
+  /// Brokers, controller and all topics, or a `kafka` error saying why not
+  /// (`error_text`: "metadata from 127.0.0.1:1: Local: Broker transport
+  /// failure"; its code from `classify`).
+  caf::expected<cluster_info> describe(std::chrono::milliseconds timeout);
 
-  /// The watermarks of one partition (a ListOffsets round trip), or why
-  /// not. Only ask for partitions `describe` listed (see above).
-  std::variant<watermarks, std::string>
-  query_watermarks(const std::string& topic, int32_t partition,
-                   std::chrono::milliseconds timeout);
+  /// The watermarks of one partition (a ListOffsets round trip), or a
+  /// `kafka` error ("watermarks of <topic>/<partition>: …"). Only ask for
+  /// partitions `describe` listed (see above).
+  caf::expected<watermarks> query_watermarks(const std::string& topic,
+                                             int32_t partition,
+                                             std::chrono::milliseconds timeout);
 
   rd_kafka_t* handle() noexcept { return rk_.get(); }
   const std::string& bootstrap() const noexcept { return bootstrap_; }
@@ -105,6 +108,11 @@ class cluster_client {
   std::string bootstrap_;
   rd_kafka_ptr rk_;
 };
+
+/// A `kafka` error for `err` (its code from `classify`) whose sentence is
+/// "<context>: <librdkafka's description>" — the tools' lines name no
+/// error code, unlike `from_rdkafka`'s.
+caf::error rdkafka_error(rd_kafka_resp_err_t err, std::string context);
 
 /// Clamps a duration into the int milliseconds librdkafka takes.
 int timeout_ms(std::chrono::milliseconds x) noexcept;

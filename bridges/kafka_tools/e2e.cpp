@@ -4,7 +4,6 @@
 #include <memory>
 #include <random>
 #include <thread>
-#include <variant>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -58,7 +57,7 @@ const topic_info* wait_for_topic(session& s, const std::string& topic,
                                  std::chrono::milliseconds timeout) {
   auto deadline = steady::now() + timeout;
   for (;;) {
-    if (s.refresh().empty())
+    if (!s.refresh())
       if (auto t = s.info.find(topic);
           t != nullptr && t->error.empty() &&
           t->partition_count() >= min_partitions &&
@@ -98,11 +97,11 @@ int run_e2e(const kafka_config& cfg, const std::string& data_dir,
     target = {cfg.brokers, "kafka.brokers", false};
   } else if (o.use_node) {
     auto where = locate_cluster(cfg, data_dir);
-    if (auto* msg = std::get_if<std::string>(&where)) {
-      out << "❌ " << *msg << "\n";
+    if (!where) {
+      out << "❌ " << error_text(where.error()) << "\n";
       return 1;
     }
-    target = std::get<cluster_target>(where);
+    target = std::move(*where);
   } else {
     local = std::make_unique<embedded::kafka_cluster>(cfg.embedded_brokers);
     target = {local->bootstrap(), "in-process", false};
@@ -113,11 +112,11 @@ int run_e2e(const kafka_config& cfg, const std::string& data_dir,
   auto how = settings_of(cfg);
   how.stop = stop;
   auto opened = open_session(target, cfg, how);
-  if (auto* msg = std::get_if<std::string>(&opened)) {
-    out << "❌ " << *msg << "\n";
+  if (!opened) {
+    out << "❌ " << error_text(opened.error()) << "\n";
     return 1;
   }
-  auto& s = *std::get<std::unique_ptr<session>>(opened);
+  auto& s = **opened;
   out << "✅ Connected to " << target.bootstrap << " (" << target.source << "; "
       << s.info.brokers.size() << " brokers)\n"
       << std::flush;
@@ -291,11 +290,12 @@ int run_e2e(const kafka_config& cfg, const std::string& data_dir,
   // -- 5. committed offsets
   // -----------------------------------------------------
   auto lag = fetch_lag(s, co.group, {topic});
-  if (auto* msg = std::get_if<std::string>(&lag)) {
-    out << "❌ Cannot read committed offsets: " << *msg << "\n";
+  if (!lag) {
+    out << "❌ Cannot read committed offsets: " << error_text(lag.error())
+        << "\n";
     failures.push_back("commit");
   } else {
-    auto& report = std::get<lag_report>(lag);
+    auto& report = *lag;
     std::map<int32_t, int64_t> committed;
     bool all = !report.partitions.empty();
     for (auto& p : report.partitions) {

@@ -1,7 +1,6 @@
 #include "bridges/kafka_tools/groups.hpp"
 
 #include <chrono>
-#include <variant>
 
 #include "bridges/kafka_tools/format.hpp"
 #include "runtime/logging/log.hpp"
@@ -182,11 +181,11 @@ int groups_describe(session& s, const std::string& group, std::ostream& out) {
     }
   }
   auto lag = fetch_lag(s, group, {});
-  if (auto* msg = std::get_if<std::string>(&lag)) {
-    out << "❌ " << *msg << "\n";
+  if (!lag) {
+    out << "❌ " << error_text(lag.error()) << "\n";
     return 1;
   }
-  auto& report = std::get<lag_report>(lag);
+  auto& report = *lag;
   if (report.partitions.empty())
     out << "No committed offsets for group " << group << "\n";
   else
@@ -200,11 +199,11 @@ int groups_lag(session& s, const std::string& group, const std::string& topic,
   if (!topic.empty())
     topics.push_back(topic);
   auto lag = fetch_lag(s, group, topics);
-  if (auto* msg = std::get_if<std::string>(&lag)) {
-    out << "❌ " << *msg << "\n";
+  if (!lag) {
+    out << "❌ " << error_text(lag.error()) << "\n";
     return 1;
   }
-  auto& report = std::get<lag_report>(lag);
+  auto& report = *lag;
   if (report.partitions.empty()) {
     out << "No committed offsets for group " << group
         << " (pass --topic to see the lag of a group that has not committed "
@@ -219,11 +218,11 @@ int groups_reset_offsets(session& s, const std::string& group,
                          const std::string& topic, const reset_spec& spec,
                          bool execute, std::ostream& out) {
   auto lag = fetch_lag(s, group, {topic});
-  if (auto* msg = std::get_if<std::string>(&lag)) {
-    out << "❌ " << *msg << "\n";
+  if (!lag) {
+    out << "❌ " << error_text(lag.error()) << "\n";
     return 1;
   }
-  auto plan = plan_reset(std::get<lag_report>(lag), topic, spec);
+  auto plan = plan_reset(*lag, topic, spec);
   text_table table;
   table.add({"GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "NEW-OFFSET"});
   for (auto& row : plan)
@@ -236,8 +235,8 @@ int groups_reset_offsets(session& s, const std::string& group,
            "offsets (stop the group's consumers first)\n";
     return 0;
   }
-  if (auto err = commit_offsets(s, group, plan); !err.empty()) {
-    out << "❌ " << err << "\n";
+  if (auto err = commit_offsets(s, group, plan)) {
+    out << "❌ " << error_text(err) << "\n";
     return 1;
   }
   log::info("group_offsets_reset",

@@ -42,26 +42,32 @@ rd_kafka_ptr group_client(session& s, const std::string& group) {
   return make_client(RD_KAFKA_CONSUMER, std::move(conf));
 }
 
-std::string group_error(rd_kafka_resp_err_t err) {
-  std::string text = rd_kafka_err2str(err);
+/// "<context>: <description>", with a hint when the group has members.
+caf::error group_error(rd_kafka_resp_err_t err, std::string context) {
+  context += ": ";
+  context += rd_kafka_err2str(err);
   switch (err) {
   case RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID:
   case RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION:
   case RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS:
-    text += " — the group has active members; stop its consumers first";
+    context += " — the group has active members; stop its consumers first";
     break;
   default:
     break;
   }
-  return text;
+  return caf::make_error(classify(err), std::move(context));
+}
+
+/// A client that could not be made (librdkafka rejected a property).
+caf::error config_error(const std::exception& e) {
+  return caf::make_error(errc::invalid_config, std::string{e.what()});
 }
 
 } // namespace
 
-std::variant<lag_report, std::string>
-fetch_lag(session& s, const std::string& group,
-          const std::vector<std::string>& topics,
-          std::chrono::milliseconds timeout) {
+caf::expected<lag_report> fetch_lag(session& s, const std::string& group,
+                                    const std::vector<std::string>& topics,
+                                    std::chrono::milliseconds timeout) {
   std::vector<const topic_info*> chosen;
   if (topics.empty()) {
     for (auto& t : s.info.topics)
@@ -71,7 +77,7 @@ fetch_lag(session& s, const std::string& group,
     for (auto& name : topics) {
       auto t = s.info.find(name);
       if (t == nullptr)
-        return "unknown topic " + name;
+        return caf::make_error(errc::unknown_topic, "unknown topic " + name);
       chosen.push_back(t);
     }
   }
@@ -87,9 +93,9 @@ fetch_lag(session& s, const std::string& group,
     auto rk = group_client(s, group);
     auto err = rd_kafka_committed(rk.get(), list.get(), timeout_ms(timeout));
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-      return "committed offsets of group " + group + ": " + group_error(err);
+      return group_error(err, "committed offsets of group " + group);
   } catch (const std::exception& e) {
-    return std::string{e.what()};
+    return config_error(e);
   }
   std::set<std::string> with_commits;
   for (int i = 0; i < list->cnt; ++i) {
@@ -98,12 +104,11 @@ fetch_lag(session& s, const std::string& group,
     row.topic = e.topic;
     row.partition = e.partition;
     row.committed = e.err == RD_KAFKA_RESP_ERR_NO_ERROR ? e.offset : no_offset;
-    auto w = s.client->query_watermarks(row.topic, row.partition, timeout);
-    if (auto* msg = std::get_if<std::string>(&w))
-      return *msg;
-    auto wm = std::get<watermarks>(w);
-    row.low = wm.low;
-    row.high = wm.high;
+    auto wm = s.client->query_watermarks(row.topic, row.partition, timeout);
+    if (!wm)
+      return std::move(wm.error());
+    row.low = wm->low;
+    row.high = wm->high;
     row.lag = compute_lag(row.committed, row.low, row.high);
     if (row.has_commit())
       with_commits.insert(row.topic);
@@ -168,9 +173,9 @@ void on_join_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
 /// member's generation and leaves again. For clusters that refuse commits
 /// from outside a group that exists (librdkafka 2.0.2's mock keeps every
 /// group that ever had members and answers UNKNOWN_MEMBER_ID).
-std::string commit_as_member(session& s, const std::string& group,
-                             rd_kafka_topic_partition_list_t* list,
-                             std::chrono::milliseconds timeout) {
+caf::error commit_as_member(session& s, const std::string& group,
+                            rd_kafka_topic_partition_list_t* list,
+                            std::chrono::milliseconds timeout) {
   join_state st;
   auto props = s.client_properties("offsets");
   props["group.id"] = group;
@@ -194,7 +199,7 @@ std::string commit_as_member(session& s, const std::string& group,
                                         RD_KAFKA_PARTITION_UA);
   if (auto err = rd_kafka_subscribe(rk.get(), topics.get());
       err != RD_KAFKA_RESP_ERR_NO_ERROR)
-    return std::string{"subscribe: "} + rd_kafka_err2str(err);
+    return rdkafka_error(err, "subscribe");
   // Joining waits for the group's rebalance: the initial delay (~3 s) for an
   // empty group, up to the last session timeout when members left just
   // before (the mock). Records fetched meanwhile are dropped unprocessed.
@@ -209,10 +214,11 @@ std::string commit_as_member(session& s, const std::string& group,
   rd_kafka_consumer_close(rk.get());
   destroy_closed_consumer(std::move(rk));
   if (err == RD_KAFKA_RESP_ERR__TIMED_OUT)
-    return "could not join group " + group + " to commit";
+    return caf::make_error(errc::timeout,
+                           "could not join group " + group + " to commit");
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-    return "commit for group " + group + ": " + group_error(err);
-  return {};
+    return group_error(err, "commit for group " + group);
+  return caf::none;
 }
 
 bool outside_commit_refused(rd_kafka_resp_err_t err) {
@@ -222,11 +228,11 @@ bool outside_commit_refused(rd_kafka_resp_err_t err) {
 
 } // namespace
 
-std::string commit_offsets(session& s, const std::string& group,
-                           const std::vector<reset_row>& plan,
-                           std::chrono::milliseconds timeout) {
+caf::error commit_offsets(session& s, const std::string& group,
+                          const std::vector<reset_row>& plan,
+                          std::chrono::milliseconds timeout) {
   if (plan.empty())
-    return {};
+    return caf::none;
   topic_partition_list_ptr list{rd_kafka_topic_partition_list_new(0)};
   for (auto& row : plan)
     rd_kafka_topic_partition_list_add(list.get(), row.topic.c_str(),
@@ -242,7 +248,7 @@ std::string commit_offsets(session& s, const std::string& group,
     if (auto err =
             rd_kafka_committed(rk.get(), probe.get(), timeout_ms(timeout));
         err != RD_KAFKA_RESP_ERR_NO_ERROR)
-      return "group " + group + ": " + group_error(err);
+      return group_error(err, "group " + group);
     // Like kafka-consumer-groups: a commit from outside the group, which
     // Kafka accepts while the group has no active members.
     auto err = rd_kafka_commit(rk.get(), list.get(), 0);
@@ -253,7 +259,7 @@ std::string commit_offsets(session& s, const std::string& group,
           break;
         }
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
-      return {};
+      return caf::none;
     if (outside_commit_refused(err) && !s.admin_api()) {
       log::info("commit_as_member",
                 {{"group", group},
@@ -263,9 +269,9 @@ std::string commit_offsets(session& s, const std::string& group,
         list->elems[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
       return commit_as_member(s, group, list.get(), timeout);
     }
-    return "commit for group " + group + ": " + group_error(err);
+    return group_error(err, "commit for group " + group);
   } catch (const std::exception& e) {
-    return std::string{e.what()};
+    return config_error(e);
   }
 }
 

@@ -4,8 +4,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
 
 #include "bridges/kafka_tools/session.hpp"
 
@@ -50,9 +52,11 @@ struct lag_report {
 
 /// The lag of `group` on `topics` (every partition of each); with `topics`
 /// empty, on every non-internal topic where the group has committed
-/// something. Unknown topics are an error (never asked for by name, which
-/// would make the mock create them).
-std::variant<lag_report, std::string>
+/// something. Unknown topics are an errc::unknown_topic error ("unknown
+/// topic <name>"; never asked for by name, which would make the mock create
+/// them); a failed OffsetFetch or ListOffsets is a `kafka` error naming the
+/// group or partition.
+caf::expected<lag_report>
 fetch_lag(session& s, const std::string& group,
           const std::vector<std::string>& topics,
           std::chrono::milliseconds timeout = std::chrono::seconds{10});
@@ -86,14 +90,15 @@ std::vector<reset_row> plan_reset(const lag_report& current,
                                   const std::string& topic,
                                   const reset_spec& spec);
 
-/// Commits the plan's targets for `group`; returns an error text or empty.
+/// Commits the plan's targets for `group`; returns a `kafka` error (its
+/// sentence names the group) or none.
 /// Like kafka-consumer-groups it commits from outside the group, which Kafka
 /// accepts only while the group has no active members (the error then says
 /// so). librdkafka 2.0.2's mock refuses such commits for any group it has
 /// seen members in (UNKNOWN_MEMBER_ID); on a cluster without a controller
 /// (the mock, see cluster_info::has_controller) this then joins the group,
 /// commits with the member's generation and leaves (~3 s).
-std::string
+caf::error
 commit_offsets(session& s, const std::string& group,
                const std::vector<reset_row>& plan,
                std::chrono::milliseconds timeout = std::chrono::seconds{10});

@@ -53,8 +53,8 @@ std::pair<bool, long> writer_gone(const std::string& data_dir) {
 
 } // namespace
 
-std::variant<cluster_target, std::string>
-locate_cluster(const kafka_config& cfg, const std::string& data_dir) {
+caf::expected<cluster_target> locate_cluster(const kafka_config& cfg,
+                                             const std::string& data_dir) {
   if (!cfg.brokers.empty())
     return cluster_target{cfg.brokers, "kafka.brokers", false};
   auto file = cfg.bootstrap_file.empty()
@@ -62,31 +62,37 @@ locate_cluster(const kafka_config& cfg, const std::string& data_dir) {
                   : cfg.bootstrap_file;
   std::error_code ec;
   if (!fs::exists(file, ec))
-    return "no Kafka configured and no running node found at " + file +
-           "; start one with scripts/run or pass --brokers";
+    return caf::make_error(
+        errc::no_cluster, "no Kafka configured and no running node found at " +
+                              file +
+                              "; start one with scripts/run or pass --brokers");
   std::string bootstrap;
   try {
     bootstrap = embedded::read_bootstrap_file(file);
   } catch (const std::exception& e) {
-    return std::string{e.what()} +
-           "; start a node with scripts/run or pass --brokers";
+    return caf::make_error(errc::no_cluster,
+                           std::string{e.what()} +
+                               "; start a node with scripts/run or pass "
+                               "--brokers");
   }
   // The embedded cluster lives only as long as its node, and a node killed
   // hard leaves the file behind: retrying its address would only time out.
   if (auto [gone, pid] = writer_gone(data_dir); gone)
-    return "no running node in " + data_dir + ": " + file +
-           " is left from a node that stopped (pid " +
-           (pid > 0 ? std::to_string(pid) : std::string{"unknown"}) +
-           "); start one with scripts/run or pass --brokers";
+    return caf::make_error(
+        errc::no_cluster,
+        "no running node in " + data_dir + ": " + file +
+            " is left from a node that stopped (pid " +
+            (pid > 0 ? std::to_string(pid) : std::string{"unknown"}) +
+            "); start one with scripts/run or pass --brokers");
   return cluster_target{bootstrap, file, true};
 }
 
-std::string session::refresh(std::chrono::milliseconds timeout) {
+caf::error session::refresh(std::chrono::milliseconds timeout) {
   auto md = client->describe(timeout);
-  if (auto* err = std::get_if<std::string>(&md))
-    return *err;
-  info = std::get<cluster_info>(std::move(md));
-  return {};
+  if (!md)
+    return std::move(md.error());
+  info = std::move(*md);
+  return caf::none;
 }
 
 std::map<std::string, std::string>
@@ -104,7 +110,7 @@ connect_settings settings_of(const kafka_config& cfg) {
   return how;
 }
 
-std::variant<std::unique_ptr<session>, std::string>
+caf::expected<std::unique_ptr<session>>
 open_session(const cluster_target& target, const kafka_config& cfg,
              const connect_settings& how) {
   auto s = std::make_unique<session>();
@@ -115,13 +121,13 @@ open_session(const cluster_target& target, const kafka_config& cfg,
     s->client = std::make_unique<cluster_client>(target.bootstrap, s->client_id,
                                                  s->properties);
   } catch (const std::exception& e) {
-    return std::string{e.what()};
+    return caf::make_error(errc::invalid_config, std::string{e.what()});
   }
-  std::string last_error;
+  caf::error last_error;
   int attempts = std::max(how.attempts, 1);
   for (int attempt = 1; attempt <= attempts; ++attempt) {
     last_error = s->refresh(how.timeout);
-    if (last_error.empty()) {
+    if (!last_error) {
       log::debug("kafka_connected", {{"bootstrap", target.bootstrap},
                                      {"source", target.source},
                                      {"attempt", attempt}});
@@ -131,14 +137,16 @@ open_session(const cluster_target& target, const kafka_config& cfg,
                                     {"source", target.source},
                                     {"attempt", attempt},
                                     {"max_attempts", attempts},
-                                    {"error", last_error}});
+                                    {"error", error_text(last_error)}});
     if (attempt == attempts || (how.stop != nullptr && how.stop->load()))
       break;
     std::this_thread::sleep_for(how.delay);
   }
-  return "cannot reach Kafka at " + target.bootstrap + " (" + target.source +
-         ") after " + std::to_string(attempts) + " attempt" +
-         (attempts == 1 ? "" : "s") + ": " + last_error;
+  return caf::make_error(
+      static_cast<errc>(last_error.code()),
+      "cannot reach Kafka at " + target.bootstrap + " (" + target.source +
+          ") after " + std::to_string(attempts) + " attempt" +
+          (attempts == 1 ? "" : "s") + ": " + error_text(last_error));
 }
 
 } // namespace distiller::kafka::tools

@@ -5,7 +5,9 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <variant>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
 
 #include "bridges/kafka/kafka_config.hpp"
 #include "bridges/kafka_tools/cluster.hpp"
@@ -22,6 +24,9 @@
 /// How: like the node at start-up (seed 002), up to `kafka.connect_retries`
 /// attempts `kafka.connect_retry_delay` apart, logging
 /// event=kafka_unreachable for each failed one.
+///
+/// Failures are `caf::error`s of category `kafka` whose one string of
+/// context is the sentence the tools print (`kafka::error_text`).
 namespace distiller::kafka::tools {
 
 struct cluster_target {
@@ -33,11 +38,12 @@ struct cluster_target {
   bool from_node = false;
 };
 
-/// Where the tools should connect, or a message saying why nowhere
-/// ("no Kafka configured and no running node found at var/kafka.bootstrap;
-/// …"). `data_dir` is `node.data_dir` (where node.json is).
-std::variant<cluster_target, std::string>
-locate_cluster(const kafka_config& cfg, const std::string& data_dir);
+/// Where the tools should connect, or an errc::no_cluster error saying why
+/// nowhere ("no Kafka configured and no running node found at
+/// var/kafka.bootstrap; …"). `data_dir` is `node.data_dir` (where node.json
+/// is).
+caf::expected<cluster_target> locate_cluster(const kafka_config& cfg,
+                                             const std::string& data_dir);
 
 /// A connected cluster: the client, what it reported, and the settings
 /// every further client of the same command uses.
@@ -50,9 +56,10 @@ struct session {
   std::unique_ptr<cluster_client> client;
   cluster_info info;
 
-  /// Fetches `info` again; returns an error text or empty.
-  std::string refresh(std::chrono::milliseconds timeout = std::chrono::seconds{
-                          10});
+  /// Fetches `info` again; returns `describe`'s error, or none (and `info`
+  /// stays as it was on error).
+  caf::error refresh(std::chrono::milliseconds timeout = std::chrono::seconds{
+                         10});
 
   /// True if admin requests can be sent (see cluster_info::has_controller);
   /// false on the embedded mock cluster.
@@ -76,9 +83,12 @@ struct connect_settings {
 /// The settings of `cfg` (connect_retries, connect_retry_delay).
 connect_settings settings_of(const kafka_config& cfg);
 
-/// Connects to `target` with retries; returns the session or why not (the
-/// last attempt's error and the number of attempts).
-std::variant<std::unique_ptr<session>, std::string>
+/// Connects to `target` with retries; returns the session or why not: the
+/// last attempt's error (its code, e.g. broker_unavailable) with the address
+/// and the number of attempts in its sentence ("cannot reach Kafka at
+/// 127.0.0.1:1 (kafka.brokers) after 2 attempts: metadata from …"), or
+/// errc::invalid_config when librdkafka rejects a property.
+caf::expected<std::unique_ptr<session>>
 open_session(const cluster_target& target, const kafka_config& cfg,
              const connect_settings& how);
 

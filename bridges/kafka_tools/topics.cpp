@@ -3,7 +3,6 @@
 #include <chrono>
 #include <map>
 #include <set>
-#include <variant>
 
 #include "bridges/kafka/metadata.hpp"
 #include "bridges/kafka_tools/admin.hpp"
@@ -256,12 +255,11 @@ int topics_describe(session& s, const catalog& c,
     int64_t total = 0;
     for (auto& p : t->partitions) {
       std::string low = "?", high = "?", records = "?";
-      auto w = s.client->query_watermarks(t->name, p.id, query_timeout);
-      if (auto* ok = std::get_if<watermarks>(&w)) {
-        low = std::to_string(ok->low);
-        high = std::to_string(ok->high);
-        records = std::to_string(ok->high - ok->low);
-        total += ok->high - ok->low;
+      if (auto w = s.client->query_watermarks(t->name, p.id, query_timeout)) {
+        low = std::to_string(w->low);
+        high = std::to_string(w->high);
+        records = std::to_string(w->high - w->low);
+        total += w->high - w->low;
       }
       table.add({std::to_string(p.id), std::to_string(p.leader),
                  join(p.replicas), join(p.isr), low, high,
