@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
 #include <boost/json.hpp>
 
+#include "bridges/kafka/fetched_record.hpp"
 #include "bridges/kafka_tools/format.hpp"
 #include "bridges/kafka_tools/shutdown.hpp"
 #include "runtime/logging/log.hpp"
@@ -126,31 +128,6 @@ void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     st.cb->on_rebalance(change);
 }
 
-consumed_record to_record(const rd_kafka_message_t* msg) {
-  consumed_record r;
-  r.topic = rd_kafka_topic_name(msg->rkt);
-  r.partition = msg->partition;
-  r.offset = msg->offset;
-  if (msg->key != nullptr)
-    r.key.emplace(static_cast<const char*>(msg->key), msg->key_len);
-  if (msg->payload != nullptr)
-    r.value.assign(static_cast<const char*>(msg->payload), msg->len);
-  rd_kafka_headers_t* hdrs = nullptr;
-  if (rd_kafka_message_headers(msg, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    const char* name = nullptr;
-    const void* value = nullptr;
-    size_t size = 0;
-    for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) ==
-                       RD_KAFKA_RESP_ERR_NO_ERROR;
-         ++i)
-      r.headers.emplace_back(
-          name, value != nullptr
-                    ? std::string{static_cast<const char*>(value), size}
-                    : std::string{});
-  }
-  return r;
-}
-
 } // namespace
 
 double consume_summary::messages_per_second() const noexcept {
@@ -212,6 +189,8 @@ consume_summary consumer_run(const session& s, const consume_options& o,
   auto t0 = steady::now();
   st.idle_since = t0;
   steady::time_point first_record{}, last_record{};
+  // One record, refilled for every message: its strings keep their capacity.
+  in_record rec;
   auto handle = [&](message_ptr msg) {
     if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
@@ -223,7 +202,8 @@ consume_summary consumer_run(const session& s, const consume_options& o,
         cb.on_error(text);
       return;
     }
-    auto rec = to_record(msg.get());
+    std::string topic = rd_kafka_topic_name(msg->rkt);
+    fill_record(rec, topic, topic_hash(topic), msg.get());
     if (cb.on_record)
       cb.on_record(rec);
     ++summary.processed;
@@ -374,7 +354,7 @@ int run_consume(const session& s, const consume_options& o, std::ostream& out,
         << (owned.empty() ? "nothing" : owned) << ")\n"
         << std::flush;
   };
-  cb.on_record = [&](const consumed_record& r) {
+  cb.on_record = [&](const in_record& r) {
     ++processed;
     if (o.print_records) {
       out << "📥 Received message:\n  ";
@@ -386,8 +366,8 @@ int run_consume(const session& s, const consume_options& o, std::ostream& out,
         out << "  " << line << "\n";
       if (!r.headers.empty()) {
         out << "  Headers:";
-        for (auto& [k, v] : r.headers)
-          out << " " << k << "=" << v;
+        for (auto& h : r.headers)
+          out << " " << h.key << "=" << h.value;
         out << "\n";
       }
       out << "✅ Processed message from partition " << r.partition << ", offset "

@@ -5,19 +5,19 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <optional>
 #include <ostream>
 #include <string>
-#include <utility>
 #include <vector>
 
+#include "bridges/kafka/in_record.hpp"
 #include "bridges/kafka_tools/options.hpp"
 #include "bridges/kafka_tools/session.hpp"
 
 /// `distiller consume`: seed 000's consumer test as a tool. Joins a consumer
 /// group (assignment strategy range, roundrobin or cooperative-sticky),
 /// reports assignments and revocations (so two consumers of one group
-/// visibly split the partitions), hands every record to a callback, and
+/// visibly split the partitions), hands every record to a callback as the
+/// `kafka::in_record` a source bridge's worker would see, and
 /// commits what was processed: `auto` (librdkafka commits in the
 /// background and on close), `manual` (a synchronous commit after every poll
 /// batch and before partitions are revoked) or `none`. Offsets are stored
@@ -29,15 +29,6 @@
 /// output.
 namespace distiller::kafka::tools {
 
-struct consumed_record {
-  std::string topic;
-  int32_t partition = 0;
-  int64_t offset = 0;
-  std::optional<std::string> key;
-  std::string value;
-  std::vector<std::pair<std::string, std::string>> headers;
-};
-
 /// A partition set change; `owned` is the assignment after it.
 struct assignment_change {
   bool assigned = true;
@@ -46,7 +37,9 @@ struct assignment_change {
 };
 
 struct consume_callbacks {
-  std::function<void(const consumed_record&)> on_record;
+  /// Every record, made by `kafka::fill_record` (fetched_record.hpp); the
+  /// reference is valid during the call only.
+  std::function<void(const in_record&)> on_record;
   std::function<void(const assignment_change&)> on_rebalance;
   /// Consumer errors (a record with an error, a failed commit).
   std::function<void(const std::string&)> on_error;

@@ -219,7 +219,7 @@ int run_e2e(const kafka_config& cfg, const std::string& data_dir,
   std::map<int32_t, int64_t> consumed_per_partition;
   size_t assigned = 0;
   consume_callbacks cb;
-  cb.on_record = [&](const consumed_record& r) {
+  cb.on_record = [&](const in_record& r) {
     if (!r.key || r.key->rfind(key_prefix, 0) != 0) {
       ++older;
       return;
