@@ -229,24 +229,17 @@ TEST_F(KafkaTools, TopicsListDescribeAndDeleteOnTheMock) {
 }
 
 TEST_F(KafkaTools, WithoutBrokersOrNodeItSaysWhereItLooked) {
+  auto sentence = "no Kafka configured and no running node found at " +
+                  (dir / "kafka.bootstrap").string() +
+                  "; start one with scripts/run or pass --brokers\n";
   auto r = run({"topics", "verify"}, false);
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_TRUE(contains(r.err, "distiller: no Kafka configured and no running "
-                              "node found at " +
-                                  (dir / "kafka.bootstrap").string() +
-                                  "; start one with scripts/run or pass "
-                                  "--brokers\n"))
-      << r.err;
+  EXPECT_TRUE(contains(r.err, "distiller: " + sentence)) << r.err;
 
   // kafka e2e --use-node prints the same sentence in its report.
   auto e2e = run({"kafka", "e2e", "--use-node"}, false);
   EXPECT_EQ(e2e.exit_code, 1);
-  EXPECT_TRUE(contains(e2e.out, "\n❌ no Kafka configured and no running node "
-                                "found at " +
-                                    (dir / "kafka.bootstrap").string() +
-                                    "; start one with scripts/run or pass "
-                                    "--brokers\n"))
-      << e2e.out;
+  EXPECT_TRUE(contains(e2e.out, "\n❌ " + sentence)) << e2e.out;
 }
 
 TEST_F(KafkaTools, UnreachableBrokersNameTheAddressAndTheAttempts) {
