@@ -16,43 +16,14 @@
 
 namespace distiller::broadcast {
 
-namespace {
-
-struct subscribe_msg {
-  uint64_t id = 0;
-  std::string channel;
-  std::optional<uint64_t> after;
-  std::shared_ptr<replay_source> source;
-  std::shared_ptr<client> sink;
-  subscribe_options options;
-};
-
-struct publish_msg {
-  std::string channel;
-  event_ptr e;
-};
-
-struct replay_msg {
-  uint64_t id = 0;
-  bool failed = false;
-  replay_result result;
-};
-
-} // namespace
-
-} // namespace distiller::broadcast
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(distiller::broadcast::subscribe_msg)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(distiller::broadcast::publish_msg)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(distiller::broadcast::replay_msg)
-
-namespace distiller::broadcast {
-
-// The broadcaster's atoms (type_ids.hpp).
+// Its messages and interface (messages.hpp) and atoms (type_ids.hpp).
 using detail::channels_atom;
 using detail::gap_atom;
 using detail::head_atom;
+using detail::publish_msg;
+using detail::replay_msg;
 using detail::shutdown_atom;
+using detail::subscribe_msg;
 using detail::unsubscribe_atom;
 
 // -- metrics ------------------------------------------------------------------
@@ -201,14 +172,14 @@ struct broadcaster_state {
   inspect::actor_entry_ptr entry;
 };
 
-using broadcaster_actor = caf::stateful_actor<broadcaster_state>;
+using broadcaster_self = broadcaster_actor::stateful_pointer<broadcaster_state>;
 
-void perform(broadcaster_actor* self, effects& fx,
+void perform(broadcaster_self self, effects& fx,
              const std::shared_ptr<tasks::task_pool>& pool) {
   for (auto& call : fx.replays) {
     if (!pool)
       break;
-    caf::actor me = caf::actor_cast<caf::actor>(self);
+    auto me = caf::actor_cast<broadcaster_actor>(self);
     auto posted = pool->post([me, call] {
       replay_msg msg;
       msg.id = call.subscriber;
@@ -238,10 +209,11 @@ void perform(broadcaster_actor* self, effects& fx,
   }
 }
 
-caf::behavior broadcaster_behavior(broadcaster_actor* self, hub_settings hs,
-                                   std::shared_ptr<broadcast_metrics> metrics,
-                                   std::weak_ptr<tasks::task_pool> pool,
-                                   inspect::actor_entry_ptr entry) {
+broadcaster_actor::behavior_type
+broadcaster_behavior(broadcaster_self self, hub_settings hs,
+                     std::shared_ptr<broadcast_metrics> metrics,
+                     std::weak_ptr<tasks::task_pool> pool,
+                     inspect::actor_entry_ptr entry) {
   self->state.core = std::make_unique<hub>(hs, metrics.get());
   self->state.metrics = std::move(metrics);
   self->state.replays = pool;

@@ -14,9 +14,10 @@
 ///                         options);                  // an HTTP I/O thread
 ///   b.unsubscribe(id);                               // the stream closed
 ///
-/// Accepts (internal messages, local only): subscribe, unsubscribe,
-/// publish, replay answers from its replay workers, its own timers, and
-/// (channels_atom, prefix) → std::vector<std::string>.
+/// Accepts (internal messages, local only; `broadcaster_actor`,
+/// messages.hpp): subscribe, unsubscribe, publish, replay answers from its
+/// replay workers, its own timers, and (channels_atom, prefix) →
+/// std::vector<std::string>.
 /// Where it runs: the actor on the shared scheduler (it never blocks: a
 /// client only queues bytes on its connection); replays run on
 /// `sse.replay_workers` detached task actors ("sse-replay-<i>"), which may
@@ -44,13 +45,13 @@
 #include <string>
 #include <vector>
 
-#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
 #include "actors/broadcast/admission.hpp"
 #include "actors/broadcast/broadcast_config.hpp"
 #include "actors/broadcast/event.hpp"
 #include "actors/broadcast/hub.hpp"
+#include "actors/broadcast/messages.hpp"
 #include "runtime/inspect/registry.hpp"
 #include "runtime/metrics/metrics.hpp"
 
@@ -110,7 +111,7 @@ class broadcaster {
   std::shared_ptr<admission> caps_;
   std::atomic<uint64_t> next_id_{1};
   std::atomic<bool> stopped_{false};
-  caf::actor actor_;
+  broadcaster_actor actor_;
   struct replay_pool;
   std::shared_ptr<replay_pool> replays_;
 };

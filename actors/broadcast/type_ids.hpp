@@ -1,9 +1,10 @@
 #pragma once
 
 /// The broadcaster's CAF type-ID block (offsets of every block:
-/// runtime/core/type_ids.hpp). Its message types (publish_msg, replay_msg)
-/// carry callbacks and stay on one node, so they are allowed as unsafe
-/// message types in broadcaster.cpp instead of taking IDs here.
+/// runtime/core/type_ids.hpp). Its message types (subscribe_msg,
+/// publish_msg, replay_msg) carry callbacks and stay on one node, so they
+/// are allowed as unsafe message types in messages.hpp instead of taking
+/// IDs here.
 
 #include <caf/all.hpp>
 #include <caf/type_id.hpp>

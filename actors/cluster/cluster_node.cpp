@@ -36,6 +36,10 @@ using detail::beat_atom;
 using detail::observe_atom;
 using detail::query_atom;
 
+/// The membership actor: its own two timers are its only input.
+using membership_actor =
+    caf::typed_actor<caf::reacts_to<beat_atom>, caf::reacts_to<observe_atom>>;
+
 /// The message names `send` may deliver, and to whom they make sense.
 struct sendable {
   const char* message;
@@ -127,7 +131,7 @@ struct cluster_node::state {
   member_row self;
 
   std::unique_ptr<tunnel_server> gate;
-  caf::actor agent;
+  agent_actor agent;
   uint16_t mm_port = 0;
   std::atomic<bool> stopped{false};
   std::mutex beat_mtx;
@@ -142,7 +146,7 @@ struct cluster_node::state {
   struct peer {
     std::string incarnation;
     std::unique_ptr<tunnel_client> tunnel;
-    caf::actor agent;
+    agent_actor agent;
   };
   std::mutex peers_mtx;
   std::map<std::string, std::shared_ptr<peer>> peers;
@@ -512,8 +516,8 @@ struct cluster_node::state {
                   {{"member", r.node}, {"error", e.what()}});
         continue;
       }
-      auto remote =
-          sys.middleman().remote_actor("127.0.0.1", p->tunnel->local_port());
+      auto remote = sys.middleman().remote_actor<agent_actor>(
+          "127.0.0.1", p->tunnel->local_port());
       if (!remote) {
         log::warn(
             "cluster_connect_failed",
@@ -600,8 +604,8 @@ struct cluster_node::state {
 
 namespace {
 
-caf::behavior agent_actor(caf::event_based_actor*,
-                          std::shared_ptr<cluster_node::state> st) {
+agent_actor::behavior_type run_agent(agent_actor::pointer,
+                                     std::shared_ptr<cluster_node::state> st) {
   return {
       [st](query_atom, const std::string& what, const std::string& args) {
         return to_wire(st->answer(what, args));
@@ -609,9 +613,10 @@ caf::behavior agent_actor(caf::event_based_actor*,
   };
 }
 
-caf::behavior membership_actor(caf::event_based_actor* self,
-                               std::shared_ptr<cluster_node::state> st,
-                               inspect::actor_entry_ptr entry) {
+membership_actor::behavior_type
+run_membership(membership_actor::pointer self,
+               std::shared_ptr<cluster_node::state> st,
+               inspect::actor_entry_ptr entry) {
   if (entry)
     entry->set_state("running");
   self->send(self, beat_atom::value);
@@ -653,7 +658,7 @@ cluster_node::~cluster_node() {
 void cluster_node::start(std::string http_url) {
   auto& st = *st_;
   st.store = std::make_unique<member_store>(st.deps.dsn, 5s);
-  st.agent = st.sys.spawn<caf::detached>(agent_actor, st_);
+  st.agent = st.sys.spawn<caf::detached>(run_agent, st_);
   auto port = st.sys.middleman().publish(st.agent, 0, "127.0.0.1", true);
   if (!port)
     throw std::runtime_error("cluster: cannot publish the node agent: " +
@@ -681,8 +686,8 @@ supervision::child_spec cluster_node::membership_child() {
   auto st = st_;
   return {"cluster-membership", "membership",
           [st](caf::actor_system& sys, inspect::actor_entry_ptr entry) {
-            return sys.spawn<caf::detached>(membership_actor, st,
-                                            std::move(entry));
+            return caf::actor_cast<caf::actor>(
+                sys.spawn<caf::detached>(run_membership, st, std::move(entry)));
           }};
 }
 
@@ -706,7 +711,7 @@ void cluster_node::stop() {
   if (st.agent) {
     st.sys.middleman().unpublish(st.agent, st.mm_port);
     caf::anon_send_exit(st.agent, caf::exit_reason::user_shutdown);
-    st.agent = caf::actor{};
+    st.agent = agent_actor{};
   }
   st.gate.reset();
 }
@@ -762,7 +767,7 @@ node_answer cluster_node::ask(const std::string& node, const std::string& what,
           "node " + node + " is " + to_string(m->state) + " (last heartbeat " +
               std::to_string(m->row.heartbeat_age.count()) + " ms ago)");
   }
-  caf::actor agent;
+  agent_actor agent;
   {
     std::lock_guard<std::mutex> guard{st.peers_mtx};
     if (auto i = st.peers.find(node); i != st.peers.end())

@@ -42,8 +42,10 @@
 #include <boost/json/object.hpp>
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/typed_actor.hpp>
 
 #include "actors/broadcast/broadcaster.hpp"
+#include "actors/cluster/type_ids.hpp"
 #include "runtime/cluster/cluster_config.hpp"
 #include "runtime/inspect/registry.hpp"
 #include "runtime/inspect/trace_ring.hpp"
@@ -51,6 +53,14 @@
 #include "runtime/supervision/supervisor.hpp"
 
 namespace distiller::cluster {
+
+/// A node's agent, published to the other members through the tunnel: one
+/// question (`what`, JSON `args`), one answer as JSON text (an error as
+/// {"error": …, "detail": …}). A peer that asks for another interface gets
+/// no actor (CAF compares the interfaces when it connects).
+using agent_actor =
+    caf::typed_actor<caf::replies_to<detail::query_atom, std::string,
+                                     std::string>::with<std::string>>;
 
 struct cluster_deps {
   std::string dsn;

@@ -365,8 +365,8 @@ struct node::impl {
           "probe-" + component, "probe",
           [this, component, every, check](caf::actor_system& s,
                                           inspect::actor_entry_ptr entry) {
-            return health::spawn_probe(s, {component, every, check}, board,
-                                       std::move(entry));
+            return caf::actor_cast<caf::actor>(health::spawn_probe(
+                s, {component, every, check}, board, std::move(entry)));
           }};
     };
     children.push_back(probe_child("kafka", 5s,
@@ -400,7 +400,7 @@ struct node::impl {
                             auto a = outbox::spawn_outbox_relay(
                                 s, rc, rd, std::move(entry));
                             waker->set(a);
-                            return a;
+                            return caf::actor_cast<caf::actor>(a);
                           }});
     }
     if (docs)

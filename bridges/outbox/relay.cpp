@@ -69,11 +69,12 @@ size_t relay_round(caf::actor_system& sys, const relay_config& cfg,
   return 0;
 }
 
-caf::actor spawn_outbox_relay(caf::actor_system& sys, relay_config cfg,
-                              relay_deps deps, inspect::actor_entry_ptr entry) {
+relay_actor spawn_outbox_relay(caf::actor_system& sys, relay_config cfg,
+                               relay_deps deps,
+                               inspect::actor_entry_ptr entry) {
   return sys.spawn<caf::detached>(
-      [](caf::event_based_actor* self, relay_config cfg, relay_deps deps,
-         inspect::actor_entry_ptr entry) -> caf::behavior {
+      [](relay_actor::pointer self, relay_config cfg, relay_deps deps,
+         inspect::actor_entry_ptr entry) -> relay_actor::behavior_type {
         if (entry)
           entry->set_state("running");
         // One round; a full batch asks for another at once.
@@ -102,13 +103,13 @@ caf::actor spawn_outbox_relay(caf::actor_system& sys, relay_config cfg,
       std::move(cfg), std::move(deps), std::move(entry));
 }
 
-void relay_waker::set(caf::actor relay) {
+void relay_waker::set(relay_actor relay) {
   std::lock_guard<std::mutex> guard{mtx_};
   relay_ = std::move(relay);
 }
 
 void relay_waker::wake() const {
-  caf::actor r;
+  relay_actor r;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     r = relay_;

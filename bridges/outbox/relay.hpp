@@ -27,11 +27,13 @@
 #include <memory>
 #include <mutex>
 
-#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/typed_actor.hpp>
 
 #include "bridges/kafka/sink_ref.hpp"
+#include "bridges/outbox/type_ids.hpp"
 #include "bridges/postgres/outbox.hpp"
+#include "runtime/core/type_ids.hpp"
 #include "runtime/inspect/registry.hpp"
 
 namespace distiller::outbox {
@@ -60,20 +62,24 @@ struct relay_deps {
 size_t relay_round(caf::actor_system& sys, const relay_config& cfg,
                    const relay_deps& deps);
 
-caf::actor spawn_outbox_relay(caf::actor_system& sys, relay_config cfg,
-                              relay_deps deps, inspect::actor_entry_ptr entry);
+/// The relay's interface: wake-ups (`tick_atom`) and its own timer.
+using relay_actor = caf::typed_actor<caf::reacts_to<atoms::tick_atom>,
+                                     caf::reacts_to<detail::relay_timer_atom>>;
+
+relay_actor spawn_outbox_relay(caf::actor_system& sys, relay_config cfg,
+                               relay_deps deps, inspect::actor_entry_ptr entry);
 
 /// Wakes the current relay incarnation (set by the relay's child factory).
 /// Thread-safe; a no-op while no relay runs.
 class relay_waker {
  public:
-  void set(caf::actor relay);
+  void set(relay_actor relay);
   void wake() const;
-  void reset() { set(caf::actor{}); }
+  void reset() { set(relay_actor{}); }
 
  private:
   mutable std::mutex mtx_;
-  caf::actor relay_;
+  relay_actor relay_;
 };
 
 } // namespace distiller::outbox

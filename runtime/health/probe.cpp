@@ -43,9 +43,9 @@ struct probe_state {
   }
 };
 
-caf::behavior probe_actor(caf::stateful_actor<probe_state>* self,
-                          probe_options opts, health_board* board,
-                          inspect::actor_entry_ptr entry) {
+probe_actor::behavior_type
+run_probe(probe_actor::stateful_pointer<probe_state> self, probe_options opts,
+          health_board* board, inspect::actor_entry_ptr entry) {
   self->state.opts = std::move(opts);
   self->state.board = board;
   self->state.entry = std::move(entry);
@@ -69,10 +69,10 @@ caf::behavior probe_actor(caf::stateful_actor<probe_state>* self,
 
 } // namespace
 
-caf::actor spawn_probe(caf::actor_system& sys, probe_options opts,
-                       health_board& board, inspect::actor_entry_ptr entry) {
+probe_actor spawn_probe(caf::actor_system& sys, probe_options opts,
+                        health_board& board, inspect::actor_entry_ptr entry) {
   board.declare(opts.component);
-  return sys.spawn<caf::detached>(probe_actor, std::move(opts), &board,
+  return sys.spawn<caf::detached>(run_probe, std::move(opts), &board,
                                   std::move(entry));
 }
 

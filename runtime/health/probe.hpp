@@ -15,7 +15,9 @@
 #include <string>
 
 #include <caf/fwd.hpp>
+#include <caf/typed_actor.hpp>
 
+#include "runtime/core/type_ids.hpp"
 #include "runtime/health/health_board.hpp"
 #include "runtime/inspect/registry.hpp"
 
@@ -30,7 +32,12 @@ struct probe_options {
   check_fn check;
 };
 
-caf::actor spawn_probe(caf::actor_system& sys, probe_options opts,
-                       health_board& board, inspect::actor_entry_ptr entry);
+/// The probe's interface: its own timer, and a check on request.
+using probe_actor =
+    caf::typed_actor<caf::reacts_to<atoms::tick_atom>,
+                     caf::replies_to<atoms::health_atom>::with<std::string>>;
+
+probe_actor spawn_probe(caf::actor_system& sys, probe_options opts,
+                        health_board& board, inspect::actor_entry_ptr entry);
 
 } // namespace distiller::health

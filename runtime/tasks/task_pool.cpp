@@ -6,24 +6,12 @@
 
 namespace distiller::tasks {
 
-namespace {
-
-struct task {
-  std::function<void()> fn;
-};
-
-} // namespace
-
-} // namespace distiller::tasks
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(distiller::tasks::task)
-
-namespace distiller::tasks {
+using detail::task;
 
 namespace {
 
-caf::behavior task_worker(caf::event_based_actor* self,
-                          inspect::actor_entry_ptr entry) {
+task_worker_actor::behavior_type task_worker(task_worker_actor::pointer self,
+                                             inspect::actor_entry_ptr entry) {
   if (entry)
     entry->set_state("running");
   self->attach_functor([entry] {

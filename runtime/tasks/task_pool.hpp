@@ -22,12 +22,27 @@
 #include <string>
 #include <vector>
 
-#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/typed_actor.hpp>
 
 #include "runtime/inspect/registry.hpp"
 
+namespace distiller::tasks::detail {
+
+/// A closure for a pool worker: sent within the process only.
+struct task {
+  std::function<void()> fn;
+};
+
+} // namespace distiller::tasks::detail
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(distiller::tasks::detail::task)
+
 namespace distiller::tasks {
+
+/// A pool worker's interface: it runs the closures it is sent.
+using task_worker_actor = caf::typed_actor<caf::reacts_to<detail::task>>;
 
 class task_pool {
  public:
@@ -49,7 +64,7 @@ class task_pool {
   void stop();
 
  private:
-  std::vector<caf::actor> workers_;
+  std::vector<task_worker_actor> workers_;
   std::atomic<size_t> next_{0};
   std::atomic<bool> stopped_{false};
   size_t max_queued_ = 0;

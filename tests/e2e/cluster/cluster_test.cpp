@@ -30,6 +30,7 @@
 #include <caf/io/all.hpp>
 #include <pqxx/pqxx>
 
+#include "actors/cluster/cluster_node.hpp"
 #include "bridges/kafka/type_ids.hpp"
 #include "runtime/cluster/tunnel.hpp"
 #include "runtime/core/type_ids.hpp"
@@ -504,7 +505,8 @@ TEST_F(Cluster, ThePortLetsNoOneWithoutTheSecretReachAnActor) {
     // A guessed secret: the gate closes the connection, CAF gets no actor.
     distiller::cluster::tunnel_client wrong{"127.0.0.1", cluster_port,
                                             "guessed"};
-    auto remote = sys.middleman().remote_actor("127.0.0.1", wrong.local_port());
+    auto remote = sys.middleman().remote_actor<distiller::cluster::agent_actor>(
+        "127.0.0.1", wrong.local_port());
     EXPECT_FALSE(remote) << "an actor was reached without the secret";
   }
   {
@@ -539,11 +541,25 @@ TEST_F(Cluster, ThePortLetsNoOneWithoutTheSecretReachAnActor) {
     EXPECT_EQ(got.substr(0, 5), "DSTL1");
   }
   {
-    // The secret: the node's agent is reached.
+    // The secret: the node's agent is reached, under its typed interface,
+    // and answers.
+    distiller::cluster::tunnel_client right{"127.0.0.1", cluster_port, secret};
+    auto remote = sys.middleman().remote_actor<distiller::cluster::agent_actor>(
+        "127.0.0.1", right.local_port());
+    ASSERT_TRUE(remote) << sys.render(remote.error());
+    caf::scoped_actor self{sys};
+    std::string answer;
+    self->request(*remote, 10s, distiller::cluster::detail::query_atom_v,
+                  std::string{"actors"}, std::string{"{}"})
+        .receive([&](std::string& text) { answer = std::move(text); },
+                 [&](caf::error& e) { ADD_FAILURE() << sys.render(e); });
+    EXPECT_NE(answer.find("\"membership\""), std::string::npos) << answer;
+  }
+  {
+    // An untyped peer asks for another interface: no actor.
     distiller::cluster::tunnel_client right{"127.0.0.1", cluster_port, secret};
     auto remote = sys.middleman().remote_actor("127.0.0.1", right.local_port());
-    ASSERT_TRUE(remote) << sys.render(remote.error());
-    EXPECT_TRUE(*remote);
+    EXPECT_FALSE(remote) << "an untyped handle reached the typed agent";
   }
 }
 

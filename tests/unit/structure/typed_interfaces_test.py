@@ -19,6 +19,8 @@ CASES = {
     4: "a bridge scaled by a string",
     5: "an untyped actor as a bridge's worker",
     6: "a batch answered with one error",
+    7: "a probe's state taken as a bool",
+    8: "the broadcaster's channels asked for without a prefix",
 }
 
 # What the compiler must say about a misuse: CAF's checks of a request

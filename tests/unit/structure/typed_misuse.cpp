@@ -9,10 +9,12 @@
 
 #include <caf/all.hpp>
 
+#include "actors/broadcast/messages.hpp"
 #include "bridges/kafka/record_worker.hpp"
 #include "bridges/kafka/sink.hpp"
 #include "bridges/kafka/source_binding.hpp"
 #include "bridges/kafka/source_bridge.hpp"
+#include "runtime/health/probe.hpp"
 #include "runtime/supervision/supervisor.hpp"
 
 #ifndef DISTILLER_MISUSE
@@ -24,7 +26,9 @@ using namespace std::chrono_literals;
 
 void use(caf::scoped_actor& self, const kafka::sink_actor& sink,
          const supervision::supervisor_actor& sup,
-         const kafka::source_bridge_actor& bridge) {
+         const kafka::source_bridge_actor& bridge,
+         const health::probe_actor& probe,
+         const broadcast::broadcaster_actor& hub) {
   auto ignore = [](caf::error&) {
   };
 #if DISTILLER_MISUSE == 1
@@ -42,6 +46,13 @@ void use(caf::scoped_actor& self, const kafka::sink_actor& sink,
   // scale takes a count.
   self->request(bridge, 1s, atoms::scale_atom_v, std::string{"two"})
       .receive([](int32_t) {}, ignore);
+#elif DISTILLER_MISUSE == 7
+  // A probe answers with its state's name.
+  self->request(probe, 1s, atoms::health_atom_v).receive([](bool) {}, ignore);
+#elif DISTILLER_MISUSE == 8
+  // The broadcaster's channels are asked for by a prefix.
+  self->request(hub, 1s, broadcast::detail::channels_atom_v)
+      .receive([](std::vector<std::string>&) {}, ignore);
 #else
   self->request(sink, 1s, atoms::produce_atom_v, kafka::out_record{})
       .receive([](kafka::delivery&) {}, ignore);
@@ -58,6 +69,11 @@ void use(caf::scoped_actor& self, const kafka::sink_actor& sink,
   self->request(bridge, 1s, atoms::stats_atom_v)
       .receive([](kafka::source_stats&) {}, ignore);
   self->request(bridge, 1s, atoms::pause_atom_v).receive([] {}, ignore);
+  self->request(probe, 1s, atoms::health_atom_v)
+      .receive([](std::string&) {}, ignore);
+  self->request(hub, 1s, broadcast::detail::channels_atom_v,
+                std::string{"user:"})
+      .receive([](std::vector<std::string>&) {}, ignore);
 #endif
 }
 
