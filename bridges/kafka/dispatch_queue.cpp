@@ -150,6 +150,10 @@ void dispatch_queue::push(uint64_t seq, int32_t partition, std::string_view key,
     index_.insert(id, slot);
   }
   auto& l = lanes_[slot];
+  if (l.idle) {
+    l.idle = false;
+    --idle_lanes_;
+  }
   l.queue.push_back(seq);
   ++waiting_;
   if (!l.busy() && l.waiting() == 1)
@@ -166,7 +170,7 @@ std::optional<uint64_t> dispatch_queue::pop_ready() {
 void dispatch_queue::on_idle(uint32_t slot) {
   auto& l = lanes_[slot];
   if (l.waiting() == 0) {
-    release_if_empty(slot);
+    keep_or_release(slot);
     return;
   }
   // Keep the vector from growing without bound on a lane that never
@@ -230,10 +234,36 @@ bool dispatch_queue::follows(uint64_t seq) const {
   return l.queue[l.head] != seq;
 }
 
+void dispatch_queue::keep_or_release(uint32_t slot) {
+  constexpr uint64_t solo = 1ULL << 63; // lane_of: a lane of one record
+  auto& l = lanes_[slot];
+  if ((l.id.key & solo) != 0 || max_idle_lanes_ == 0) {
+    release_if_empty(slot);
+    return;
+  }
+  l.queue.clear();
+  l.head = 0;
+  if (!l.idle) {
+    l.idle = true;
+    ++idle_lanes_;
+  }
+  if (idle_lanes_ <= max_idle_lanes_)
+    return;
+  // Too many kept: drop every empty lane (amortised over the records that
+  // emptied them).
+  for (uint32_t i = 0; i < lanes_.size(); ++i)
+    if (lanes_[i].live && lanes_[i].idle)
+      release_if_empty(i);
+}
+
 void dispatch_queue::release_if_empty(uint32_t slot) {
   auto& l = lanes_[slot];
   if (l.busy() || l.waiting() > 0)
     return;
+  if (l.idle) {
+    l.idle = false;
+    --idle_lanes_;
+  }
   index_.erase(l.id);
   l.queue.clear();
   l.head = 0;

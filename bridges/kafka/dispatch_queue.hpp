@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "bridges/kafka/flat_map.hpp"
 
 /// Decides which polled records may start now under a binding's ordering
@@ -42,9 +44,15 @@ class dispatch_queue {
   /// plus max_span is the bound), so that it does not reach far ahead of the
   /// partition's other records: a revoke runs everything below the highest
   /// started record before it lets go.
+  ///
+  /// A key's lane is kept when it runs empty, for the key's next record
+  /// (keys recur: creating and dropping a lane per record was most of key
+  /// mode's cost); at most `max_idle_lanes` empty lanes are kept, then the
+  /// empty ones are dropped at once.
   explicit dispatch_queue(
-      ordering mode, uint64_t max_span = std::numeric_limits<uint64_t>::max())
-      : mode_(mode), max_span_(max_span) {}
+      ordering mode, uint64_t max_span = std::numeric_limits<uint64_t>::max(),
+      size_t max_idle_lanes = 16384)
+      : mode_(mode), max_span_(max_span), max_idle_lanes_(max_idle_lanes) {}
 
   /// Adds a polled record. `key` is empty for records without a key.
   void push(uint64_t seq, int32_t partition, std::string_view key,
@@ -112,6 +120,9 @@ class dispatch_queue {
 
   size_t waiting() const noexcept { return waiting_; }
   size_t running() const noexcept { return running_.size(); }
+  /// Lanes kept now, and of them the empty ones (tests).
+  size_t lanes() const noexcept { return index_.size(); }
+  size_t idle_lanes() const noexcept { return idle_lanes_; }
   ordering mode() const noexcept { return mode_; }
 
  private:
@@ -136,18 +147,22 @@ class dispatch_queue {
     }
   };
   /// A lane's records in order: queue[head, size), of which the first
-  /// `running` are started. Lanes are pooled: an emptied lane keeps its
-  /// vector's capacity for the next key.
-  struct lane {
+  /// `running` are started. One cache line, its first record inside (most
+  /// lanes of key mode hold one or two); lanes are pooled: an emptied lane
+  /// keeps its queue's capacity for the next key.
+  struct alignas(64) lane {
     lane_id id;
-    std::vector<uint64_t> queue;
+    boost::container::small_vector<uint64_t, 1> queue;
     uint32_t head = 0;
     uint32_t running = 0;
     uint32_t part = 0;
     bool live = false;
+    /// Kept while empty (live, nothing waiting or running).
+    bool idle = false;
     bool busy() const noexcept { return running > 0; }
     size_t waiting() const noexcept { return queue.size() - head - running; }
   };
+  static_assert(sizeof(lane) == 64);
   /// A partition's turn in the round robin: its lanes that may have a run to
   /// start (stale entries are skipped), or in unordered mode its waiting
   /// records.
@@ -216,6 +231,9 @@ class dispatch_queue {
   void schedule(uint32_t idx);
   /// Frees lane `slot` if it has nothing left.
   void release_if_empty(uint32_t slot);
+  /// Lane `slot` ran empty: kept for its key's next record, or freed
+  /// (records without a key; too many empty lanes).
+  void keep_or_release(uint32_t slot);
   /// Lane `slot` has nothing running any more.
   void on_idle(uint32_t slot);
 
@@ -228,6 +246,8 @@ class dispatch_queue {
 
   ordering mode_;
   uint64_t max_span_;
+  size_t max_idle_lanes_;
+  size_t idle_lanes_ = 0;
   std::vector<lane> lanes_;
   std::vector<uint32_t> free_lanes_;
   flat_map<lane_id, uint32_t, lane_hash> index_;

@@ -30,25 +30,52 @@ enum class phase : uint8_t {
   dead_lettering,
 };
 
-struct pending_record {
-  /// The record: in its poll chunk, or in `own` once it was copied to count
-  /// a retry (a worker that timed out may still read the chunk's copy).
-  in_record* rec = nullptr;
+/// What a record that failed keeps: its own copy once it was copied to
+/// count a retry, and its failures. Allocated at its first failure: most
+/// records never fail, and the table's hot part then stays one cache line
+/// per record.
+struct record_failures {
+  /// The record's own copy (a worker that timed out may still read the
+  /// chunk's copy, or an older own copy, which its batch keeps alive).
   std::shared_ptr<in_record> own;
+  int64_t first_failure_ms = 0;
+  int64_t last_failure_ms = 0;
+  std::string last_error;
+};
+
+struct pending_record {
+  /// The record: in its poll chunk, or in `failures->own` once it was
+  /// copied to count a retry.
+  in_record* rec = nullptr;
+  /// Set at the record's first failure.
+  std::unique_ptr<record_failures> failures;
   /// Its chunk's slot in the pending table.
   uint32_t chunk = 0;
   /// The record's, kept here too: the hot paths then stay in this table
   /// instead of reaching into the chunk.
   int32_t partition = 0;
   int64_t offset = 0;
+  int64_t polled_ns = 0;
+  int64_t dispatched_ns = 0;
   phase ph = phase::waiting;
   /// Retry alone (its batch crashed or timed out).
   bool solo = false;
-  int64_t polled_ns = 0;
-  int64_t dispatched_ns = 0;
-  int64_t first_failure_ms = 0;
-  int64_t last_failure_ms = 0;
-  std::string last_error;
+
+  /// The failures, allocated on first use.
+  record_failures& failed() {
+    if (!failures)
+      failures = std::make_unique<record_failures>();
+    return *failures;
+  }
+  /// The record's own copy, if it has one.
+  const std::shared_ptr<in_record>* own() const noexcept {
+    return failures && failures->own ? &failures->own : nullptr;
+  }
+  /// The last failure's error ("" if none).
+  const std::string& last_error() const noexcept {
+    static const std::string none;
+    return failures ? failures->last_error : none;
+  }
 };
 
 /// Pending records by id, and the poll chunks their records live in. An id
@@ -120,12 +147,9 @@ class pending_table {
     slots_[slot].id = 0;
     auto& p = slots_[slot].rec;
     p.rec = nullptr;
-    p.own.reset();
+    p.failures.reset();
     p.ph = phase::waiting;
     p.solo = false;
-    p.first_failure_ms = 0;
-    p.last_failure_ms = 0;
-    p.last_error.clear();
     if (--chunks_[p.chunk].live == 0)
       release_chunk(p.chunk);
     free_.push_back(static_cast<uint32_t>(slot));
@@ -169,10 +193,12 @@ class pending_table {
     free_chunks_.push_back(slot);
   }
 
-  struct slot_t {
+  /// One cache line: the hot paths touch one line per record.
+  struct alignas(64) slot_t {
     uint64_t id = 0; // 0 = free (sequence numbers start at 1)
     pending_record rec;
   };
+  static_assert(sizeof(slot_t) == 64);
   struct chunk_slot {
     chunk_ptr ptr;
     /// Its records still pending.

@@ -260,8 +260,8 @@ void source_core::send_batch(size_t worker, std::vector<uint64_t> seqs,
     p.ph = phase::running;
     p.dispatched_ns = t;
     // By reference: the batch holds the record's chunk (or own copy).
-    if (p.own)
-      recs.add(p.rec, p.own);
+    if (auto* own = p.own())
+      recs.add(p.rec, *own);
     else
       recs.add(p.rec, pending_.chunk(p.chunk));
   }

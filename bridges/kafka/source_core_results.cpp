@@ -19,17 +19,18 @@ void source_core::note_failure(pending_record& p, const std::string& err,
   metrics_.failed_attempts->Increment();
   entry_->add_failure();
   auto ms = wall_ms();
-  if (p.first_failure_ms == 0)
-    p.first_failure_ms = ms;
-  p.last_failure_ms = ms;
-  p.last_error = err;
+  auto& f = p.failed();
+  if (f.first_failure_ms == 0)
+    f.first_failure_ms = ms;
+  f.last_failure_ms = ms;
+  f.last_error = err;
   p.solo = p.solo || solo;
   std::string text;
   append_origin(text, p.rec->topic, p.partition, p.offset);
   text += " attempt ";
   text += std::to_string(p.rec->attempt);
   text += ": ";
-  text += p.last_error;
+  text += f.last_error;
   entry_->record_error(std::move(text));
 }
 
@@ -59,7 +60,7 @@ void source_core::fail(uint64_t seq, pending_record& p, partition_state& ps,
                                         {"offset", p.offset},
                                         {"attempt", p.rec->attempt},
                                         {"delay_ms", delay.count()},
-                                        {"error", p.last_error},
+                                        {"error", p.last_error()},
                                         {"trace_id", p.rec->trace}});
   fx_.timers.push_back({source_effects::timer::retry, seq, delay});
 }
@@ -75,7 +76,7 @@ void source_core::note_dead_letter(const pending_record& p) {
   text += " after ";
   text += std::to_string(p.rec->attempt);
   text += p.rec->attempt == 1 ? " attempt: " : " attempts: ";
-  text += p.last_error;
+  text += p.last_error();
   if (trace_ != nullptr)
     trace_->record(p.rec->trace.value(), cfg_.entry_name, "dead_letter", text);
   entry_->record_error(std::move(text));
@@ -104,8 +105,9 @@ namespace {
 /// (the attempt number): a worker that timed out may still be reading the
 /// chunk's copy, or the previous own copy, which its batch keeps alive.
 in_record& writable(pending_record& p) {
-  p.own = std::make_shared<in_record>(*p.rec);
-  p.rec = p.own.get();
+  auto& f = p.failed();
+  f.own = std::make_shared<in_record>(*p.rec);
+  p.rec = f.own.get();
   return *p.rec;
 }
 
@@ -350,8 +352,10 @@ source_core::dead_letter_of(uint64_t seq) {
   auto* i = pending_.find(seq);
   if (i == nullptr || i->ph != phase::dead_lettering)
     return std::nullopt;
-  return dead_letter_request{i->rec, i->last_error, i->rec->attempt,
-                             i->first_failure_ms, i->last_failure_ms};
+  auto* f = i->failures.get();
+  return dead_letter_request{i->rec, i->last_error(), i->rec->attempt,
+                             f ? f->first_failure_ms : 0,
+                             f ? f->last_failure_ms : 0};
 }
 
 source_effects source_core::on_dead_lettered(uint64_t seq,
@@ -382,7 +386,7 @@ source_effects source_core::on_dead_lettered(uint64_t seq,
                                      {"partition", p.partition},
                                      {"offset", p.offset},
                                      {"attempts", p.rec->attempt},
-                                     {"error", p.last_error},
+                                     {"error", p.last_error()},
                                      {"dlq_topic", cfg_.dlq_topic},
                                      {"trace_id", p.rec->trace}});
   note_dead_letter(p);

@@ -466,4 +466,56 @@ TEST(DispatchQueue, PopRunsInUnorderedModeIsOneRunOfIndependentRecords) {
   EXPECT_EQ(runs, (std::vector<size_t>{4}));
 }
 
+TEST(DispatchQueue, AKeysLaneIsKeptWhenItRunsEmptyAndDroppedPastTheBound) {
+  dispatch_queue q{ordering::key, std::numeric_limits<uint64_t>::max(), 2};
+  q.push(1, 0, "a");
+  ASSERT_EQ(q.pop_ready(), 1u);
+  EXPECT_TRUE(q.finish(1));
+  // Kept for a's next record, which is ready at once.
+  EXPECT_EQ(q.lanes(), 1u);
+  EXPECT_EQ(q.idle_lanes(), 1u);
+  q.push(2, 0, "a");
+  EXPECT_EQ(q.idle_lanes(), 0u);
+  ASSERT_EQ(q.pop_ready(), 2u);
+  EXPECT_TRUE(q.finish(2));
+  // Records without a key have lanes of their own, never kept.
+  q.push(3, 0, "", false);
+  ASSERT_EQ(q.pop_ready(), 3u);
+  EXPECT_TRUE(q.finish(3));
+  EXPECT_EQ(q.lanes(), 1u);
+  // A third empty lane is over the bound of two: every empty lane goes.
+  q.push(4, 0, "b");
+  q.push(5, 1, "c");
+  auto first = q.pop_ready();
+  auto second = q.pop_ready();
+  ASSERT_TRUE(first && second);
+  EXPECT_TRUE(q.finish(*first));
+  EXPECT_EQ(q.idle_lanes(), 2u);
+  EXPECT_TRUE(q.finish(*second));
+  EXPECT_EQ(q.lanes(), 0u);
+  EXPECT_EQ(q.idle_lanes(), 0u);
+  // A dropped lane's key starts a new one, in order as before.
+  q.push(6, 0, "a");
+  q.push(7, 0, "a");
+  EXPECT_EQ(q.pop_ready(), 6u);
+  EXPECT_EQ(q.pop_ready(), std::nullopt);
+  EXPECT_TRUE(q.finish(6));
+  EXPECT_EQ(q.pop_ready(), 7u);
+}
+
+TEST(DispatchQueue, ARevokeDropsTheKeptLanesOfItsPartition) {
+  dispatch_queue q{ordering::key};
+  q.push(1, 0, "a");
+  q.push(2, 1, "b");
+  for (int i = 0; i < 2; ++i) {
+    auto seq = q.pop_ready();
+    ASSERT_TRUE(seq);
+    EXPECT_TRUE(q.finish(*seq));
+  }
+  EXPECT_EQ(q.idle_lanes(), 2u);
+  EXPECT_EQ(q.drop_partition(0), 0u);
+  EXPECT_EQ(q.lanes(), 1u);
+  EXPECT_EQ(q.idle_lanes(), 1u);
+}
+
 } // namespace
