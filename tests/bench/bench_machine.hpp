@@ -2,8 +2,9 @@
 
 /// What the benchmarks print about the machine they ran on and where the
 /// CPU went: the CPU model, the load average, this process's CPU time,
-/// another process's (/proc/<pid>/stat) and the whole machine's busy share.
-/// Header-only: every benchmark is one executable.
+/// another process's (/proc/<pid>/stat) and the whole machine's busy share;
+/// and the median the benchmarks quote. Header-only: every benchmark is one
+/// executable.
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 namespace distiller::bench {
 
@@ -119,6 +121,15 @@ inline long resident_kib(int pid) {
     if (line.rfind("VmRSS:", 0) == 0)
       return std::atol(line.c_str() + 6);
   return 0;
+}
+
+/// The median of `v` (0 if empty): what the benchmarks quote of their runs.
+inline double median(std::vector<double> v) {
+  if (v.empty())
+    return 0;
+  std::sort(v.begin(), v.end());
+  auto n = v.size();
+  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 } // namespace distiller::bench

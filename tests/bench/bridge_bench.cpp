@@ -38,10 +38,12 @@
 #include "runtime/inspect/registry.hpp"
 #include "runtime/logging/log.hpp"
 #include "runtime/metrics/metrics.hpp"
+#include "tests/bench/bench_machine.hpp"
 
 using namespace distiller;
 using namespace distiller::kafka;
 using namespace std::chrono_literals;
+using distiller::bench::median;
 using steady = std::chrono::steady_clock;
 
 namespace {
@@ -432,12 +434,6 @@ void print_split(const cpu_split& x) {
   std::printf("        cpu us/record by thread: actors %.2f  poll thread %.2f  "
               "librdkafka %.2f  other %.2f\n",
               x.actors, x.poll, x.rdkafka, x.other);
-}
-
-double median(std::vector<double> xs) {
-  std::sort(xs.begin(), xs.end());
-  auto n = xs.size();
-  return n % 2 == 1 ? xs[n / 2] : (xs[n / 2 - 1] + xs[n / 2]) / 2;
 }
 
 } // namespace

@@ -29,10 +29,12 @@
 #include "runtime/inspect/registry.hpp"
 #include "runtime/logging/log.hpp"
 #include "runtime/metrics/metrics.hpp"
+#include "tests/bench/bench_machine.hpp"
 
 using namespace distiller;
 using namespace distiller::kafka;
 using namespace std::chrono_literals;
+using distiller::bench::median;
 
 namespace {
 
@@ -264,12 +266,6 @@ result run_core(const options& o, ordering mode) {
   absorb(core.on_commit_tick());
   return {static_cast<double>(ns) / static_cast<double>(o.records),
           static_cast<double>(answered) / static_cast<double>(batches)};
-}
-
-double median(std::vector<double> xs) {
-  std::sort(xs.begin(), xs.end());
-  auto n = xs.size();
-  return n % 2 == 1 ? xs[n / 2] : (xs[n / 2 - 1] + xs[n / 2]) / 2;
 }
 
 } // namespace

@@ -67,6 +67,7 @@ namespace json = boost::json;
 using distiller::bench::cpu_meter;
 using distiller::bench::cpu_model;
 using distiller::bench::load_average;
+using distiller::bench::median;
 
 namespace {
 
@@ -795,14 +796,6 @@ std::string take_index_ready() {
   auto line = captured().index_ready;
   captured().index_ready.clear();
   return line;
-}
-
-double median(std::vector<double> v) {
-  if (v.empty())
-    return 0;
-  std::sort(v.begin(), v.end());
-  auto n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 void run_queries(const options& o, results& r) {

@@ -4,6 +4,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "bridges/kafka/fetched_record.hpp"
 #include "bridges/kafka/handles.hpp"
 
 namespace distiller::testing {
@@ -11,10 +12,10 @@ namespace distiller::testing {
 /// Reads `count` records of `topic` (partitions 0..partitions-1) from the
 /// beginning without a group (no ~3 s join), or whatever arrived by the
 /// deadline.
-std::vector<read_record> read_back(const std::string& bootstrap,
-                                   const std::string& topic, int partitions,
-                                   size_t count,
-                                   std::chrono::milliseconds read_deadline) {
+std::vector<kafka::in_record>
+read_back(const std::string& bootstrap, const std::string& topic,
+          int partitions, size_t count,
+          std::chrono::milliseconds read_deadline) {
   auto conf = kafka::make_conf({{"bootstrap.servers", bootstrap},
                                 {"client.id", "test-reader"},
                                 {"group.id", "test-reader"},
@@ -28,31 +29,14 @@ std::vector<read_record> read_back(const std::string& bootstrap,
         RD_KAFKA_OFFSET_BEGINNING;
   if (rd_kafka_assign(rk.get(), parts.get()) != RD_KAFKA_RESP_ERR_NO_ERROR)
     throw std::runtime_error("assign failed");
-  std::vector<read_record> out;
+  std::vector<kafka::in_record> out;
+  auto hash = kafka::topic_hash(topic);
   auto deadline = std::chrono::steady_clock::now() + read_deadline;
   while (out.size() < count && std::chrono::steady_clock::now() < deadline) {
     kafka::message_ptr msg{rd_kafka_consumer_poll(rk.get(), 100)};
     if (!msg || msg->err != RD_KAFKA_RESP_ERR_NO_ERROR)
       continue;
-    read_record r;
-    r.partition = msg->partition;
-    r.offset = msg->offset;
-    if (msg->key != nullptr)
-      r.key.assign(static_cast<const char*>(msg->key), msg->key_len);
-    r.value.assign(static_cast<const char*>(msg->payload), msg->len);
-    rd_kafka_headers_t* hdrs = nullptr;
-    if (rd_kafka_message_headers(msg.get(), &hdrs) ==
-        RD_KAFKA_RESP_ERR_NO_ERROR) {
-      const char* name = nullptr;
-      const void* value = nullptr;
-      size_t size = 0;
-      for (size_t i = 0;
-           rd_kafka_header_get_all(hdrs, i, &name, &value, &size) ==
-           RD_KAFKA_RESP_ERR_NO_ERROR;
-           ++i)
-        r.headers[name] = std::string{static_cast<const char*>(value), size};
-    }
-    out.push_back(std::move(r));
+    kafka::fill_record(out.emplace_back(), topic, hash, msg.get());
   }
   rd_kafka_consumer_close(rk.get());
   return out;
