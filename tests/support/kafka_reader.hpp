@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bridges/kafka/in_record.hpp"
@@ -20,5 +21,12 @@ std::vector<kafka::in_record>
 read_back(const std::string& bootstrap, const std::string& topic,
           int partitions, size_t count,
           std::chrono::milliseconds deadline = std::chrono::seconds(60));
+
+/// The text of `r`'s first header called `name`, "" if it has none (what
+/// assertions on dead letters' headers compare).
+inline std::string header_text(const kafka::in_record& r,
+                               std::string_view name) {
+  return std::string{r.header(name).value_or(std::string_view{})};
+}
 
 } // namespace distiller::testing

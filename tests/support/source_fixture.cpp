@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "bridges/kafka/fetched_record.hpp"
 #include "bridges/kafka/handles.hpp"
 #include "runtime/core/errc.hpp"
 #include "runtime/logging/log.hpp"
@@ -122,7 +123,7 @@ void source_fixture::produce(const std::string& topic,
         " deliveries failed");
 }
 
-std::vector<read_record>
+std::vector<in_record>
 source_fixture::read_topic(const std::string& topic, size_t count,
                            std::chrono::milliseconds timeout) {
   auto conf = make_conf(
@@ -137,33 +138,14 @@ source_fixture::read_topic(const std::string& topic, size_t count,
   rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(),
                                     RD_KAFKA_PARTITION_UA);
   rd_kafka_subscribe(rk.get(), topics.get());
-  std::vector<read_record> out;
+  std::vector<in_record> out;
+  auto hash = topic_hash(topic);
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (out.size() < count && std::chrono::steady_clock::now() < deadline) {
     message_ptr m{rd_kafka_consumer_poll(rk.get(), 100)};
     if (!m || m->err != RD_KAFKA_RESP_ERR_NO_ERROR)
       continue;
-    read_record r;
-    r.partition = m->partition;
-    r.offset = m->offset;
-    if (m->key != nullptr)
-      r.key.emplace(static_cast<const char*>(m->key), m->key_len);
-    if (m->payload != nullptr)
-      r.value.assign(static_cast<const char*>(m->payload), m->len);
-    rd_kafka_headers_t* hdrs = nullptr;
-    if (rd_kafka_message_headers(m.get(), &hdrs) ==
-        RD_KAFKA_RESP_ERR_NO_ERROR) {
-      const char* name;
-      const void* val;
-      size_t size;
-      for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &size) ==
-                         RD_KAFKA_RESP_ERR_NO_ERROR;
-           ++i)
-        r.headers[name] = val != nullptr
-                              ? std::string{static_cast<const char*>(val), size}
-                              : std::string{};
-    }
-    out.push_back(std::move(r));
+    fill_record(out.emplace_back(), topic, hash, m.get());
   }
   rd_kafka_consumer_close(rk.get());
   return out;

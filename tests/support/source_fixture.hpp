@@ -38,6 +38,7 @@
 #include "runtime/inspect/trace_ring.hpp"
 #include "runtime/logging/log.hpp"
 #include "runtime/metrics/metrics.hpp"
+#include "tests/support/kafka_reader.hpp"
 #include "tests/support/testing.hpp"
 
 namespace distiller::kafka::test {
@@ -54,15 +55,6 @@ struct test_message {
   std::optional<std::string> key;
   std::string value;
   std::vector<kafka_header> headers;
-};
-
-/// A record read back from a topic.
-struct read_record {
-  int32_t partition = 0;
-  int64_t offset = 0;
-  std::optional<std::string> key;
-  std::string value;
-  std::map<std::string, std::string> headers;
 };
 
 /// What a worker saw, in the order workers reported it.
@@ -188,8 +180,8 @@ class source_fixture : public ::testing::Test {
 
   /// Reads `count` records of `topic` from the beginning with a fresh group,
   /// or what arrived before `timeout`.
-  std::vector<read_record> read_topic(const std::string& topic, size_t count,
-                                      std::chrono::milliseconds timeout = 60s);
+  std::vector<in_record> read_topic(const std::string& topic, size_t count,
+                                    std::chrono::milliseconds timeout = 60s);
 
   /// The offsets `group` committed for `topic` (partitions 0..n-1); -1 when
   /// nothing was committed.
