@@ -3,8 +3,8 @@
 /// What the benchmarks print about the machine they ran on and where the
 /// CPU went: the CPU model, the load average, this process's CPU time,
 /// another process's (/proc/<pid>/stat) and the whole machine's busy share;
-/// and the median the benchmarks quote. Header-only: every benchmark is one
-/// executable.
+/// the median the benchmarks quote and their command-line walk. Header-only:
+/// every benchmark is one executable.
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -122,6 +123,46 @@ inline long resident_kib(int pid) {
       return std::atol(line.c_str() + 6);
   return 0;
 }
+
+/// A benchmark's command line, one option at a time:
+///   bench::arguments args{argc, argv, [](const std::string& why) {
+///     usage(why); // prints and exits
+///   }};
+///   while (args.next())
+///     if (args.option() == "--runs") o.runs = std::stoi(args.value());
+class arguments {
+ public:
+  /// `fail` is called with "missing value for <option>" and must not
+  /// return (the benchmarks' usage() exits).
+  arguments(int argc, char** argv, std::function<void(const std::string&)> fail)
+      : argc_(argc), argv_(argv), fail_(std::move(fail)) {}
+
+  /// Moves to the next option; false past the last.
+  bool next() {
+    if (++i_ >= argc_)
+      return false;
+    option_ = argv_[i_];
+    return true;
+  }
+
+  const std::string& option() const noexcept { return option_; }
+
+  /// The option's value (the next argument).
+  std::string value() {
+    if (i_ + 1 >= argc_) {
+      fail_("missing value for " + option_);
+      std::exit(2); // in case `fail` returned
+    }
+    return argv_[++i_];
+  }
+
+ private:
+  int argc_;
+  char** argv_;
+  std::function<void(const std::string&)> fail_;
+  int i_ = 0;
+  std::string option_;
+};
 
 /// The median of `v` (0 if empty): what the benchmarks quote of their runs.
 inline double median(std::vector<double> v) {

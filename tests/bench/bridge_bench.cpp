@@ -82,42 +82,40 @@ struct options {
 
 options parse(int argc, char** argv) {
   options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc)
-        usage(("missing value for " + a).c_str());
-      return argv[++i];
-    };
+  bench::arguments args{argc, argv, [](const std::string& why) {
+                          usage(why.c_str());
+                        }};
+  while (args.next()) {
+    const std::string& a = args.option();
     if (a == "--help" || a == "-h")
       usage("help");
     else if (a == "--records")
-      o.records = std::stoi(next());
+      o.records = std::stoi(args.value());
     else if (a == "--size")
-      o.size = std::stoi(next());
+      o.size = std::stoi(args.value());
     else if (a == "--partitions")
-      o.partitions = std::stoi(next());
+      o.partitions = std::stoi(args.value());
     else if (a == "--keys")
-      o.keys = std::stoi(next());
+      o.keys = std::stoi(args.value());
     else if (a == "--pool")
-      o.pool = std::stoi(next());
+      o.pool = std::stoi(args.value());
     else if (a == "--runs")
-      o.runs = std::stoi(next());
+      o.runs = std::stoi(args.value());
     else if (a == "--max-in-flight")
-      o.max_in_flight = std::stoul(next());
+      o.max_in_flight = std::stoul(args.value());
     else if (a == "--max-buffered")
-      o.max_buffered = std::stoul(next());
+      o.max_buffered = std::stoul(args.value());
     else if (a == "--max-buffered-bridge")
-      o.max_buffered_bridge = std::stoul(next());
+      o.max_buffered_bridge = std::stoul(args.value());
     else if (a == "--max-batch")
-      o.max_batch = std::stoul(next());
+      o.max_batch = std::stoul(args.value());
     else if (a == "--scheduler")
-      o.scheduler = next();
+      o.scheduler = args.value();
     else if (a == "--detached")
       o.detached = true;
     else if (a == "--modes") {
       o.modes.clear();
-      auto s = next();
+      auto s = args.value();
       size_t pos = 0;
       while (pos <= s.size()) {
         auto comma = s.find(',', pos);

@@ -61,15 +61,11 @@ struct options {
 
 options parse(int argc, char** argv) {
   options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc)
-        usage("missing value for " + a);
-      return argv[++i];
-    };
+  bench::arguments args{argc, argv, usage};
+  while (args.next()) {
+    const std::string& a = args.option();
     auto number = [&](long min) {
-      auto text = next();
+      auto text = args.value();
       char* end = nullptr;
       auto v = std::strtol(text.c_str(), &end, 10);
       if (end == text.c_str() || *end != '\0' || v < min)
@@ -91,7 +87,7 @@ options parse(int argc, char** argv) {
       o.chunk = static_cast<size_t>(number(1));
     else if (a == "--modes") {
       o.modes.clear();
-      auto s = next();
+      auto s = args.value();
       size_t pos = 0;
       for (;;) {
         auto comma = s.find(',', pos);
@@ -244,9 +240,13 @@ result run_core(const options& o, ordering mode) {
     }
     // The workers answer what they hold, oldest first.
     auto n = at_workers.size();
-    if (n == 0 && core.held() + o.chunk > max_held)
-      usage("the core holds " + std::to_string(core.held()) +
-            " records and sends nothing");
+    if (n == 0 && core.held() + o.chunk > max_held) {
+      std::fprintf(stderr,
+                   "core_bench: the core holds %zu records and sends "
+                   "nothing\n",
+                   core.held());
+      std::exit(1);
+    }
     for (size_t k = 0; k < n; ++k) {
       auto s = std::move(at_workers.front());
       at_workers.pop_front();

@@ -116,36 +116,32 @@ struct options {
 
 options parse(int argc, char** argv) {
   options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc)
-        usage("missing value for " + a);
-      return argv[++i];
-    };
+  bench::arguments args{argc, argv, usage};
+  while (args.next()) {
+    const std::string& a = args.option();
     try {
       if (a == "--help" || a == "-h")
         usage("help");
       else if (a == "--rate")
-        o.rate = std::stod(next());
+        o.rate = std::stod(args.value());
       else if (a == "--seconds")
-        o.seconds = std::stod(next());
+        o.seconds = std::stod(args.value());
       else if (a == "--documents")
-        o.documents = std::stoi(next());
+        o.documents = std::stoi(args.value());
       else if (a == "--doc-bytes")
-        o.doc_bytes = std::stoi(next());
+        o.doc_bytes = std::stoi(args.value());
       else if (a == "--chunks")
-        o.chunks = std::stoi(next());
+        o.chunks = std::stoi(args.value());
       else if (a == "--chunks-per-job")
-        o.chunks_per_job = std::stoi(next());
+        o.chunks_per_job = std::stoi(args.value());
       else if (a == "--queries")
-        o.queries = std::stoi(next());
+        o.queries = std::stoi(args.value());
       else if (a == "--threads")
-        o.threads = std::stoi(next());
+        o.threads = std::stoi(args.value());
       else if (a == "--query-threads")
-        o.query_threads = std::stoi(next());
+        o.query_threads = std::stoi(args.value());
       else if (a == "--restarts")
-        o.restarts = std::stoi(next());
+        o.restarts = std::stoi(args.value());
       else if (a == "--skip-a")
         o.part_a = false;
       else if (a == "--skip-b")
@@ -153,12 +149,12 @@ options parse(int argc, char** argv) {
       else if (a == "--skip-c")
         o.part_c = false;
       else if (a == "--parts") {
-        auto p = next();
+        auto p = args.value();
         o.part_a = p.find('a') != std::string::npos;
         o.part_b = p.find('b') != std::string::npos;
         o.part_c = p.find('c') != std::string::npos;
       } else if (a == "--set") {
-        auto kv = next();
+        auto kv = args.value();
         auto eq = kv.find('=');
         if (eq == std::string::npos || eq == 0)
           usage("--set expects key=value, got " + kv);

@@ -80,34 +80,30 @@ struct options {
 
 options parse(int argc, char** argv) {
   options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc)
-        usage("missing value for " + a);
-      return argv[++i];
-    };
+  bench::arguments args{argc, argv, usage};
+  while (args.next()) {
+    const std::string& a = args.option();
     try {
       if (a == "--help" || a == "-h")
         usage("help");
       else if (a == "--thoughts")
-        o.thoughts = std::stoi(next());
+        o.thoughts = std::stoi(args.value());
       else if (a == "--users")
-        o.users = std::stoi(next());
+        o.users = std::stoi(args.value());
       else if (a == "--threads")
-        o.threads = std::stoi(next());
+        o.threads = std::stoi(args.value());
       else if (a == "--streams")
-        o.streams = std::stoi(next());
+        o.streams = std::stoi(args.value());
       else if (a == "--rate")
-        o.rate = std::stod(next());
+        o.rate = std::stod(args.value());
       else if (a == "--seconds")
-        o.seconds = std::stod(next());
+        o.seconds = std::stod(args.value());
       else if (a == "--parts") {
-        auto p = next();
+        auto p = args.value();
         o.part_a = p.find('a') != std::string::npos;
         o.part_b = p.find('b') != std::string::npos;
       } else if (a == "--set")
-        o.sets.push_back(next());
+        o.sets.push_back(args.value());
       else
         usage("unknown option " + a);
     } catch (const std::logic_error&) {
