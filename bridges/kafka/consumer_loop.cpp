@@ -146,6 +146,13 @@ consumer_loop::partition_views(const std::vector<int32_t>& partitions) const {
   if (!rk_)
     return out;
   rd_kafka_position(rk_.get(), list.get());
+  // A partition moved here after its records were read elsewhere has no
+  // position and nothing committed by this member; its lag is measured from
+  // what the group committed, not from the low watermark.
+  auto group = make_list(partitions);
+  if (rd_kafka_committed(rk_.get(), group.get(), 500) !=
+      RD_KAFKA_RESP_ERR_NO_ERROR)
+    group.reset();
   out.reserve(partitions.size());
   for (int i = 0; i < list->cnt; ++i) {
     auto& e = list->elems[i];
@@ -169,6 +176,11 @@ consumer_loop::partition_views(const std::vector<int32_t>& partitions) const {
       v.high_watermark = hi;
     if (lo >= 0)
       v.low_watermark = lo;
+    if (group && i < group->cnt) {
+      auto& g = group->elems[i];
+      if (g.err == RD_KAFKA_RESP_ERR_NO_ERROR && g.offset >= 0)
+        v.committed = g.offset;
+    }
     out.push_back(v);
   }
   return out;

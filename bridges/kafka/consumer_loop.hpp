@@ -167,10 +167,14 @@ class consumer_loop {
     int64_t high_watermark = -1;
     /// The offset of the next record a poll returns.
     int64_t position = -1;
+    /// The group's committed offset as the coordinator has it (a short
+    /// query): what a member that has not committed yet starts from.
+    int64_t committed = -1;
   };
 
   /// The views of `partitions`: a watermark query to each leader (at most
-  /// 200 ms each; the poll thread waits meanwhile, so call it on request,
+  /// 200 ms each) and one committed-offsets query to the group coordinator
+  /// (at most 500 ms); the poll thread waits meanwhile, so call it on request,
   /// not per record). Empty once the consumer is closed. Any thread.
   std::vector<partition_view>
   partition_views(const std::vector<int32_t>& partitions) const;

@@ -100,6 +100,9 @@ source_stats make_stats(src_actor self) {
     if (k < views.size() && views[k].partition == x.partition) {
       x.high_watermark = views[k].high_watermark;
       x.position = views[k].position;
+      // Nothing committed by this incarnation yet: the group's offset.
+      if (x.committed < 0)
+        x.committed = views[k].committed;
     }
     if (x.high_watermark >= 0) {
       if (x.committed >= 0)

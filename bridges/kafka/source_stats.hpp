@@ -17,7 +17,8 @@ namespace distiller::kafka {
 struct partition_stats {
   int32_t partition = 0;
   /// The last offset this bridge committed for it (Kafka's "next offset to
-  /// read"); -1 until the bridge committed one in this assignment.
+  /// read"); until it commits one in this assignment, the group's committed
+  /// offset (a short query to the coordinator); -1 when neither is known.
   int64_t committed = -1;
   /// The leader's high watermark (a short query when stats are asked for;
   /// the last fetch response's if that fails); -1 when unknown.
@@ -25,9 +26,9 @@ struct partition_stats {
   /// The offset of the next record the consumer will hand to the bridge
   /// (librdkafka's position); -1 before the first record.
   int64_t position = -1;
-  /// high_watermark - committed; before the first commit, high_watermark -
-  /// position, or before the first record high - low watermark; -1 when
-  /// unknown.
+  /// high_watermark - committed; with no committed offset at all,
+  /// high_watermark - position, or before the first record high - low
+  /// watermark; -1 when unknown.
   int64_t lag = -1;
   /// Paused in librdkafka by the bridge: back-pressure or an operator's
   /// pause.

@@ -416,7 +416,8 @@ TEST_F(Cluster, ScalePauseResumeAndRestart) {
     ASSERT_TRUE(f.is_object());
     EXPECT_EQ(f.at("status"), "completed");
   }
-  EXPECT_TRUE(dt::wait_until([&] { return chunker_lag() == 0; }, 20s, 250ms));
+  EXPECT_TRUE(dt::wait_until([&] { return chunker_lag() == 0; }, 20s, 250ms))
+      << shell("partitions chunker").out;
 
   // restart: a fresh incarnation of a supervised actor.
   auto r = shell_json("restart outbox-relay --node n1");

@@ -363,6 +363,46 @@ TEST_F(source_operations, stats_report_offsets_and_lag_per_partition) {
   EXPECT_EQ(stop(bridge), caf::exit_reason::user_shutdown);
 }
 
+TEST_F(source_operations, a_new_owner_measures_lag_from_the_groups_offsets) {
+  // Records read and committed by one bridge; then another member of the
+  // group owns the partitions and has nothing to read. It has no position
+  // and has committed nothing itself: the group's offsets count, so the lag
+  // is zero (it was the whole partition, the low watermark's distance).
+  auto topic = make_topic("moved", 2);
+  std::vector<test_message> msgs;
+  for (int i = 0; i < 40; ++i)
+    msgs.push_back({i % 2, "k" + std::to_string(i % 4), "v", {}});
+  produce(topic, msgs);
+  auto log = std::make_shared<record_log>();
+  auto b = make_binding("moved", topic, "moved-group");
+  b.worker = traced_worker(log, nullptr, 0us);
+  auto first = start(b);
+  ASSERT_TRUE(dt::wait_until(
+      [&] {
+        auto s = stats(first);
+        return s.partitions.size() == 2 && s.partitions[0].committed == 20 &&
+               s.partitions[1].committed == 20;
+      },
+      60s));
+  EXPECT_EQ(stop(first), caf::exit_reason::user_shutdown);
+  auto second = start(b);
+  ASSERT_TRUE(dt::wait_until(
+      [&] {
+        auto s = stats(second);
+        return s.partitions.size() == 2 &&
+               s.partitions[0].high_watermark == 20 &&
+               s.partitions[1].high_watermark == 20;
+      },
+      30s));
+  auto s = stats(second);
+  for (auto& p : s.partitions) {
+    EXPECT_EQ(p.committed, 20) << p.partition;
+    EXPECT_EQ(p.lag, 0) << p.partition;
+  }
+  EXPECT_EQ(log->size(), 40u); // nothing read twice
+  EXPECT_EQ(stop(second), caf::exit_reason::user_shutdown);
+}
+
 // -- recent errors and the trace ring
 // ---------------------------------------------------
 
