@@ -139,15 +139,24 @@ std::string error_text(const caf::error& err) {
   return caf::to_string(err);
 }
 
-conf_ptr make_conf(const std::map<std::string, std::string>& props) {
+caf::expected<conf_ptr>
+try_make_conf(const std::map<std::string, std::string>& props) {
   conf_ptr conf{rd_kafka_conf_new()};
   char errstr[512];
   for (auto& [name, value] : props) {
     if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), errstr,
                           sizeof(errstr)) != RD_KAFKA_CONF_OK)
-      throw std::runtime_error("librdkafka property '" + name + "': " + errstr);
+      return caf::make_error(errc::invalid_config,
+                             "librdkafka property '" + name + "': " + errstr);
   }
   return conf;
+}
+
+conf_ptr make_conf(const std::map<std::string, std::string>& props) {
+  auto conf = try_make_conf(props);
+  if (!conf)
+    throw std::runtime_error(error_text(conf.error()));
+  return std::move(*conf);
 }
 
 namespace {
@@ -188,16 +197,26 @@ void forward_logs(rd_kafka_conf_t* conf, bool quiet) {
   rd_kafka_conf_set_log_cb(conf, quiet ? quiet_log_cb : log_cb);
 }
 
-rd_kafka_ptr make_client(rd_kafka_type_t type, conf_ptr conf) {
+caf::expected<rd_kafka_ptr> try_make_client(rd_kafka_type_t type,
+                                            conf_ptr conf) {
   char errstr[512];
   rd_kafka_ptr rk{rd_kafka_new(type, conf.get(), errstr, sizeof(errstr))};
   if (!rk)
-    throw std::runtime_error(
+    return caf::make_error(
+        errc::invalid_config,
         std::string{"cannot create a librdkafka "} +
-        (type == RD_KAFKA_PRODUCER ? "producer" : "consumer") + ": " + errstr);
+            (type == RD_KAFKA_PRODUCER ? "producer" : "consumer") + ": " +
+            errstr);
   // rd_kafka_new owns the configuration now.
   static_cast<void>(conf.release());
   return rk;
+}
+
+rd_kafka_ptr make_client(rd_kafka_type_t type, conf_ptr conf) {
+  auto rk = try_make_client(type, std::move(conf));
+  if (!rk)
+    throw std::runtime_error(error_text(rk.error()));
+  return std::move(*rk);
 }
 
 } // namespace distiller::kafka

@@ -6,6 +6,7 @@
 #include <string>
 
 #include <caf/error.hpp>
+#include <caf/expected.hpp>
 #include <caf/fwd.hpp>
 #include <caf/make_message.hpp>
 
@@ -197,9 +198,14 @@ std::string error_text(const caf::error& err);
 
 // -- construction helpers ---------------------------------------------------
 
-/// A configuration with every property of `props` set; throws
-/// `std::runtime_error` naming the property and librdkafka's reason when one
-/// is rejected.
+/// A configuration with every property of `props` set, or
+/// `errc::invalid_config` naming the property and librdkafka's reason when
+/// one is rejected.
+caf::expected<conf_ptr>
+try_make_conf(const std::map<std::string, std::string>& props);
+
+/// try_make_conf for callers that cannot go on without the configuration:
+/// throws `std::runtime_error` with the error's text instead.
 conf_ptr make_conf(const std::map<std::string, std::string>& props);
 
 /// Forwards librdkafka's log lines from clients made with `conf` into the
@@ -208,8 +214,14 @@ conf_ptr make_conf(const std::map<std::string, std::string>& props);
 /// would otherwise print a connection error every few seconds.
 void forward_logs(rd_kafka_conf_t* conf, bool quiet = false);
 
-/// Creates a client of `type`. librdkafka takes `conf` over on success only,
-/// so this releases it then; throws `std::runtime_error` on failure.
+/// Creates a client of `type`, or `errc::invalid_config` with librdkafka's
+/// reason (a property that only fails together with others, a missing
+/// SASL/SSL library). librdkafka takes `conf` over on success only, so this
+/// releases it then.
+caf::expected<rd_kafka_ptr> try_make_client(rd_kafka_type_t type,
+                                            conf_ptr conf);
+
+/// try_make_client that throws `std::runtime_error` with the error's text.
 rd_kafka_ptr make_client(rd_kafka_type_t type, conf_ptr conf);
 
 } // namespace distiller::kafka

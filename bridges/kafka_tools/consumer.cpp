@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 
 #include "bridges/kafka/fetched_record.hpp"
+#include "bridges/kafka_tools/cluster.hpp"
 #include "bridges/kafka_tools/format.hpp"
 #include "bridges/kafka_tools/shutdown.hpp"
 #include "runtime/logging/log.hpp"
@@ -158,20 +159,30 @@ consumer_properties(const session& s, const consume_options& o) {
   return props;
 }
 
-consume_summary consumer_run(const session& s, const consume_options& o,
-                             const consume_callbacks& cb,
-                             const std::atomic<bool>* stop) {
-  validate(o);
+caf::expected<consume_summary> consumer_run(const session& s,
+                                            const consume_options& o,
+                                            const consume_callbacks& cb,
+                                            const std::atomic<bool>* stop) {
+  try {
+    validate(o);
+  } catch (const option_error& e) {
+    return caf::make_error(errc::invalid_config, e.what());
+  }
   consume_summary summary;
   run_state st;
   st.o = &o;
   st.cb = &cb;
   st.summary = &summary;
-  auto conf = make_conf(consumer_properties(s, o));
-  forward_logs(conf.get());
-  rd_kafka_conf_set_rebalance_cb(conf.get(), on_rebalance);
-  rd_kafka_conf_set_opaque(conf.get(), &st);
-  auto rk = make_client(RD_KAFKA_CONSUMER, std::move(conf));
+  auto conf = try_make_conf(consumer_properties(s, o));
+  if (!conf)
+    return std::move(conf.error());
+  forward_logs(conf->get());
+  rd_kafka_conf_set_rebalance_cb(conf->get(), on_rebalance);
+  rd_kafka_conf_set_opaque(conf->get(), &st);
+  auto client = try_make_client(RD_KAFKA_CONSUMER, std::move(*conf));
+  if (!client)
+    return std::move(client.error());
+  auto rk = std::move(*client);
   rd_kafka_poll_set_consumer(rk.get());
   topic_partition_list_ptr topics{
       rd_kafka_topic_partition_list_new(static_cast<int>(o.topics.size()))};
@@ -179,9 +190,13 @@ consume_summary consumer_run(const session& s, const consume_options& o,
     rd_kafka_topic_partition_list_add(topics.get(), t.c_str(),
                                       RD_KAFKA_PARTITION_UA);
   if (auto err = rd_kafka_subscribe(rk.get(), topics.get());
-      err != RD_KAFKA_RESP_ERR_NO_ERROR)
-    throw std::runtime_error(std::string{"cannot subscribe: "} +
-                             rd_kafka_err2str(err));
+      err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    rd_kafka_consumer_close(rk.get());
+    destroy_closed_consumer(std::move(rk));
+    return rdkafka_error(err, "group " + o.group + " cannot subscribe");
+  }
+  if (cb.on_subscribed)
+    cb.on_subscribed();
   log::info("consumer_started", {{"group", o.group},
                                  {"member", o.id},
                                  {"commit", to_string(o.commit)},
@@ -319,29 +334,34 @@ int run_consume(const session& s, const consume_options& o, std::ostream& out,
     topics_text += (topics_text.empty() ? "" : ", ") + t;
   out << ruler << "\nKAFKA CONSUMER TEST - " << upper << "\n"
       << ruler << "\n"
-      << "✅ Kafka consumer '" << name << "' created (" << s.target.bootstrap
-      << ")\n"
-      << "  Consumer group: " << o.group << "\n"
-      << "  Topic: " << topics_text << "\n"
-      << "  Commit: " << to_string(o.commit)
-      << ", assignment: " << to_string(o.strategy)
-      << ", start: " << (o.from_beginning ? "earliest" : "latest")
-      << " (where the group has no committed offset)\n"
-      << "🔄 Starting consumer loop for '" << name << "'";
-  std::string until;
-  if (o.max > 0)
-    until += "after " + std::to_string(o.max) + " records";
-  if (o.idle_timeout.count() > 0)
-    until += std::string{until.empty() ? "after " : " or "} +
-             fixed(static_cast<double>(o.idle_timeout.count()) / 1000.0, 1) +
-             " s without records";
-  out << (until.empty() ? "" : " (stops " + until + ")") << "\n"
-      << "Press Ctrl+C to stop\n"
-      << ruler << "\n"
       << std::flush;
+  consume_callbacks cb;
+  // Said once the client exists and subscribed; what stops it is reported
+  // instead, below.
+  cb.on_subscribed = [&] {
+    out << "✅ Kafka consumer '" << name << "' created (" << s.target.bootstrap
+        << ")\n"
+        << "  Consumer group: " << o.group << "\n"
+        << "  Topic: " << topics_text << "\n"
+        << "  Commit: " << to_string(o.commit)
+        << ", assignment: " << to_string(o.strategy)
+        << ", start: " << (o.from_beginning ? "earliest" : "latest")
+        << " (where the group has no committed offset)\n"
+        << "🔄 Starting consumer loop for '" << name << "'";
+    std::string until;
+    if (o.max > 0)
+      until += "after " + std::to_string(o.max) + " records";
+    if (o.idle_timeout.count() > 0)
+      until += std::string{until.empty() ? "after " : " or "} +
+               fixed(static_cast<double>(o.idle_timeout.count()) / 1000.0, 1) +
+               " s without records";
+    out << (until.empty() ? "" : " (stops " + until + ")") << "\n"
+        << "Press Ctrl+C to stop\n"
+        << ruler << "\n"
+        << std::flush;
+  };
   int64_t processed = 0, errors = 0;
   bool many_topics = o.topics.size() > 1;
-  consume_callbacks cb;
   cb.on_rebalance = [&](const assignment_change& ch) {
     std::string parts, owned;
     for (auto& [t, ps] : ch.partitions)
@@ -387,7 +407,14 @@ int run_consume(const session& s, const consume_options& o, std::ostream& out,
         << ", Errors=" << errors << "\n"
         << std::flush;
   };
-  auto sum = consumer_run(s, o, cb, stop);
+  auto run = consumer_run(s, o, cb, stop);
+  if (!run) {
+    out << "❌ " << error_text(run.error()) << "\n"
+        << ruler << "\n"
+        << std::flush;
+    return 1;
+  }
+  auto& sum = *run;
   out << ruler << "\n📊 Consumer summary for '" << name << "':\n"
       << "  Processed: " << sum.processed << ", Errors: " << sum.errors
       << "\n  Per partition:";

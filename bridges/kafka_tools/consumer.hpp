@@ -45,6 +45,8 @@ struct consume_callbacks {
   std::function<void(const std::string&)> on_error;
   /// Checked after every record: true ends the run (stop_reason::done).
   std::function<bool()> done;
+  /// Once, when the client exists and has subscribed (before any record).
+  std::function<void()> on_subscribed;
 };
 
 enum class stop_reason { max_reached, done, idle, interrupted };
@@ -70,15 +72,19 @@ std::map<std::string, std::string>
 consumer_properties(const session& s, const consume_options& o);
 
 /// Consumes until `o.max` records, `o.idle_timeout` without records, or
-/// `*stop`. Throws std::runtime_error if the consumer cannot be created or
-/// cannot subscribe.
-consume_summary consumer_run(const session& s, const consume_options& o,
-                             const consume_callbacks& cb,
-                             const std::atomic<bool>* stop = nullptr);
+/// `*stop`. Records with errors are counted in the summary; the run itself
+/// fails, before reading anything, with `errc::invalid_config` (options
+/// that break validate's rules, a property or client librdkafka rejects) or
+/// the subscription's error (rdkafka_error, cluster.hpp).
+caf::expected<consume_summary>
+consumer_run(const session& s, const consume_options& o,
+             const consume_callbacks& cb,
+             const std::atomic<bool>* stop = nullptr);
 
 /// The command, with seed 000's lines ("📥 Received message:", "Partition:
 /// 0, Offset: 0", "📊 Stats: Processed=1, Errors=0") and a summary. Returns
-/// 0, or 1 if there were consumer errors.
+/// 0, or 1 if there were consumer errors or the run could not start
+/// ("❌ <reason>").
 int run_consume(const session& s, const consume_options& o, std::ostream& out,
                 const std::atomic<bool>* stop = nullptr);
 

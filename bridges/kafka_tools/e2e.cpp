@@ -185,13 +185,19 @@ int run_e2e(const kafka_config& cfg, const std::string& data_dir,
   po.value_size = 128;
   po.codec = default_codec(cfg, topic);
   std::vector<delivery> deliveries(static_cast<size_t>(o.messages));
-  auto produced = producer_run(
+  auto run = producer_run(
       s, po,
       [&](const delivery& d) {
         if (d.seq >= 1 && d.seq <= o.messages)
           deliveries[static_cast<size_t>(d.seq - 1)] = d;
       },
       stop);
+  if (!run) {
+    out << "❌ Cannot produce to " << topic << ": " << error_text(run.error())
+        << "\n";
+    return 1;
+  }
+  auto& produced = *run;
   if (produced.failed > 0 || produced.delivered != o.messages) {
     out << "❌ " << produced.delivered << " of " << o.messages
         << " messages produced (first error: " << produced.first_error << ")\n";
@@ -247,7 +253,13 @@ int run_e2e(const kafka_config& cfg, const std::string& data_dir,
   cb.done = [&] {
     return distinct == o.messages;
   };
-  auto consumed = consumer_run(s, co, cb, stop);
+  auto consuming = consumer_run(s, co, cb, stop);
+  if (!consuming) {
+    out << "❌ Cannot consume " << topic << ": " << error_text(consuming.error())
+        << "\n";
+    return 1;
+  }
+  auto& consumed = *consuming;
   int64_t missing = 0, duplicated = 0;
   for (auto n : seen) {
     if (n == 0)

@@ -163,21 +163,30 @@ producer_properties(const session& s, const produce_options& o) {
   return props;
 }
 
-produce_summary
+caf::expected<produce_summary>
 producer_run(session& s, const produce_options& o,
              const std::function<void(const delivery&)>& on_delivery,
-             const std::atomic<bool>* stop) {
-  validate(o);
+             const std::atomic<bool>* stop,
+             const std::function<void()>& on_created) {
+  try {
+    validate(o);
+  } catch (const option_error& e) {
+    return caf::make_error(errc::invalid_config, e.what());
+  }
   key_pattern keys{o.key_pattern};
   int partitions = 0;
   if (auto t = s.info.find(o.topic))
     partitions = t->partition_count();
   if (o.partitioning == partitioner::round_robin && partitions < 1)
-    throw std::runtime_error("--partitioner round-robin needs the partition "
-                             "count of " +
-                             o.topic +
-                             ", which is not in the cluster; create it first "
-                             "(distiller topics apply)");
+    return caf::make_error(errc::unknown_topic,
+                           "--partitioner round-robin needs the partition "
+                           "count of " +
+                               o.topic +
+                               ", which is not in the cluster; create it "
+                               "first (distiller topics apply)");
+  auto conf = try_make_conf(producer_properties(s, o));
+  if (!conf)
+    return std::move(conf.error());
   produce_summary summary;
   summary.requested = o.count;
   run_state st;
@@ -187,11 +196,15 @@ producer_run(session& s, const produce_options& o,
   st.job_ids.resize(static_cast<size_t>(o.count));
   st.latencies.reserve(static_cast<size_t>(o.count));
 
-  auto conf = make_conf(producer_properties(s, o));
-  forward_logs(conf.get());
-  rd_kafka_conf_set_dr_msg_cb(conf.get(), on_delivery_report);
-  rd_kafka_conf_set_opaque(conf.get(), &st);
-  auto rk = make_client(RD_KAFKA_PRODUCER, std::move(conf));
+  forward_logs(conf->get());
+  rd_kafka_conf_set_dr_msg_cb(conf->get(), on_delivery_report);
+  rd_kafka_conf_set_opaque(conf->get(), &st);
+  auto client = try_make_client(RD_KAFKA_PRODUCER, std::move(*conf));
+  if (!client)
+    return std::move(client.error());
+  auto rk = std::move(*client);
+  if (on_created)
+    on_created();
 
   bool keyed = !keys.empty() && o.partitioning != partitioner::sticky;
   auto t0 = steady::now();
@@ -281,6 +294,9 @@ producer_run(session& s, const produce_options& o,
                                  {"delivered", summary.delivered},
                                  {"failed", summary.failed},
                                  {"duration_ms", summary.seconds * 1000}});
+  // The client goes before the summary is handed out: nothing it might
+  // still report can land in a summary that was already copied.
+  rk.reset();
   return summary;
 }
 
@@ -288,8 +304,13 @@ int run_produce(session& s, const produce_options& o, std::ostream& out,
                 const std::atomic<bool>* stop) {
   bool per_message = o.verbose || o.count <= produce_options::verbose_limit;
   int failure_lines = 0;
-  if (!o.json) {
+  if (!o.json)
     out << ruler << "\nKAFKA PRODUCER TEST\n" << ruler << "\n";
+  // Said once the client exists; a configuration it rejects is reported
+  // instead, below.
+  auto created = [&] {
+    if (o.json)
+      return;
     out << "✅ Kafka producer created (" << s.target.bootstrap
         << "; acks=" << to_string(o.required_acks)
         << ", idempotence=" << (o.idempotence() ? "on" : "off")
@@ -305,7 +326,7 @@ int run_produce(session& s, const produce_options& o, std::ostream& out,
     if (o.rate > 0)
       out << " at " << fixed(o.rate) << " messages/second";
     out << "\n" << std::flush;
-  }
+  };
   // Per-message lines come out in record order, like the seed's
   // synchronous sends, even though partitions deliver independently: a line
   // waits until every earlier record has been reported.
@@ -351,7 +372,20 @@ int run_produce(session& s, const produce_options& o, std::ostream& out,
     }
     out << std::flush;
   };
-  auto sum = producer_run(s, o, on_delivery, stop);
+  auto run = producer_run(s, o, on_delivery, stop, created);
+  if (!run) {
+    if (o.json)
+      out << boost::json::serialize(
+                 boost::json::object{{"event", "error"},
+                                     {"topic", o.topic},
+                                     {"error", error_text(run.error())}})
+          << "\n";
+    else
+      out << "❌ " << error_text(run.error()) << "\n" << ruler << "\n";
+    out << std::flush;
+    return 1;
+  }
+  auto& sum = *run;
   // Records never sent (interrupted) leave gaps; print what is left.
   for (auto& [seq, line] : waiting)
     out << line;

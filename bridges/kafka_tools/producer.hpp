@@ -74,19 +74,24 @@ compression default_codec(const kafka_config& cfg, const std::string& topic);
 std::map<std::string, std::string>
 producer_properties(const session& s, const produce_options& o);
 
-/// Produces `o.count` records to `o.topic`; calls `on_delivery` for every
+/// Produces `o.count` records to `o.topic`; calls `on_created` once the
+/// client exists (before the first record) and `on_delivery` for every
 /// delivery report in the order they arrive. Stops early when `*stop`
-/// becomes true (what was sent is still flushed). Throws std::runtime_error
-/// if the producer cannot be created or round-robin lacks the partition
-/// count.
-produce_summary
+/// becomes true (what was sent is still flushed). Records that fail are
+/// counted in the summary; the run itself fails, before producing anything,
+/// with `errc::invalid_config` (options that break validate's rules, a
+/// property or client librdkafka rejects) or `errc::unknown_topic`
+/// (round-robin without the topic's partition count).
+caf::expected<produce_summary>
 producer_run(session& s, const produce_options& o,
              const std::function<void(const delivery&)>& on_delivery,
-             const std::atomic<bool>* stop = nullptr);
+             const std::atomic<bool>* stop = nullptr,
+             const std::function<void()>& on_created = {});
 
 /// The command: seed 000's lines and the performance summary on `out`
 /// (JSON Lines with `o.json`). Returns 0 if every record was delivered, 1 if
-/// any failed, 130 if interrupted.
+/// any failed or the run could not start ("❌ <reason>", in JSON an
+/// `{"event":"error"}` line), 130 if interrupted.
 int run_produce(session& s, const produce_options& o, std::ostream& out,
                 const std::atomic<bool>* stop = nullptr);
 

@@ -17,8 +17,13 @@
 #include <utility>
 #include <vector>
 
+#include <caf/atom.hpp>
+
 #include "bridges/embedded/kafka_cluster.hpp"
 #include "bridges/kafka/handles.hpp"
+#include "bridges/kafka_tools/consumer.hpp"
+#include "bridges/kafka_tools/producer.hpp"
+#include "bridges/kafka_tools/session.hpp"
 #include "tests/support/testing.hpp"
 
 namespace {
@@ -380,6 +385,88 @@ TEST_F(KafkaTools, ConsumePrintsEveryRecordAsTheSeedDid) {
   EXPECT_TRUE(contains(two.out, "  Processed: 5, Errors: 0\n"
                                 "  Per partition: pin-a/0=4 pin-b/0=1\n"))
       << two.out;
+}
+
+TEST_F(KafkaTools, RoundRobinToATopicNotYetMadeSaysWhyAndExitsOne) {
+  auto r = run({"produce", "-t", "never-made", "-n", "3", "--partitioner",
+                "round-robin"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(contains(r.out, "❌ --partitioner round-robin needs the "
+                              "partition count of never-made, which is not "
+                              "in the cluster; create it first (distiller "
+                              "topics apply)"))
+      << r.out;
+  // The run never started: no producer, nothing sent, no crash report.
+  EXPECT_FALSE(contains(r.out, "Kafka producer created")) << r.out;
+  EXPECT_FALSE(contains(r.out, "Sending")) << r.out;
+  EXPECT_EQ(r.err.find("distiller:"), std::string::npos) << r.err;
+  auto json = run({"produce", "-t", "never-made", "--partitioner",
+                   "round-robin", "--json"});
+  EXPECT_EQ(json.exit_code, 1) << json.out << json.err;
+  EXPECT_TRUE(contains(json.out, "{\"event\":\"error\",\"topic\":"
+                                 "\"never-made\",\"error\":\"--partitioner "
+                                 "round-robin needs"))
+      << json.out;
+}
+
+TEST_F(KafkaTools, ARejectedPropertyFailsTheRunWithItsName) {
+  namespace tools = distiller::kafka::tools;
+  cluster.create_topic("tools-rejected", 2, 1);
+  distiller::kafka::kafka_config cfg;
+  tools::connect_settings how;
+  how.attempts = 3;
+  how.delay = 100ms;
+  auto s = tools::open_session({cluster.bootstrap(), "test", false}, cfg, how);
+  ASSERT_TRUE(s) << distiller::kafka::error_text(s.error());
+  auto is_invalid_config = [](const caf::error& e) {
+    return e.category() == caf::atom("kafka") &&
+           e.code() ==
+               static_cast<uint8_t>(distiller::kafka::errc::invalid_config);
+  };
+
+  tools::produce_options po;
+  po.topic = "tools-rejected";
+  po.count = 5;
+  po.properties["no.such.property"] = "1";
+  int deliveries = 0;
+  bool created = false;
+  auto produced = tools::producer_run(
+      **s, po, [&](const tools::delivery&) { ++deliveries; }, nullptr,
+      [&] { created = true; });
+  ASSERT_FALSE(produced);
+  EXPECT_TRUE(is_invalid_config(produced.error()));
+  EXPECT_TRUE(contains(distiller::kafka::error_text(produced.error()),
+                       "librdkafka property 'no.such.property'"))
+      << distiller::kafka::error_text(produced.error());
+  EXPECT_FALSE(created);
+  EXPECT_EQ(deliveries, 0);
+
+  tools::consume_options co;
+  co.topics = {"tools-rejected"};
+  co.group = "tools-rejected-group";
+  co.idle_timeout = 1s;
+  co.properties["fetch.wait.max.ms"] = "not a number";
+  tools::consume_callbacks cb;
+  bool subscribed = false;
+  cb.on_subscribed = [&] {
+    subscribed = true;
+  };
+  auto consumed = tools::consumer_run(**s, co, cb);
+  ASSERT_FALSE(consumed);
+  EXPECT_TRUE(is_invalid_config(consumed.error()));
+  EXPECT_TRUE(contains(distiller::kafka::error_text(consumed.error()),
+                       "librdkafka property 'fetch.wait.max.ms'"))
+      << distiller::kafka::error_text(consumed.error());
+  EXPECT_FALSE(subscribed);
+
+  // The same session still works: the failures cost nothing else.
+  po.properties.clear();
+  auto again = tools::producer_run(
+      **s, po, [&](const tools::delivery&) { ++deliveries; }, nullptr,
+      [&] { created = true; });
+  ASSERT_TRUE(again) << distiller::kafka::error_text(again.error());
+  EXPECT_EQ(again->delivered, 5);
+  EXPECT_TRUE(created);
 }
 
 TEST_F(KafkaTools, GroupsLagOfAnUnknownTopicSaysSo) {
