@@ -360,16 +360,36 @@ void source_core::dispatch_retries(std::vector<uint64_t>& normal,
 /// 2. New records: a lane's waiting records at once, partitions taking
 ///    turns, each within its in-flight cap and the room the free batches
 ///    leave.
+///    While every worker still has a batch to run, the in-flight budget is
+///    taken in whole shares (max_in_flight spread over the pool, at most
+///    max_batch): the freed room of one answered batch waits for the next
+///    answer instead of going out as a small batch, so batches stay large
+///    and the pool is not handed twice the batches it needs. An idle worker
+///    takes whatever is ready at once.
 void source_core::take_runs(std::vector<uint64_t>& normal,
                             std::vector<size_t>& runs, size_t& reserved) {
   size_t slots = 0;
-  for (auto& w : workers_)
-    if (available(w))
+  size_t pool = 0;
+  bool idle = false;
+  for (auto& w : workers_) {
+    if (w.incarnation != 0 && !w.retiring)
+      ++pool;
+    if (available(w)) {
       slots += cfg_.max_batches_per_worker - w.batches;
+      idle = idle || w.batches == 0;
+    }
+  }
   auto capacity = slots * cfg_.max_batch;
+  size_t share = 1;
+  if (!idle && in_flight_ > 0 && pool > 0)
+    share = std::clamp<size_t>(cfg_.max_in_flight / pool, 1, cfg_.max_batch);
+  // Whole shares of the budget this round started with.
+  auto start = reserved;
+  auto whole = budget(start) / share * share;
   auto room = [&] {
-    return std::min(budget(reserved),
-                    capacity > normal.size() ? capacity - normal.size() : 0);
+    auto taken = reserved - start;
+    return std::min({budget(reserved), whole > taken ? whole - taken : 0,
+                     capacity > normal.size() ? capacity - normal.size() : 0});
   };
   auto room_of = [&](int32_t part) {
     auto* ps = find_partition(part);

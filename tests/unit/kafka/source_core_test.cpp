@@ -367,6 +367,42 @@ TEST(SourceCore, InFlightStaysWithinTheBridgeAndPartitionLimits) {
   EXPECT_EQ(done, 40u);
 }
 
+TEST(SourceCore, BusyWorkersGetWholeSharesOfTheBudget) {
+  auto cfg = test_config();
+  cfg.max_in_flight = 32; // two workers: a share is 16, max_batch too
+  cfg.max_batch = 16;
+  core_driver d{cfg, 2};
+  d.core.on_assigned({0});
+  auto sizes = [&] {
+    std::vector<size_t> out;
+    for (auto& b : d.outstanding)
+      out.push_back(b.items.size());
+    return out;
+  };
+  // Idle workers take what is ready, however little: a batch each.
+  d.poll_range(0, 0, 4, 4);
+  ASSERT_EQ(sizes(), (std::vector<size_t>{2, 2}));
+  // Both busy, 28 free: one whole share goes, not two batches of 14.
+  d.poll_range(0, 4, 100, 100);
+  ASSERT_EQ(sizes(), (std::vector<size_t>{2, 2, 16}));
+  auto first = d.outstanding[0];
+  auto second = d.outstanding[1];
+  ASSERT_NE(first.worker, second.worker);
+  auto loaded = d.outstanding[2].worker; // the batch of 16 waits behind it
+  auto& small = first.worker == loaded ? first : second;
+  auto& other = first.worker == loaded ? second : first;
+  // Its worker still busy, the 2 freed records wait for more room.
+  d.succeed(small.id);
+  EXPECT_EQ(sizes(), (std::vector<size_t>{2, 16}));
+  EXPECT_EQ(d.core.in_flight(), 18u);
+  // A worker that runs out of work gets the free room at once.
+  d.succeed(other.id);
+  ASSERT_EQ(sizes(), (std::vector<size_t>{16, 16}));
+  d.succeed_all();
+  EXPECT_EQ(d.processed.size(), 104u);
+  EXPECT_EQ(d.core.in_flight(), 0u);
+}
+
 TEST(SourceCore, AnOperatorsPauseHoldsEverythingButWhatADrainWaitsFor) {
   auto cfg = test_config();
   cfg.max_batch = 1;
