@@ -2,17 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
-#include <mutex>
 #include <utility>
 
-#include <boost/json.hpp>
 #include <caf/all.hpp>
-#include <prometheus/counter.h>
-#include <prometheus/histogram.h>
 
-#include "actors/broadcast/stream.hpp"
 #include "actors/thoughts/agents/builtin.hpp"
 #include "actors/thoughts/agents/chat_agent.hpp"
+#include "actors/thoughts/pipeline_state.hpp"
 #include "actors/thoughts/processor.hpp"
 #include "actors/thoughts/records.hpp"
 #include "bridges/kafka/record_batch.hpp"
@@ -27,30 +23,10 @@
 
 namespace distiller::thoughts {
 
-namespace {
-
-/// One agent call, by reference to its input (local only).
-struct agent_call {
-  std::shared_ptr<const agent_input> input;
-};
-
-} // namespace
-
-} // namespace distiller::thoughts
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(distiller::thoughts::agent_call)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(distiller::thoughts::agent_outcome)
-
-namespace distiller::thoughts {
-
-namespace json = boost::json;
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 
 namespace {
-
-using atoms::heads_atom;
-using atoms::janitor_atom;
 
 /// How long a worker waits for the sink's acknowledgements.
 constexpr auto produce_timeout = 35s;
@@ -58,132 +34,6 @@ constexpr auto produce_timeout = 35s;
 double ms_since(steady::time_point t0) {
   return std::chrono::duration<double, std::milli>(steady::now() - t0).count();
 }
-
-/// One actor of an agent's pool, as the compiler checks it: a call,
-/// answered with its outcome (failures are outcomes too).
-using agent_worker =
-    caf::typed_actor<caf::replies_to<agent_call>::with<agent_outcome>>;
-
-/// The current actors of one agent's pool, replaced when their supervisor
-/// restarts one.
-class worker_set {
- public:
-  void resize(size_t n) {
-    std::lock_guard<std::mutex> guard{mtx_};
-    slots_.resize(n);
-  }
-  void set(size_t i, agent_worker a) {
-    std::lock_guard<std::mutex> guard{mtx_};
-    if (i < slots_.size())
-      slots_[i] = std::move(a);
-  }
-  agent_worker pick() {
-    std::lock_guard<std::mutex> guard{mtx_};
-    for (size_t k = 0; k < slots_.size(); ++k) {
-      auto& a = slots_[next_++ % slots_.size()];
-      if (a)
-        return a;
-    }
-    return {};
-  }
-  void clear() {
-    std::lock_guard<std::mutex> guard{mtx_};
-    for (auto& a : slots_)
-      a = agent_worker{};
-  }
-
- private:
-  std::mutex mtx_;
-  std::vector<agent_worker> slots_;
-  size_t next_ = 0;
-};
-
-/// The pipeline's metric families.
-struct thought_metrics {
-  prometheus::Family<prometheus::Counter>* events = nullptr;
-  prometheus::Family<prometheus::Histogram>* agent_seconds = nullptr;
-  prometheus::Family<prometheus::Counter>* agent_failures = nullptr;
-  prometheus::Histogram* end_to_end = nullptr;
-
-  explicit thought_metrics(metrics::node_metrics* m) {
-    if (!m)
-      return;
-    auto& r = m->registry();
-    events = &prometheus::BuildCounter()
-                  .Name("distiller_thought_events_total")
-                  .Help("Thought events written, by type (thought_completed "
-                        "counts completed thoughts)")
-                  .Register(r);
-    agent_seconds = &prometheus::BuildHistogram()
-                         .Name("distiller_thought_agent_seconds")
-                         .Help("Time of one agent call")
-                         .Register(r);
-    agent_failures = &prometheus::BuildCounter()
-                          .Name("distiller_thought_agent_failures_total")
-                          .Help("Agent calls that failed")
-                          .Register(r);
-    // The failure series exist at 0 from the start: a series that first
-    // appears with its first failure hides that failure from increase()
-    // and rate(), which docker/prometheus/alerts.yml and the Grafana
-    // dashboard use (a family without series is not exported at all).
-    for (auto k : all_agents)
-      agent_failures->Add({{"agent", std::string{agent_name(k)}}});
-    events->Add({{"type", event_types::failed}});
-    end_to_end = &prometheus::BuildHistogram()
-                      .Name("distiller_thought_completion_seconds")
-                      .Help("From submission to thought_completed")
-                      .Register(r)
-                      .Add({}, prometheus::Histogram::BucketBoundaries{
-                                   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
-                                   2.5, 5, 10, 30, 60, 300});
-  }
-
-  void agent_call(agent_kind k, const agent_outcome& o) {
-    if (!agent_seconds)
-      return;
-    std::string name{agent_name(k)};
-    agent_seconds
-        ->Add({{"agent", name}},
-              prometheus::Histogram::BucketBoundaries{
-                  0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30})
-        .Observe(o.duration_ms / 1000.0);
-    if (!o.ok)
-      agent_failures->Add({{"agent", name}}).Increment();
-  }
-};
-
-} // namespace
-
-// -- shared state -------------------------------------------------------------
-
-struct pipeline_state {
-  caf::actor_system& sys;
-  thoughts_config cfg;
-  pipeline_deps deps;
-  std::shared_ptr<thought_store> store;
-  /// The thoughts an attempt runs for in this node (processor.hpp).
-  std::shared_ptr<inflight_thoughts> inflight =
-      std::make_shared<inflight_thoughts>();
-  std::array<agent_ptr, agent_count> agents;
-  std::array<worker_set, agent_count> workers;
-  std::unique_ptr<tasks::task_pool> api;
-  thought_metrics metrics;
-
-  pipeline_state(caf::actor_system& s, thoughts_config c, pipeline_deps d)
-      : sys(s), cfg(std::move(c)), deps(std::move(d)), metrics(deps.metrics) {}
-
-  /// The broadcaster event of a thought event.
-  static broadcast::event_ptr to_broadcast(const thought_event& e) {
-    auto b = std::make_shared<broadcast::event>();
-    b->seq = e.seq;
-    b->type = e.type;
-    b->data = encode(e);
-    b->time_us = e.time_us;
-    return b;
-  }
-};
-
-namespace {
 
 // -- agents -------------------------------------------------------------------
 
@@ -487,239 +337,6 @@ follower_bridge(const std::shared_ptr<pipeline_state>& st) {
           }};
 }
 
-// -- the janitor
-// ----------------------------------------------------------------
-
-/// The janitor's interface: its own timer only.
-using janitor_actor = caf::typed_actor<caf::reacts_to<janitor_atom>>;
-
-janitor_actor spawn_janitor(caf::actor_system& sys,
-                            std::shared_ptr<pipeline_state> st,
-                            inspect::actor_entry_ptr entry) {
-  return sys.spawn<caf::detached>(
-      [](janitor_actor::pointer self, std::shared_ptr<pipeline_state> st,
-         inspect::actor_entry_ptr entry) -> janitor_actor::behavior_type {
-        if (entry)
-          entry->set_state("running");
-        self->delayed_send(self, st->cfg.reconcile_interval,
-                           janitor_atom::value);
-        return {
-            [self, st, entry](janitor_atom) {
-              try {
-                if (auto n = st->store->redrive(st->cfg.stuck_after, 500)) {
-                  log::info("thoughts_redriven", {{"thoughts", n}});
-                  if (st->deps.wake_relay)
-                    st->deps.wake_relay();
-                }
-                auto retention =
-                    st->deps.broadcaster
-                        ? st->deps.broadcaster->config().replay_retention
-                        : std::chrono::milliseconds{86400000};
-                st->store->prune_events(retention, 10000);
-                if (entry)
-                  entry->on_message(0);
-              } catch (const postgres::db_error& e) {
-                if (entry)
-                  entry->add_failure();
-                log::warn("thought_janitor_store_error", {{"error", e.what()}});
-              }
-              self->delayed_send(self, st->cfg.reconcile_interval,
-                                 janitor_atom::value);
-            },
-        };
-      },
-      std::move(st), std::move(entry));
-}
-
-// -- the stream watcher
-// ---------------------------------------------------------
-
-/// Every second: the heads of the users this node streams to, from
-/// PostgreSQL, to the broadcaster — a stream that missed an event on
-/// thought-updates (its consumer joined late, a record was lost) is filled
-/// from the database within about a second.
-/// The stream watcher's interface: its own timer only.
-using watcher_actor = caf::typed_actor<caf::reacts_to<heads_atom>>;
-
-watcher_actor spawn_stream_watcher(caf::actor_system& sys,
-                                   std::shared_ptr<pipeline_state> st,
-                                   inspect::actor_entry_ptr entry) {
-  return sys.spawn<caf::detached>(
-      [](watcher_actor::pointer self, std::shared_ptr<pipeline_state> st,
-         inspect::actor_entry_ptr entry) -> watcher_actor::behavior_type {
-        if (entry)
-          entry->set_state("running");
-        self->delayed_send(self, 1s, heads_atom::value);
-        return {
-            [self, st, entry](heads_atom) {
-              auto& bc = st->deps.broadcaster;
-              if (bc) {
-                std::vector<std::string> users;
-                for (auto& c : bc->channels("user:"))
-                  users.push_back(c.substr(5));
-                try {
-                  for (auto& [user, head] : st->store->heads(users))
-                    bc->head(user_channel(user), head);
-                  if (entry)
-                    entry->on_message(0);
-                } catch (const postgres::db_error& e) {
-                  if (entry)
-                    entry->add_failure();
-                  log::warn("thought_stream_watch_store_error",
-                            {{"error", e.what()}});
-                }
-              }
-              self->delayed_send(self, 1s, heads_atom::value);
-            },
-        };
-      },
-      std::move(st), std::move(entry));
-}
-
-// -- replays for the streams
-// ------------------------------------------------------
-
-/// A user's past events, from PostgreSQL.
-class user_events : public broadcast::replay_source {
- public:
-  explicit user_events(std::shared_ptr<thought_store> store)
-      : store_(std::move(store)) {}
-
-  broadcast::replay_result replay(const std::string& channel,
-                                  std::optional<uint64_t> after,
-                                  size_t limit) override {
-    auto user = channel.substr(channel.find(':') + 1);
-    auto page = store_->events_after(user, after, static_cast<int>(limit));
-    broadcast::replay_result r;
-    r.head = page.head;
-    if (!after)
-      return r;
-    if (*after > page.head)
-      return r; // the hub answers `reset` (unknown id) itself
-    bool expired =
-        *after < page.head && (page.oldest == 0 || page.oldest > *after + 1);
-    if (expired) {
-      r.reset = true;
-      r.reason = "expired";
-      return r;
-    }
-    for (auto& e : page.events)
-      r.events.push_back(pipeline_state::to_broadcast(e));
-    r.more = page.more;
-    return r;
-  }
-
- private:
-  std::shared_ptr<thought_store> store_;
-};
-
-// -- the API
-// --------------------------------------------------------------------
-
-http::api_error store_failure(const postgres::db_error& e) {
-  if (e.retryable())
-    return http::api_error::unavailable(
-        std::string{"the database is unavailable: "} + e.what(), 5);
-  return http::api_error::internal(e.what());
-}
-
-class pipeline_service : public thought_service {
- public:
-  explicit pipeline_service(std::shared_ptr<pipeline_state> st)
-      : st_(std::move(st)), source_(std::make_shared<user_events>(st_->store)) {
-  }
-
-  void submit(submission s, reply<thought_store::created> done) override {
-    auto st = st_;
-    run<thought_store::created>(std::move(done), [st, s] {
-      new_thought t{make_uuid(), s.user_id, s.text, s.trace_id};
-      auto c = st->store->create(t);
-      log::info("thought_submitted", {{"thought_id", t.thought_id},
-                                      {"user_id", t.user_id},
-                                      {"chars", t.text.size()},
-                                      {"trace_id", t.trace_id}});
-      // This node's streams at once; the others through thought-updates,
-      // without waiting: a record lost here is found by their head checks.
-      if (st->deps.broadcaster)
-        st->deps.broadcaster->publish(user_channel(t.user_id),
-                                      pipeline_state::to_broadcast(c.event));
-      if (st->deps.sink) {
-        kafka::out_record r;
-        r.topic = st->cfg.updates_topic;
-        r.key = t.user_id;
-        r.value = encode(c.event);
-        r.trace = trace_id{t.trace_id};
-        st->deps.sink->send(std::move(r));
-      }
-      if (st->deps.wake_relay)
-        st->deps.wake_relay();
-      return http::api_result<thought_store::created>{std::move(c)};
-    });
-  }
-
-  void get(std::string thought_id, reply<thought_row> done) override {
-    auto st = st_;
-    run<thought_row>(
-        std::move(done), [st, thought_id]() -> http::api_result<thought_row> {
-          if (auto t = st->store->get(thought_id))
-            return std::move(*t);
-          return http::api_error::not_found("no thought with id " + thought_id);
-        });
-  }
-
-  void list(std::string user_id, int limit, std::optional<list_cursor> before,
-            reply<thought_page> done) override {
-    auto st = st_;
-    run<thought_page>(std::move(done), [st, user_id, limit, before] {
-      return http::api_result<thought_page>{
-          st->store->list(user_id, limit, before)};
-    });
-  }
-
-  void stream(std::string user_id, std::optional<uint64_t> after,
-              http::responder res) override {
-    auto& bc = st_->deps.broadcaster;
-    if (!bc) {
-      res.send(http::to_response(http::api_error::unavailable(
-          "this node does not serve event streams")));
-      return;
-    }
-    broadcast::stream_request req;
-    req.channel = user_channel(user_id);
-    req.after = after;
-    req.source = source_;
-    req.options.stream = "thoughts";
-    req.options.order = broadcast::channel_order::log;
-    req.options.ready_fields =
-        json::object{{"user_id", user_id}, {"node", st_->deps.node_name}};
-    broadcast::open_stream(bc, std::move(res), std::move(req));
-  }
-
-  int max_text_chars() const override { return st_->cfg.max_text_chars; }
-
- private:
-  template <class T, class Work>
-  void run(reply<T> done, Work work) {
-    auto shared = std::make_shared<reply<T>>(std::move(done));
-    auto task = [shared, work = std::move(work)]() mutable {
-      try {
-        (*shared)(work());
-      } catch (const postgres::db_error& e) {
-        (*shared)(store_failure(e));
-      } catch (const std::exception& e) {
-        (*shared)(http::api_error::internal(e.what()));
-      }
-    };
-    if (!st_->api || !st_->api->post(std::move(task)))
-      (*shared)(http::api_error::unavailable(
-          "the thought API is at its queue limit or stopping; retry shortly",
-          1));
-  }
-
-  std::shared_ptr<pipeline_state> st_;
-  std::shared_ptr<user_events> source_;
-};
-
 } // namespace
 
 // -- pipeline
@@ -810,7 +427,7 @@ std::vector<supervision::child_spec> pipeline::children() {
 std::shared_ptr<thought_service> pipeline::service() {
   if (!state_->deps.roles.api)
     return nullptr;
-  return std::make_shared<pipeline_service>(state_);
+  return make_pipeline_service(state_);
 }
 
 void pipeline::stop() {
