@@ -1,4 +1,5 @@
 #include "actors/cluster/cluster_node.hpp"
+#include "actors/cluster/cluster_node_state.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -29,6 +30,8 @@ namespace json = boost::json;
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 
+using detail::fail;
+
 namespace {
 
 // The cluster's atoms (type_ids.hpp).
@@ -40,20 +43,6 @@ using detail::query_atom;
 using membership_actor =
     caf::typed_actor<caf::reacts_to<beat_atom>, caf::reacts_to<observe_atom>>;
 
-/// The message names `send` may deliver, and to whom they make sense.
-struct sendable {
-  const char* message;
-  const char* what;
-};
-
-constexpr sendable sendables[] = {
-    {"tick", "wakes the outbox relay (outbox-relay)"},
-    {"reconcile", "runs a reconciler round now (reconciler)"},
-    {"janitor", "runs a thought janitor round now (thought-janitor)"},
-    {"heads", "runs a stream watcher round now (thought-stream-watcher)"},
-    {"watchtick", "runs a job watcher round now (job-watcher)"},
-};
-
 std::string now_rfc3339() {
   return us_to_rfc3339(now_us());
 }
@@ -63,37 +52,6 @@ json::array roles_json(const std::vector<std::string>& roles) {
   for (auto& r : roles)
     out.emplace_back(r);
   return out;
-}
-
-node_answer fail(const std::string& node, std::string error,
-                 std::string detail) {
-  node_answer a;
-  a.node = node;
-  a.ok = false;
-  a.error = std::move(error);
-  a.body = std::move(detail);
-  return a;
-}
-
-node_answer ok(const std::string& node, const json::value& v) {
-  node_answer a;
-  a.node = node;
-  a.ok = true;
-  a.body = json::serialize(v);
-  return a;
-}
-
-json::object parse_args(const std::string& args) {
-  boost::system::error_code ec;
-  auto v = json::parse(args, ec);
-  if (ec || !v.is_object())
-    return {};
-  return std::move(v.as_object());
-}
-
-std::string text_arg(const json::object& o, const char* key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string{v->as_string()} : std::string{};
 }
 
 /// "<node answer>" as a wire string: ok answers are their JSON, errors
@@ -122,482 +80,155 @@ node_answer from_wire(const std::string& node, const std::string& text) {
 
 // -- shared state -------------------------------------------------------------
 
-struct cluster_node::state {
-  caf::actor_system& sys;
-  cluster_config cfg;
-  shell_config shell;
-  cluster_deps deps;
-  std::unique_ptr<member_store> store;
-  member_row self;
+// -- membership -------------------------------------------------------------
 
-  std::unique_ptr<tunnel_server> gate;
-  agent_actor agent;
-  uint16_t mm_port = 0;
-  std::atomic<bool> stopped{false};
-  std::mutex beat_mtx;
-
-  /// The membership view (guarded).
-  mutable std::mutex view_mtx;
-  membership view;
-  bool view_known = false;
-  bool name_conflict = false;
-
-  /// Connections to other members' agents (guarded).
-  struct peer {
-    std::string incarnation;
-    std::unique_ptr<tunnel_client> tunnel;
-    agent_actor agent;
-  };
-  std::mutex peers_mtx;
-  std::map<std::string, std::shared_ptr<peer>> peers;
-
-  /// The last events, for GET /cluster/events replays (guarded).
-  std::mutex events_mtx;
-  std::deque<broadcast::event_ptr> events;
-  uint64_t next_seq = 1;
-
-  /// Processed counts per pool at the last question (the agent's thread).
-  std::map<std::string, std::pair<uint64_t, steady::time_point>> samples;
-  /// The agent's thread and the HTTP pool's both answer questions.
-  std::mutex samples_mtx;
-
-  prometheus::Family<prometheus::Gauge>* members_gauge = nullptr;
-  prometheus::Family<prometheus::Counter>* events_counter = nullptr;
-
-  state(caf::actor_system& s, cluster_config c, shell_config sh, cluster_deps d)
-      : sys(s), cfg(std::move(c)), shell(sh), deps(std::move(d)),
-        view(membership_settings{cfg.unreachable_after, cfg.down_after}) {
-    if (auto* m = deps.metrics) {
-      members_gauge = &prometheus::BuildGauge()
-                           .Name("distiller_cluster_members")
-                           .Help("Members of the cluster by state, as this "
-                                 "node sees them")
-                           .Register(m->registry());
-      events_counter = &prometheus::BuildCounter()
-                            .Name("distiller_cluster_member_events_total")
-                            .Help("Membership changes this node saw")
-                            .Register(m->registry());
-      // Every label set from the start, so dashboards and alerts find the
-      // series before the first change.
-      for (auto s2 : {member_state::up, member_state::unreachable,
-                      member_state::down, member_state::left})
-        members_gauge->Add({{"state", to_string(s2)}}).Set(0);
-      for (auto e :
-           {"member_up", "member_unreachable", "member_down", "member_left"})
-        events_counter->Add({{"event", e}});
-    }
+void cluster_node::state::publish_event(const member_event& e) {
+  log::info(e.type,
+            {{"member", e.node},
+             {"incarnation", e.incarnation},
+             {"state", to_string(e.state)},
+             {"previous", e.previous ? to_string(*e.previous) : "none"}});
+  if (events_counter)
+    events_counter->Add({{"event", e.type}}).Increment();
+  auto ev = std::make_shared<broadcast::event>();
+  {
+    std::lock_guard<std::mutex> guard{events_mtx};
+    ev->seq = next_seq++;
+    ev->type = e.type;
+    ev->time_us = now_us();
+    json::object data{{"type", e.type},
+                      {"seq", ev->seq},
+                      {"node", e.node},
+                      {"incarnation", e.incarnation},
+                      {"state", to_string(e.state)},
+                      {"previous", e.previous
+                                       ? json::value(to_string(*e.previous))
+                                       : json::value(nullptr)},
+                      {"time", now_rfc3339()},
+                      {"observer", deps.node_name}};
+    ev->data = json::serialize(data);
+    events.push_back(ev);
+    while (events.size() > 1000)
+      events.pop_front();
   }
+  if (deps.broadcaster)
+    deps.broadcaster->publish("cluster", ev);
+}
 
-  // -- questions --------------------------------------------------------------
-
-  std::vector<std::pair<std::string, caf::actor>> bridges() {
-    std::vector<std::pair<std::string, caf::actor>> out;
-    auto root = deps.root ? deps.root() : caf::actor{};
-    if (!root)
-      return out;
-    caf::scoped_actor self{sys};
-    std::vector<std::string> names;
-    self->request(root, 2s, atoms::children_atom_v)
-        .receive([&](std::vector<std::string>& xs) { names = std::move(xs); },
-                 [](caf::error&) {});
-    for (auto& n : names) {
-      static constexpr std::string_view suffix = "-bridge";
-      if (n.size() <= suffix.size() ||
-          n.compare(n.size() - suffix.size(), suffix.size(), suffix) != 0)
+void cluster_node::state::connect_peers() {
+  std::vector<member_row> up;
+  std::vector<std::string> gone;
+  {
+    std::lock_guard<std::mutex> guard{view_mtx};
+    for (auto& [name, m] : view.members()) {
+      if (name == deps.node_name)
         continue;
-      self->request(root, 2s, atoms::child_atom_v, n)
-          .receive(
-              [&](caf::actor& a) {
-                out.emplace_back(n.substr(0, n.size() - suffix.size()),
-                                 std::move(a));
-              },
-              [](caf::error&) {});
+      if (m.state == member_state::up)
+        up.push_back(m.row);
+      else if (m.state == member_state::down || m.state == member_state::left)
+        gone.push_back(name);
     }
-    return out;
   }
-
-  std::optional<kafka::source_stats> stats_of(const caf::actor& bridge) {
-    caf::scoped_actor self{sys};
-    std::optional<kafka::source_stats> out;
-    self->request(bridge, 2s, atoms::stats_atom_v)
-        .receive([&](kafka::source_stats& s) { out = std::move(s); },
-                 [](caf::error&) {});
-    return out;
+  {
+    std::lock_guard<std::mutex> guard{peers_mtx};
+    for (auto& g : gone)
+      peers.erase(g);
   }
-
-  caf::actor root_child(const std::string& name) {
-    auto root = deps.root ? deps.root() : caf::actor{};
-    if (!root)
-      return {};
-    caf::scoped_actor self{sys};
-    caf::actor out;
-    self->request(root, 2s, atoms::child_atom_v, name)
-        .receive([&](caf::actor& a) { out = std::move(a); },
-                 [](caf::error&) {});
-    return out;
-  }
-
-  json::object actor_json(const inspect::actor_snapshot& a, bool errors) {
-    json::object o{{"node", deps.node_name}, {"name", a.name},
-                   {"role", a.role},         {"parent", a.parent},
-                   {"mailbox", a.mailbox},   {"processed", a.processed},
-                   {"failures", a.failures}, {"restarts", a.restarts},
-                   {"state", a.state}};
-    if (errors) {
-      json::array errs;
-      for (auto& e : a.recent_errors)
-        errs.emplace_back(json::object{{"time", e.time}, {"text", e.text}});
-      o["recent_errors"] = std::move(errs);
-    }
-    return o;
-  }
-
-  node_answer answer(const std::string& what, const std::string& args_text) {
-    auto& me = deps.node_name;
-    auto args = parse_args(args_text);
-    if (what == "actors") {
-      json::array out;
-      for (auto& a : deps.actors->snapshot())
-        out.emplace_back(actor_json(a, false));
-      return ok(me, out);
-    }
-    if (what == "inspect") {
-      auto name = text_arg(args, "actor");
-      for (auto& a : deps.actors->snapshot())
-        if (a.name == name)
-          return ok(me, actor_json(a, true));
-      return fail(me, "not_found", "no actor " + name + " on " + me);
-    }
-    if (what == "pools" || what == "partitions") {
-      json::array out;
-      auto only = text_arg(args, "binding");
-      std::vector<std::pair<std::string, caf::actor>> chosen;
-      for (auto& b : bridges())
-        if (only.empty() || b.first == only)
-          chosen.push_back(b);
-      std::vector<std::optional<kafka::source_stats>> stats;
-      for (auto& b : chosen)
-        stats.push_back(stats_of(b.second));
-      std::vector<double> rates(chosen.size(), -1);
-      if (what == "pools") {
-        auto now = steady::now();
-        bool again = false;
-        std::unique_lock<std::mutex> guard{samples_mtx};
-        for (size_t i = 0; i < chosen.size(); ++i) {
-          auto j = samples.find(chosen[i].first);
-          if (stats[i] && j != samples.end() && now - j->second.second < 60s &&
-              now - j->second.second > 100ms)
-            rates[i] =
-                static_cast<double>(stats[i]->processed - j->second.first) /
-                std::chrono::duration<double>(now - j->second.second).count();
-          else if (stats[i])
-            again = true;
-        }
-        guard.unlock();
-        if (again) {
-          // No recent sample of some: one second sample of those, half a
-          // second later (once for all of them).
-          auto t0 = steady::now();
-          std::this_thread::sleep_for(500ms);
-          auto dt = std::chrono::duration<double>(steady::now() - t0).count();
-          for (size_t i = 0; i < chosen.size(); ++i)
-            if (stats[i] && rates[i] < 0)
-              if (auto s2 = stats_of(chosen[i].second)) {
-                rates[i] =
-                    static_cast<double>(s2->processed - stats[i]->processed) /
-                    dt;
-                stats[i] = std::move(s2);
-              }
-        }
-        guard.lock();
-        for (size_t i = 0; i < chosen.size(); ++i)
-          if (stats[i])
-            samples[chosen[i].first] = {stats[i]->processed, steady::now()};
-      }
-      for (size_t i = 0; i < chosen.size(); ++i) {
-        auto& binding = chosen[i].first;
-        auto& s = stats[i];
-        if (!s)
-          continue;
-        if (what == "pools") {
-          out.emplace_back(
-              json::object{{"node", me},
-                           {"pool", binding},
-                           {"size", s->pool_size},
-                           {"busy", s->busy_workers},
-                           {"processed", s->processed},
-                           {"processed_per_s", rates[i] < 0 ? 0.0 : rates[i]},
-                           {"failures", s->failed_attempts},
-                           {"retried", s->retried},
-                           {"dead_lettered", s->dead_lettered},
-                           {"in_flight", s->in_flight},
-                           {"paused", s->operator_paused},
-                           {"state", s->state}});
-        } else {
-          for (auto& p : s->partitions)
-            out.emplace_back(json::object{{"node", me},
-                                          {"binding", binding},
-                                          {"partition", p.partition},
-                                          {"committed", p.committed},
-                                          {"high_watermark", p.high_watermark},
-                                          {"position", p.position},
-                                          {"lag", p.lag},
-                                          {"paused", p.paused}});
-        }
-      }
-      return ok(me, out);
-    }
-    if (what == "trace") {
-      json::array out;
-      if (deps.trace)
-        for (auto& e : deps.trace->find(text_arg(args, "trace_id")))
-          out.emplace_back(json::object{{"node", me},
-                                        {"time_us", e.time_us},
-                                        {"actor", e.actor},
-                                        {"what", e.what},
-                                        {"detail", e.detail}});
-      return ok(me, out);
-    }
-    if (what == "restart" || what == "pause" || what == "resume" ||
-        what == "scale" || what == "send")
-      return change(what, args);
-    return fail(me, "invalid_argument", "unknown question '" + what + "'");
-  }
-
-  node_answer change(const std::string& what, const json::object& args) {
-    auto& me = deps.node_name;
-    auto subject = text_arg(args, what == "restart" || what == "send" ? "actor"
-                                  : what == "scale"                   ? "pool"
-                                                    : "binding");
-    log::warn("shell_command", {{"command", what},
-                                {"subject", subject},
-                                {"args", json::serialize(args)},
-                                {"allowed", shell.allow_write},
-                                {"node", me}});
-    if (!shell.allow_write)
-      return fail(me, "forbidden",
-                  "shell.allow_write is off on node " + me +
-                      ": changing commands are refused");
-    caf::scoped_actor self{sys};
-    caf::error err;
-    auto wait = [&](auto&& handle) {
-      handle.receive([] {}, [&](caf::error& e) { err = std::move(e); });
-    };
-    if (what == "restart") {
-      auto root = deps.root ? deps.root() : caf::actor{};
-      if (!root || !root_child(subject))
-        return fail(me, "not_found",
-                    "no supervised actor " + subject + " under root on " + me);
-      self->request(root, 10s, atoms::restart_atom_v, subject)
-          .receive([] {}, [&](caf::error& e) { err = std::move(e); });
-    } else if (what == "send") {
-      auto target = root_child(subject);
-      if (!target)
-        return fail(me, "not_found",
-                    "no supervised actor " + subject + " under root on " + me);
-      auto msg = text_arg(args, "message");
-      if (msg == "tick")
-        caf::anon_send(target, atoms::tick_atom_v);
-      else if (msg == "reconcile")
-        caf::anon_send(target, atoms::reconcile_atom_v);
-      else if (msg == "janitor")
-        caf::anon_send(target, atoms::janitor_atom_v);
-      else if (msg == "heads")
-        caf::anon_send(target, atoms::heads_atom_v);
-      else if (msg == "watchtick")
-        caf::anon_send(target, atoms::watch_tick_atom_v);
-      else {
-        std::string known;
-        for (auto& s : sendables)
-          known += (known.empty() ? "" : ", ") + std::string{s.message};
-        return fail(me, "invalid_argument",
-                    "message '" + msg + "' is not one of " + known);
-      }
-    } else {
-      caf::actor bridge;
-      for (auto& [binding, a] : bridges())
-        if (binding == subject)
-          bridge = a;
-      if (!bridge)
-        return fail(me, "not_found", "no binding " + subject + " on " + me);
-      if (what == "pause")
-        wait(self->request(bridge, 10s, atoms::pause_atom_v));
-      else if (what == "resume")
-        wait(self->request(bridge, 10s, atoms::resume_atom_v));
-      else {
-        auto* size = args.if_contains("size");
-        if (!size || !size->is_int64())
-          return fail(me, "invalid_argument", "size must be an integer");
-        int32_t n = static_cast<int32_t>(size->as_int64());
-        int32_t got = 0;
-        self->request(bridge, 10s, atoms::scale_atom_v, n)
-            .receive([&](int32_t x) { got = x; },
-                     [&](caf::error& e) { err = std::move(e); });
-        if (!err)
-          return ok(
-              me, json::object{{"node", me}, {"pool", subject}, {"size", got}});
-      }
-    }
-    if (err)
-      return fail(me, "error", caf::to_string(err));
-    return ok(me,
-              json::object{{"node", me}, {"done", what}, {"subject", subject}});
-  }
-
-  // -- membership -------------------------------------------------------------
-
-  void publish_event(const member_event& e) {
-    log::info(e.type,
-              {{"member", e.node},
-               {"incarnation", e.incarnation},
-               {"state", to_string(e.state)},
-               {"previous", e.previous ? to_string(*e.previous) : "none"}});
-    if (events_counter)
-      events_counter->Add({{"event", e.type}}).Increment();
-    auto ev = std::make_shared<broadcast::event>();
+  for (auto& r : up) {
     {
-      std::lock_guard<std::mutex> guard{events_mtx};
-      ev->seq = next_seq++;
-      ev->type = e.type;
-      ev->time_us = now_us();
-      json::object data{{"type", e.type},
-                        {"seq", ev->seq},
-                        {"node", e.node},
-                        {"incarnation", e.incarnation},
-                        {"state", to_string(e.state)},
-                        {"previous", e.previous
-                                         ? json::value(to_string(*e.previous))
-                                         : json::value(nullptr)},
-                        {"time", now_rfc3339()},
-                        {"observer", deps.node_name}};
-      ev->data = json::serialize(data);
-      events.push_back(ev);
-      while (events.size() > 1000)
-        events.pop_front();
+      std::lock_guard<std::mutex> guard{peers_mtx};
+      auto i = peers.find(r.node);
+      if (i != peers.end() && i->second->incarnation == r.incarnation &&
+          i->second->agent)
+        continue;
     }
-    if (deps.broadcaster)
-      deps.broadcaster->publish("cluster", ev);
+    auto p = std::make_shared<peer>();
+    p->incarnation = r.incarnation;
+    try {
+      p->tunnel = std::make_unique<tunnel_client>(r.cluster_host,
+                                                  r.cluster_port, cfg.secret);
+    } catch (const std::exception& e) {
+      log::warn("cluster_connect_failed",
+                {{"member", r.node}, {"error", e.what()}});
+      continue;
+    }
+    auto remote = sys.middleman().remote_actor<agent_actor>(
+        "127.0.0.1", p->tunnel->local_port());
+    if (!remote) {
+      log::warn(
+          "cluster_connect_failed",
+          {{"member", r.node},
+           {"address", r.cluster_host + ":" + std::to_string(r.cluster_port)},
+           {"error", sys.render(remote.error())}});
+      continue;
+    }
+    p->agent = std::move(*remote);
+    log::info(
+        "cluster_connected",
+        {{"member", r.node},
+         {"address", r.cluster_host + ":" + std::to_string(r.cluster_port)}});
+    std::lock_guard<std::mutex> guard{peers_mtx};
+    peers[r.node] = std::move(p);
   }
+}
 
-  void connect_peers() {
-    std::vector<member_row> up;
-    std::vector<std::string> gone;
+void cluster_node::state::beat() {
+  // One beat at a time against stop(): a beat that began before the node
+  // left must not write the row back.
+  std::lock_guard<std::mutex> beating{beat_mtx};
+  if (stopped || !store || self.incarnation.empty())
+    return;
+  try {
+    bool mine = store->heartbeat(self, cfg.down_after);
+    if (!mine && !name_conflict)
+      log::error("cluster_name_conflict",
+                 {{"node", deps.node_name},
+                  {"detail", "another live node has this name; this one "
+                             "does not join until that one is gone"}});
+    name_conflict = !mine;
+  } catch (const std::exception& e) {
+    lost_table(e);
+    return;
+  }
+  observe_locked();
+}
+
+void cluster_node::state::observe() {
+  std::lock_guard<std::mutex> beating{beat_mtx};
+  if (stopped || !store || self.incarnation.empty())
+    return;
+  observe_locked();
+}
+
+void cluster_node::state::observe_locked() {
+  try {
+    auto rows = store->read();
+    std::vector<member_event> evs;
     {
       std::lock_guard<std::mutex> guard{view_mtx};
-      for (auto& [name, m] : view.members()) {
-        if (name == deps.node_name)
-          continue;
-        if (m.state == member_state::up)
-          up.push_back(m.row);
-        else if (m.state == member_state::down || m.state == member_state::left)
-          gone.push_back(name);
-      }
+      evs = view.observe(rows, steady::now());
+      view_known = true;
+      if (members_gauge)
+        for (auto s2 : {member_state::up, member_state::unreachable,
+                        member_state::down, member_state::left})
+          members_gauge->Add({{"state", to_string(s2)}})
+              .Set(static_cast<double>(view.count(s2)));
     }
-    {
-      std::lock_guard<std::mutex> guard{peers_mtx};
-      for (auto& g : gone)
-        peers.erase(g);
-    }
-    for (auto& r : up) {
-      {
-        std::lock_guard<std::mutex> guard{peers_mtx};
-        auto i = peers.find(r.node);
-        if (i != peers.end() && i->second->incarnation == r.incarnation &&
-            i->second->agent)
-          continue;
-      }
-      auto p = std::make_shared<peer>();
-      p->incarnation = r.incarnation;
-      try {
-        p->tunnel = std::make_unique<tunnel_client>(r.cluster_host,
-                                                    r.cluster_port, cfg.secret);
-      } catch (const std::exception& e) {
-        log::warn("cluster_connect_failed",
-                  {{"member", r.node}, {"error", e.what()}});
-        continue;
-      }
-      auto remote = sys.middleman().remote_actor<agent_actor>(
-          "127.0.0.1", p->tunnel->local_port());
-      if (!remote) {
-        log::warn(
-            "cluster_connect_failed",
-            {{"member", r.node},
-             {"address", r.cluster_host + ":" + std::to_string(r.cluster_port)},
-             {"error", sys.render(remote.error())}});
-        continue;
-      }
-      p->agent = std::move(*remote);
-      log::info(
-          "cluster_connected",
-          {{"member", r.node},
-           {"address", r.cluster_host + ":" + std::to_string(r.cluster_port)}});
-      std::lock_guard<std::mutex> guard{peers_mtx};
-      peers[r.node] = std::move(p);
-    }
+    for (auto& e : evs)
+      publish_event(e);
+    connect_peers();
+  } catch (const std::exception& e) {
+    lost_table(e);
   }
+}
 
-  /// Writes this node's heartbeat, then reads the table (observe()).
-  void beat() {
-    // One beat at a time against stop(): a beat that began before the node
-    // left must not write the row back.
-    std::lock_guard<std::mutex> beating{beat_mtx};
-    if (stopped || !store || self.incarnation.empty())
-      return;
-    try {
-      bool mine = store->heartbeat(self, cfg.down_after);
-      if (!mine && !name_conflict)
-        log::error("cluster_name_conflict",
-                   {{"node", deps.node_name},
-                    {"detail", "another live node has this name; this one "
-                               "does not join until that one is gone"}});
-      name_conflict = !mine;
-    } catch (const std::exception& e) {
-      lost_table(e);
-      return;
-    }
-    observe_locked();
-  }
-
-  /// Reads the other members' heartbeats and judges them. Runs more often
-  /// than beat() (cfg.heartbeat / 4), so a member is judged down within a
-  /// quarter beat of its heartbeat's age passing down_after.
-  void observe() {
-    std::lock_guard<std::mutex> beating{beat_mtx};
-    if (stopped || !store || self.incarnation.empty())
-      return;
-    observe_locked();
-  }
-
-  void observe_locked() {
-    try {
-      auto rows = store->read();
-      std::vector<member_event> evs;
-      {
-        std::lock_guard<std::mutex> guard{view_mtx};
-        evs = view.observe(rows, steady::now());
-        view_known = true;
-        if (members_gauge)
-          for (auto s2 : {member_state::up, member_state::unreachable,
-                          member_state::down, member_state::left})
-            members_gauge->Add({{"state", to_string(s2)}})
-                .Set(static_cast<double>(view.count(s2)));
-      }
-      for (auto& e : evs)
-        publish_event(e);
-      connect_peers();
-    } catch (const std::exception& e) {
-      lost_table(e);
-    }
-  }
-
-  void lost_table(const std::exception& e) {
-    // The table is out of reach: judge nobody (docs/cluster.md).
-    std::lock_guard<std::mutex> guard{view_mtx};
-    if (view_known)
-      log::warn("cluster_view_stale", {{"error", e.what()}});
-    view_known = false;
-  }
-};
+void cluster_node::state::lost_table(const std::exception& e) {
+  // The table is out of reach: judge nobody (docs/cluster.md).
+  std::lock_guard<std::mutex> guard{view_mtx};
+  if (view_known)
+    log::warn("cluster_view_stale", {{"error", e.what()}});
+  view_known = false;
+}
 
 // -- the agent
 // ------------------------------------------------------------------
