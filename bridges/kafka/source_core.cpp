@@ -220,35 +220,6 @@ size_t source_core::held() const {
 // -- dispatch
 // ---------------------------------------------------------------------
 
-bool source_core::available(const worker_slot& w) const noexcept {
-  return w.incarnation != 0 && !w.exclusive && !w.retiring &&
-         w.batches < cfg_.max_batches_per_worker;
-}
-
-/// The least-loaded worker that takes another batch, or -1.
-int source_core::pick_worker() const {
-  int best = -1;
-  for (size_t i = 0; i < workers_.size(); ++i) {
-    auto& w = workers_[i];
-    if (!available(w))
-      continue;
-    if (best < 0 || w.records < workers_[best].records ||
-        (w.records == workers_[best].records &&
-         w.batches < workers_[best].batches))
-      best = static_cast<int>(i);
-  }
-  return best;
-}
-
-/// An idle worker for a record that must run alone, or -1.
-int source_core::pick_idle_worker() const {
-  for (size_t i = 0; i < workers_.size(); ++i)
-    if (workers_[i].incarnation != 0 && !workers_[i].retiring &&
-        workers_[i].batches == 0)
-      return static_cast<int>(i);
-  return -1;
-}
-
 void source_core::send_batch(size_t worker, std::vector<uint64_t> seqs,
                              bool exclusive) {
   auto& w = workers_[worker];

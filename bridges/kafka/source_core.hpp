@@ -394,7 +394,12 @@ class source_core {
   }
   void run_alone(uint64_t seq, pending_record& p, partition_state& ps);
   void send_batch(size_t worker, std::vector<uint64_t> seqs, bool exclusive);
-  bool available(const worker_slot& w) const noexcept;
+  /// A worker that takes another batch: started, not running a record
+  /// alone, not retiring, below max_batches_per_worker.
+  bool available(const worker_slot& w) const noexcept {
+    return w.incarnation != 0 && !w.exclusive && !w.retiring &&
+           w.batches < cfg_.max_batches_per_worker;
+  }
   int pick_worker() const;
   int pick_idle_worker() const;
 
