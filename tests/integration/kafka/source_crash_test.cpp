@@ -2,6 +2,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -73,8 +74,26 @@ TEST_F(source_crash,
   b2.commit_interval = 50ms;
   b2.worker = logging_worker(log);
   auto second = start(b2, audit.observer());
-  ASSERT_TRUE(dt::wait_until([&] { return log->distinct() >= total; }, 90s))
-      << log->distinct() << " of " << total;
+  if (!dt::wait_until([&] { return log->distinct() >= total; }, 90s)) {
+    // What the second bridge holds tells a stalled partition (never
+    // assigned, or assigned and not fetched) from a stalled pool.
+    std::map<int32_t, std::set<int64_t>> seen;
+    for (auto& r : log->items())
+      seen[r.partition].insert(r.offset);
+    auto st = stats(second);
+    std::string parts;
+    for (auto& [p, offsets] : seen)
+      parts += " " + std::to_string(p) + ":" + std::to_string(offsets.size());
+    std::string assigned;
+    for (auto p : st.assigned)
+      assigned += " " + std::to_string(p);
+    FAIL() << log->distinct() << " of " << total << "; distinct per partition"
+           << parts << "; second bridge assigned" << assigned << ", consumed "
+           << st.consumed << ", processed " << st.processed << ", in flight "
+           << st.in_flight << ", buffered " << st.buffered << ", batches "
+           << st.batches << ", assigns " << st.assigns << ", revokes "
+           << st.revokes << ", paused partitions " << st.paused_partitions;
+  }
   auto ends = end_offsets(topic, 3);
   ASSERT_TRUE(dt::wait_until(
       [&] { return committed("crash-group", topic, 3) == ends; }, 20s));
