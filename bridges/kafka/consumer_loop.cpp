@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <shared_mutex>
 #include <stdexcept>
 #include <utility>
 
@@ -190,6 +191,7 @@ void consumer_loop::run() {
     // session times out.
     log::warn("consumer_aborted", {{"bridge", cfg_.bridge_name}});
     std::lock_guard<std::mutex> guard{mtx_};
+    std::unique_lock<std::shared_mutex> client{client_mtx_};
     queue_.reset();
     rd_kafka_destroy_flags(rk_.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     return;
@@ -447,6 +449,7 @@ void consumer_loop::do_close(
   }
   {
     std::lock_guard<std::mutex> guard{mtx_};
+    std::unique_lock<std::shared_mutex> client{client_mtx_};
     queue_.reset();
     rk_.reset();
   }

@@ -42,6 +42,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -172,10 +173,12 @@ class consumer_loop {
     int64_t committed = -1;
   };
 
-  /// The views of `partitions`: a watermark query to each leader (at most
-  /// 200 ms each) and one committed-offsets query to the group coordinator
-  /// (at most 500 ms); the poll thread waits meanwhile, so call it on request,
-  /// not per record). Empty once the consumer is closed. Any thread.
+  /// The views of `partitions`: one committed-offsets query to the group
+  /// coordinator (at most 500 ms) and two ListOffsets requests to each leader
+  /// (latest and earliest, at most 200 ms each), so at most ~0.9 s whatever
+  /// the number of partitions. The poll thread and the commands go on
+  /// meanwhile; call it on request, not per record. Empty once the consumer
+  /// is closed. Any thread.
   std::vector<partition_view>
   partition_views(const std::vector<int32_t>& partitions) const;
 
@@ -273,6 +276,11 @@ class consumer_loop {
   detail::stall_watch stalls_{std::chrono::milliseconds{0}};
   std::vector<rd_kafka_message_t*> batch_;
   uint64_t topic_hash_ = 0;
+
+  /// Held shared by `partition_views` (another thread) while it queries the
+  /// client, exclusive by the thread when it destroys the client. After mtx_
+  /// where both are taken.
+  mutable std::shared_mutex client_mtx_;
 
   /// Read by `assignment()` from other threads.
   mutable std::mutex assignment_mtx_;

@@ -5,6 +5,7 @@
 #include "bridges/kafka/consumer_loop.hpp"
 
 #include <algorithm>
+#include <shared_mutex>
 
 #include "bridges/kafka/source_metrics.hpp"
 #include "runtime/logging/log.hpp"
@@ -19,8 +20,11 @@ consumer_loop::partition_views(const std::vector<int32_t>& partitions) const {
   if (partitions.empty())
     return out;
   auto list = make_list(partitions);
-  // mtx_ keeps the client alive: the thread destroys it under that lock.
-  std::lock_guard<std::mutex> guard{mtx_};
+  // A shared hold of client_mtx_ keeps the client alive (the thread destroys
+  // it under the exclusive one). Not mtx_: push() and the poll thread's
+  // commands would wait for these queries, up to a second against a slow
+  // coordinator or leader.
+  std::shared_lock<std::shared_mutex> guard{client_mtx_};
   if (!rk_)
     return out;
   rd_kafka_position(rk_.get(), list.get());
@@ -31,6 +35,25 @@ consumer_loop::partition_views(const std::vector<int32_t>& partitions) const {
   if (rd_kafka_committed(rk_.get(), group.get(), 500) !=
       RD_KAFKA_RESP_ERR_NO_ERROR)
     group.reset();
+  // The watermarks as the leaders have them now: the cached numbers stand
+  // still while a partition is paused (nothing is fetched), and lag must
+  // grow then. One ListOffsets request per leader and end for all the
+  // partitions at once (latest, earliest), each bounded to 200 ms; a
+  // partition whose answer did not come has the last fetch's numbers.
+  auto ends = [&](int64_t which) {
+    auto l = make_list(partitions);
+    for (int i = 0; i < l->cnt; ++i)
+      l->elems[i].offset = which;
+    // On a timeout the elements keep the negative "which": not answered.
+    rd_kafka_offsets_for_times(rk_.get(), l.get(), 200);
+    return l;
+  };
+  auto highs = ends(RD_KAFKA_OFFSET_END);
+  auto lows = ends(RD_KAFKA_OFFSET_BEGINNING);
+  auto answered = [](const topic_partition_list_ptr& l, int i) {
+    return i < l->cnt && l->elems[i].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+           l->elems[i].offset >= 0;
+  };
   out.reserve(partitions.size());
   for (int i = 0; i < list->cnt; ++i) {
     auto& e = list->elems[i];
@@ -40,16 +63,14 @@ consumer_loop::partition_views(const std::vector<int32_t>& partitions) const {
       v.position = e.offset;
     int64_t lo = -1;
     int64_t hi = -1;
-    // Asked of the leader: the cached numbers stand still while a partition
-    // is paused (nothing is fetched), and lag must grow then. An operator's
-    // request only (the shell), bounded to 200 ms a partition.
-    if (rd_kafka_query_watermark_offsets(rk_.get(), cfg_.topic.c_str(),
-                                         e.partition, &lo, &hi,
-                                         200) != RD_KAFKA_RESP_ERR_NO_ERROR)
-      if (rd_kafka_get_watermark_offsets(rk_.get(), cfg_.topic.c_str(),
-                                         e.partition, &lo,
-                                         &hi) != RD_KAFKA_RESP_ERR_NO_ERROR)
-        lo = hi = -1;
+    if (answered(highs, i) && answered(lows, i)) {
+      lo = lows->elems[i].offset;
+      hi = highs->elems[i].offset;
+    } else if (rd_kafka_get_watermark_offsets(rk_.get(), cfg_.topic.c_str(),
+                                              e.partition, &lo, &hi) !=
+               RD_KAFKA_RESP_ERR_NO_ERROR) {
+      lo = hi = -1;
+    }
     if (hi >= 0)
       v.high_watermark = hi;
     if (lo >= 0)
