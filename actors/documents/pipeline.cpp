@@ -148,6 +148,7 @@ std::vector<supervision::child_spec> pipeline::children() {
   sc.brokers = st->deps.brokers;
   sc.client_id = st->deps.node_name + "-documents";
   sc.codecs = st->deps.codecs;
+  sc.delivery_timeout = st->deps.delivery_timeout;
   out.push_back(
       {"documents-sink", "sink",
        [st, sc](caf::actor_system& sys, inspect::actor_entry_ptr entry) {

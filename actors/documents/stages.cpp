@@ -21,9 +21,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-/// How long a stage waits for its records to be durable.
-constexpr auto produce_timeout = 60s;
-
 caf::error undecodable(const std::exception& e) {
   return caf::make_error(kafka::record_errc::undecodable, e.what());
 }
@@ -84,7 +81,11 @@ caf::error pipeline_state::produce(std::vector<kafka::out_record> records) {
     return retry("the sink is not running");
   caf::scoped_actor self{sys};
   caf::error result;
-  self->request(s, produce_timeout, atoms::produce_atom_v, std::move(records))
+  // The sink answers within the delivery timeout (delivered or not); a
+  // chunker's batch of a long document may wait behind others in the sink,
+  // hence twice that.
+  self->request(s, deps.delivery_timeout * 2, atoms::produce_atom_v,
+                std::move(records))
       .receive([](std::vector<kafka::delivery>&) {},
                [&](caf::error& e) { result = std::move(e); });
   return result;

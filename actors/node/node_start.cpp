@@ -118,6 +118,7 @@ void node::impl::start_thoughts() {
   deps.codecs = codecs();
   deps.trace = &traces;
   deps.consumer_properties = kafka::group_properties(cfg.kafka);
+  deps.delivery_timeout = cfg.kafka.delivery_timeout;
   thoughts = std::make_unique<thoughts::pipeline>(*sys, cfg.thoughts, deps);
   thoughts->prepare();
 }
@@ -240,6 +241,7 @@ void node::impl::start_documents() {
   deps.codecs = codecs();
   deps.trace = &traces;
   deps.consumer_properties = kafka::group_properties(cfg.kafka);
+  deps.delivery_timeout = cfg.kafka.delivery_timeout;
   deps.embedded_kafka = kafka_mock != nullptr;
   deps.index_dir = std::filesystem::path{cfg.runtime.node.data_dir} / "index";
   docs = std::make_unique<documents::pipeline>(*sys, cfg.documents, deps);
@@ -268,6 +270,7 @@ void node::impl::start_supervisor() {
   sc.brokers = bootstrap;
   sc.client_id = cfg.runtime.node.name + "-node";
   sc.codecs = codecs();
+  sc.delivery_timeout = cfg.kafka.delivery_timeout;
   auto node_sink = sink;
   auto* m = &metrics;
   children.push_back({"node-sink", "sink",
@@ -282,6 +285,7 @@ void node::impl::start_supervisor() {
     outbox::relay_config rc;
     rc.batch = cfg.documents.relay_batch;
     rc.interval = cfg.documents.relay_interval;
+    rc.produce_timeout = kafka::produce_wait(cfg.kafka);
     outbox::relay_deps rd{outbox.get(), sink};
     auto waker = relay;
     children.push_back(

@@ -73,6 +73,9 @@ struct pipeline_deps {
   /// The codec of each topic (the node's catalog plan) for the bridges'
   /// dead-letter producers.
   kafka::compression_plan codecs;
+  /// delivery.timeout.ms of the node's producers (kafka.delivery_timeout);
+  /// a worker waits kafka::produce_wait for its records' acknowledgements.
+  std::chrono::milliseconds delivery_timeout{30000};
   /// Added to every consumer's properties (the node's
   /// kafka::group_properties: session and heartbeat timeouts).
   std::map<std::string, std::string> consumer_properties;

@@ -45,6 +45,12 @@ void declare(config::schema& s, kafka_config& cfg) {
                  std::chrono::milliseconds{100},
                  "heartbeat.interval.ms of the pipelines' consumers (below a "
                  "third of kafka.session_timeout).");
+  s.add_duration("kafka.delivery_timeout", cfg.delivery_timeout,
+                 std::chrono::milliseconds{1000},
+                 "delivery.timeout.ms of the node's producers: how long a "
+                 "record may wait for the brokers before its produce fails "
+                 "(the outbox keeps the row and tries again later, a stage's "
+                 "batch is retried).");
 }
 
 void validate(const kafka_config& cfg) {
@@ -61,6 +67,10 @@ void validate(const kafka_config& cfg) {
 
 std::chrono::milliseconds session_timeout(const kafka_config& cfg) {
   return cfg.embedded ? cfg.embedded_session_timeout : cfg.session_timeout;
+}
+
+std::chrono::milliseconds produce_wait(const kafka_config& cfg) {
+  return cfg.delivery_timeout + std::chrono::seconds{5};
 }
 
 std::map<std::string, std::string> group_properties(const kafka_config& cfg) {

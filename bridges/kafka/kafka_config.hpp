@@ -47,6 +47,10 @@ struct kafka_config {
   /// heartbeat.interval.ms of the pipelines' consumers; below a third of
   /// the session timeout.
   std::chrono::milliseconds heartbeat_interval{1000};
+  /// delivery.timeout.ms of the node's producers (its sinks): how long a
+  /// record may wait for the brokers before its produce fails; the outbox
+  /// keeps its row and tries again, a stage's batch is retried.
+  std::chrono::milliseconds delivery_timeout{30000};
 };
 
 void declare(config::schema& s, kafka_config& cfg);
@@ -57,6 +61,11 @@ void validate(const kafka_config& cfg);
 
 /// The session timeout the pipelines' consumers use: embedded or not.
 std::chrono::milliseconds session_timeout(const kafka_config& cfg);
+
+/// How long a caller waits for a sink's acknowledgements: the delivery
+/// timeout and 5 s more, so that the sink's own answer (delivered or timed
+/// out) comes first.
+std::chrono::milliseconds produce_wait(const kafka_config& cfg);
 
 /// The consumer-group properties every pipeline consumer of a node gets:
 /// session.timeout.ms and heartbeat.interval.ms.

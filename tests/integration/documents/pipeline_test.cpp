@@ -49,8 +49,10 @@ class pipeline_node : public ::testing::Test {
   dt::temp_dir dir{"distiller-pipeline"};
   std::unique_ptr<node::node> n;
 
-  void start(int chunk_size = 400) {
+  void start(int chunk_size = 400,
+             std::chrono::milliseconds delivery_timeout = 30s) {
     node::node_config cfg;
+    cfg.kafka.delivery_timeout = delivery_timeout;
     cfg.runtime.node.name = "pipeline-test";
     cfg.runtime.node.data_dir = dir.path().string();
     cfg.kafka.catalog = (dt::source_dir() / "config" / "topics.toml").string();
@@ -87,7 +89,9 @@ class pipeline_node : public ::testing::Test {
 };
 
 TEST_F(pipeline_node, upload_while_kafka_is_down_completes_when_it_returns) {
-  start();
+  // kafka.delivery_timeout = 5s: the relay's produce fails after 5 s, not
+  // the default 30 s.
+  start(400, 5s);
   dt::document_client api{n->http_port()};
   // Let the bridges join their groups first, so the test measures the
   // outage and not the first rebalance.
@@ -109,8 +113,9 @@ TEST_F(pipeline_node, upload_while_kafka_is_down_completes_when_it_returns) {
         return scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL "
                       "AND attempts > 0") >= 1;
       },
-      60s, 100ms))
-      << "the relay should have tried and failed while Kafka is down";
+      20s, 100ms))
+      << "the relay should have tried and failed while Kafka is down, "
+         "after kafka.delivery_timeout (5 s)";
   EXPECT_EQ(api.status(job).at("status"), "pending");
 
   set_brokers(true);

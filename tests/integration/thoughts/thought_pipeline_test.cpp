@@ -94,8 +94,10 @@ class thought_node : public ::testing::Test {
   agent_lab lab;
   std::unique_ptr<node::node> n;
 
-  void start(int workers = 4) {
+  void start(int workers = 4,
+             std::chrono::milliseconds delivery_timeout = 30s) {
     node::node_config cfg;
+    cfg.kafka.delivery_timeout = delivery_timeout;
     cfg.runtime.node.name = "thought-test";
     cfg.runtime.node.data_dir = dir.path().string();
     cfg.kafka.catalog = (dt::source_dir() / "config" / "topics.toml").string();
@@ -292,7 +294,9 @@ TEST_F(thought_node, a_thought_that_always_fails_is_dead_lettered) {
 }
 
 TEST_F(thought_node, submissions_while_kafka_is_down_complete_when_it_returns) {
-  start(2);
+  // kafka.delivery_timeout = 5s: the relay's produce fails after 5 s, not
+  // the default 30 s.
+  start(2, 5s);
   dt::http_client c{n->http_port()};
   auto warm = submit(c, distiller::make_uuid(), "Warm up the agents.");
   ASSERT_TRUE(wait_all_final(60s));
@@ -308,8 +312,9 @@ TEST_F(thought_node, submissions_while_kafka_is_down_complete_when_it_returns) {
         return scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL "
                       "AND attempts > 0") >= 1;
       },
-      60s, 100ms))
-      << "the relay should have tried and failed while Kafka is down";
+      20s, 100ms))
+      << "the relay should have tried and failed while Kafka is down, "
+         "after kafka.delivery_timeout (5 s)";
   set_brokers(true);
   ASSERT_TRUE(wait_all_final(120s));
   for (auto& id : ids)

@@ -120,12 +120,16 @@ TEST(ConfigPrecedence, TypedValues) {
   config::load_flags(f.schema, {{"http.request_timeout", "2m"},
                                 {"http.max_body_bytes", "10MiB"},
                                 {"node.roles", "api, embed"},
-                                {"supervision.window", "1500"}});
+                                {"supervision.window", "1500"},
+                                {"kafka.delivery_timeout", "2m"}});
   EXPECT_EQ(f.cfg.http.request_timeout, 120s);
   EXPECT_EQ(f.cfg.http.max_body_bytes, 10u << 20);
   EXPECT_EQ(f.cfg.runtime.node.roles,
             (std::vector<std::string>{"api", "embed"}));
   EXPECT_EQ(f.cfg.runtime.supervision.window, 1500ms);
+  EXPECT_EQ(f.cfg.kafka.delivery_timeout, 120s);
+  // Callers wait 5 s longer than the sink, so its own answer comes first.
+  EXPECT_EQ(kafka::produce_wait(f.cfg.kafka), 125s);
 }
 
 TEST(ConfigPrecedence, TomlArraysAndNumbers) {
@@ -176,6 +180,7 @@ INSTANTIATE_TEST_SUITE_P(
         bad_value{"kafka.security_protocol", "tls",
                   "plaintext|ssl|sasl_plaintext|sasl_ssl"},
         bad_value{"kafka.embedded_brokers", "0", "integer 1..16"},
+        bad_value{"kafka.delivery_timeout", "500ms", "duration >= 1s"},
         bad_value{"postgres.pool_size", "1.5", "integer 1..256"}));
 
 TEST(ConfigErrors, UnknownKeyInFile) {
