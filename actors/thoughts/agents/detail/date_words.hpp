@@ -1,9 +1,9 @@
 #pragma once
 
 /// The calendar arithmetic and the vocabulary of the date parser
-/// (internal to dates.cpp): weekday, month, count and unit words in
-/// English, German and French, and day/week/month helpers on
-/// std::chrono::sys_days. Weeks run Monday to Sunday.
+/// (internal to dates.cpp and its scanner, date_scanner.hpp): weekday,
+/// month, count and unit words in English, German and French, and
+/// day/week/month helpers on std::chrono::sys_days. Weeks run Monday to Sunday.
 ///
 /// Threads: pure functions on constant tables. Failure: never throws.
 
