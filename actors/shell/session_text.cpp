@@ -161,6 +161,21 @@ std::string duration_text(int64_t s) {
   return std::to_string(s / 86400) + "d";
 }
 
+int64_t positive(const std::string& what, const std::string& v, int64_t lo,
+                 int64_t hi) {
+  size_t used = 0;
+  int64_t n = 0;
+  try {
+    n = std::stoll(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != v.size() || n < lo || n > hi)
+    throw usage_error(what + " must be an integer in " + std::to_string(lo) +
+                      ".." + std::to_string(hi) + ", not '" + v + "'");
+  return n;
+}
+
 } // namespace detail
 
 const std::vector<command_info>& commands() {

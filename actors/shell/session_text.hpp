@@ -6,6 +6,7 @@
 /// `split_commands()` are public in session.hpp.
 
 #include <cstdint>
+#include <map>
 #include <ostream>
 #include <stdexcept>
 #include <string>
@@ -24,6 +25,10 @@ const command_info* find_command(const std::string& name);
 struct usage_error : std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
+
+/// `v` as an integer in lo..hi; usage_error naming `what` otherwise.
+int64_t positive(const std::string& what, const std::string& v, int64_t lo,
+                 int64_t hi);
 
 /// A JSON value as a cell: strings as they are, numbers (one decimal for
 /// doubles), yes/no, "-" for null, arrays comma-separated.
@@ -47,3 +52,21 @@ int64_t age_s(const std::string& rfc3339);
 std::string duration_text(int64_t s);
 
 } // namespace distiller::shell::detail
+
+namespace distiller::shell {
+
+/// A command line as the session parsed it: the command, its positional
+/// arguments and its --options.
+struct session::parsed {
+  const command_info* cmd = nullptr;
+  std::vector<std::string> args;
+  std::map<std::string, std::string> opts;
+  bool json = false;
+
+  std::string opt(const std::string& k) const {
+    auto i = opts.find(k);
+    return i == opts.end() ? "" : i->second;
+  }
+};
+
+} // namespace distiller::shell
