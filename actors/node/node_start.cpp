@@ -285,7 +285,7 @@ void node::impl::start_supervisor() {
     outbox::relay_config rc;
     rc.batch = cfg.documents.relay_batch;
     rc.interval = cfg.documents.relay_interval;
-    rc.produce_timeout = kafka::produce_wait(cfg.kafka);
+    rc.produce_timeout = kafka::produce_wait(cfg.kafka.delivery_timeout);
     outbox::relay_deps rd{outbox.get(), sink};
     auto waker = relay;
     children.push_back(

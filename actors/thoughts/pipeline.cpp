@@ -11,6 +11,7 @@
 #include "actors/thoughts/pipeline_state.hpp"
 #include "actors/thoughts/processor.hpp"
 #include "actors/thoughts/records.hpp"
+#include "bridges/kafka/kafka_config.hpp"
 #include "bridges/kafka/record_batch.hpp"
 #include "bridges/kafka/record_worker.hpp"
 #include "bridges/kafka/source_binding.hpp"
@@ -27,12 +28,6 @@ using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 
 namespace {
-
-/// How long a worker waits for the sink's acknowledgements: the sink's
-/// delivery timeout and 5 s more for its answer (kafka::produce_wait).
-std::chrono::milliseconds produce_timeout(const pipeline_deps& deps) {
-  return deps.delivery_timeout + 5s;
-}
 
 double ms_since(steady::time_point t0) {
   return std::chrono::duration<double, std::milli>(steady::now() - t0).count();
@@ -163,9 +158,9 @@ class kafka_events : public event_sink {
           caf::make_error(caf::sec::runtime_error, "the sink is not running");
       return;
     }
-    pending_.push_back(self_->request(sink, produce_timeout(st_.deps),
-                                      atoms::produce_atom_v,
-                                      std::move(records)));
+    pending_.push_back(
+        self_->request(sink, kafka::produce_wait(st_.deps.delivery_timeout),
+                       atoms::produce_atom_v, std::move(records)));
   }
 
   caf::error flush() override {
@@ -266,7 +261,8 @@ processing_bridge(const std::shared_ptr<pipeline_state>& st) {
   b.dead_letter_topic = st->cfg.dead_letter_topic;
   b.commit_interval = 500ms;
   // Five agents per thought, a chat backend may take a minute per call.
-  b.worker_timeout = st->cfg.agent_timeout * 6 + produce_timeout(st->deps);
+  b.worker_timeout = st->cfg.agent_timeout * 6 +
+                     kafka::produce_wait(st->deps.delivery_timeout);
   b.max_in_flight = 2000;
   b.max_in_flight_per_partition = 1000;
   b.worker = [st](caf::actor_system& sys, inspect::actor_entry_ptr entry) {

@@ -69,8 +69,9 @@ std::chrono::milliseconds session_timeout(const kafka_config& cfg) {
   return cfg.embedded ? cfg.embedded_session_timeout : cfg.session_timeout;
 }
 
-std::chrono::milliseconds produce_wait(const kafka_config& cfg) {
-  return cfg.delivery_timeout + std::chrono::seconds{5};
+std::chrono::milliseconds
+produce_wait(std::chrono::milliseconds delivery_timeout) {
+  return delivery_timeout + std::chrono::seconds{5};
 }
 
 std::map<std::string, std::string> group_properties(const kafka_config& cfg) {

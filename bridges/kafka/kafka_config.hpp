@@ -62,10 +62,11 @@ void validate(const kafka_config& cfg);
 /// The session timeout the pipelines' consumers use: embedded or not.
 std::chrono::milliseconds session_timeout(const kafka_config& cfg);
 
-/// How long a caller waits for a sink's acknowledgements: the delivery
-/// timeout and 5 s more, so that the sink's own answer (delivered or timed
-/// out) comes first.
-std::chrono::milliseconds produce_wait(const kafka_config& cfg);
+/// How long a caller waits for the acknowledgements of a sink whose
+/// delivery timeout is `delivery_timeout`: 5 s more, so that the sink's own
+/// answer (delivered or timed out) comes first.
+std::chrono::milliseconds
+produce_wait(std::chrono::milliseconds delivery_timeout);
 
 /// The consumer-group properties every pipeline consumer of a node gets:
 /// session.timeout.ms and heartbeat.interval.ms.

@@ -129,7 +129,7 @@ TEST(ConfigPrecedence, TypedValues) {
   EXPECT_EQ(f.cfg.runtime.supervision.window, 1500ms);
   EXPECT_EQ(f.cfg.kafka.delivery_timeout, 120s);
   // Callers wait 5 s longer than the sink, so its own answer comes first.
-  EXPECT_EQ(kafka::produce_wait(f.cfg.kafka), 125s);
+  EXPECT_EQ(kafka::produce_wait(f.cfg.kafka.delivery_timeout), 125s);
 }
 
 TEST(ConfigPrecedence, TomlArraysAndNumbers) {
